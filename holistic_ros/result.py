@@ -1,0 +1,52 @@
+"""What one call of :meth:`holistic_ros.Holistic.process` returns.
+
+Field names, shapes and coordinate conventions follow MediaPipe's legacy
+``mp.solutions.holistic`` (``mediapipe/python/solutions/holistic.py``) so that
+MediaPipe's connection tables and tutorials apply unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+import numpy as np
+
+NUM_POSE_LANDMARKS = 33
+NUM_FACE_LANDMARKS = 468
+NUM_FACE_LANDMARKS_REFINED = 478
+NUM_HAND_LANDMARKS = 21
+
+
+@dataclass(frozen=True)
+class HolisticResult:
+    """Landmarks of the one person MediaPipe Holistic tracks; ``None`` where absent.
+
+    Image landmarks: x and y are normalised to the image width and height
+    ([0, 1] inside the image, may fall outside), z is relative depth on
+    roughly the same scale as x (MediaPipe's convention).
+    """
+
+    #: (33, 4) float32: x, y (normalised), z, visibility in [0, 1].
+    pose_landmarks: Optional[np.ndarray] = None
+    #: (33,) float32: presence in [0, 1] of each pose landmark.
+    pose_presence: Optional[np.ndarray] = None
+    #: (33, 4) float32: x, y, z in metres, origin between the hips; visibility.
+    pose_world_landmarks: Optional[np.ndarray] = None
+    #: (468, 3) or (478, 3) with refine_face_landmarks: x, y (normalised), z.
+    face_landmarks: Optional[np.ndarray] = None
+    #: (21, 3): the subject's left hand (pose landmarks 15/17/19), as MediaPipe.
+    left_hand_landmarks: Optional[np.ndarray] = None
+    #: (21, 3): the subject's right hand (pose landmarks 16/18/20).
+    right_hand_landmarks: Optional[np.ndarray] = None
+    #: (H, W) float32 in [0, 1], when segmentation is enabled and a pose was found.
+    segmentation_mask: Optional[np.ndarray] = None
+    #: Model confidence (the landmark model's presence flag) per part, None when absent.
+    pose_score: Optional[float] = None
+    face_score: Optional[float] = None
+    left_hand_score: Optional[float] = None
+    right_hand_score: Optional[float] = None
+    #: (width, height) of the processed image in pixels.
+    image_size: Tuple[int, int] = (0, 0)
+    #: Wall-clock milliseconds per pipeline stage for this frame (for benchmarks and diagnostics).
+    stage_ms: Mapping[str, float] = field(default_factory=dict)
