@@ -1,0 +1,145 @@
+"""Hand branch: ROI from pose, re-crop model, tracking, hand landmark model.
+
+Ports, under ``mediapipe/modules/``:
+``holistic_landmark/hand_landmarks_left_and_right_cpu.pbtxt``,
+``holistic_landmark/hand_landmarks_from_pose_cpu.pbtxt`` (the branch, per hand),
+``holistic_landmark/hand_visibility_from_hand_landmarks_from_pose.pbtxt``,
+``holistic_landmark/hand_landmarks_from_pose_to_recrop_roi.pbtxt`` with
+``holistic_landmark/calculators/hand_detections_from_pose_to_rects_calculator.cc``,
+``holistic_landmark/hand_recrop_by_roi_cpu.pbtxt``,
+``holistic_landmark/hand_tracking.pbtxt`` with ``holistic_landmark/hand_landmarks_to_roi.pbtxt``
+and ``hand_landmark/calculators/hand_landmarks_to_rect_calculator.cc``,
+``hand_landmark/hand_landmark_cpu.pbtxt``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .models import ModelSession
+from .roi import (NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, rect_from_rotated_extent,
+                  rotation_from_points, transform_rect)
+from .tracking import TrackingRequirements, choose_tracking_roi
+
+# hand_landmarks_left_and_right_cpu.pbtxt: wrist, pinky, index of each side
+# ("left" is the subject's left).
+LEFT_HAND_POSE_INDICES = (15, 17, 19)
+RIGHT_HAND_POSE_INDICES = (16, 18, 20)
+# hand_visibility_from_hand_landmarks_from_pose.pbtxt
+WRIST_VISIBILITY_THRESHOLD = 0.1
+# hand_landmarks_from_pose_to_recrop_roi.pbtxt
+HAND_FROM_POSE_SCALE = 2.7
+HAND_FROM_POSE_SHIFT_Y = -0.1
+HAND_FROM_POSE_TARGET_ANGLE = math.radians(90.0)
+# hand_recrop_by_roi_cpu.pbtxt
+HAND_RECROP_INPUT_SIZE = 256
+HAND_RECROP_TARGET_ANGLE = math.radians(-90.0)
+HAND_RECROP_SHIFT_Y = -0.1
+# hand_landmarks_to_roi.pbtxt + hand_landmarks_to_rect_calculator.cc. The
+# calculator's joint indices (0; 4, 6, 8) index the full 21-point list here,
+# because holistic passes all 21 landmarks rather than the palm subset.
+HAND_ROTATION_FROM = 0
+HAND_ROTATION_TO = (4, 6, 8)
+HAND_TRACKING_TARGET_ANGLE = math.radians(90.0)
+HAND_TRACKING_SCALE = 2.0
+HAND_TRACKING_SHIFT_Y = -0.1
+# hand_tracking.pbtxt
+HAND_TRACKING_REQUIREMENTS = TrackingRequirements(
+    rotation_degrees=40.0, translation=0.2, scale=0.4, recrop_rect_margin=-0.1)
+# hand_landmark_cpu.pbtxt
+HAND_LANDMARK_INPUT_SIZE = 224
+HAND_PRESENCE_THRESHOLD = 0.5
+HAND_Z_NORMALIZATION = 0.4
+NUM_HAND_LANDMARKS = 21
+
+
+def hand_roi_from_pose(wrist: np.ndarray, pinky: np.ndarray, index: np.ndarray, image_size) -> NormRect:
+    """``hand_detections_from_pose_to_rects_calculator.cc`` then scale 2.7, shift -0.1."""
+    w, h = image_size
+    wrist_px = np.array([wrist[0] * w, wrist[1] * h])
+    middle_px = (2.0 * np.array([index[0] * w, index[1] * h]) + np.array([pinky[0] * w, pinky[1] * h])) / 3.0
+    box = 2.0 * float(np.hypot(*(middle_px - wrist_px)))
+    rect = NormRect(middle_px[0] / w, middle_px[1] / h, box / w, box / h,
+                    rotation_from_points(wrist_px, middle_px, HAND_FROM_POSE_TARGET_ANGLE))
+    return transform_rect(rect, image_size, HAND_FROM_POSE_SCALE, HAND_FROM_POSE_SCALE,
+                          shift_y=HAND_FROM_POSE_SHIFT_Y, square_long=True)
+
+
+def hand_roi_from_landmarks(landmarks: np.ndarray, image_size) -> NormRect:
+    """ROI for the next frame from this frame's 21 hand landmarks."""
+    w, h = image_size
+    a, b, c = HAND_ROTATION_TO
+    target = ((landmarks[a, :2] + landmarks[c, :2]) / 2.0 + landmarks[b, :2]) / 2.0
+    rotation = rotation_from_points(landmarks[HAND_ROTATION_FROM, :2] * (w, h), target * (w, h),
+                                    HAND_TRACKING_TARGET_ANGLE)
+    rect = rect_from_rotated_extent(landmarks[:, :2], image_size, rotation)
+    return transform_rect(rect, image_size, HAND_TRACKING_SCALE, HAND_TRACKING_SCALE,
+                          shift_y=HAND_TRACKING_SHIFT_Y, square_long=True)
+
+
+@dataclass
+class HandTrackState:
+    landmarks: Optional[np.ndarray] = None
+    roi: Optional[NormRect] = None
+
+
+class HandBranch:
+    """One hand (left or right) of the person found by the pose stage."""
+
+    def __init__(self, recrop: ModelSession, landmarker: ModelSession, pose_indices: Tuple[int, int, int]):
+        self.recrop_model = recrop
+        self.landmarker = landmarker
+        self.pose_indices = pose_indices
+        self.state = HandTrackState()
+
+    def reset(self) -> None:
+        self.state = HandTrackState()
+
+    def roi_from_pose(self, pose_landmarks: np.ndarray, image_size) -> Optional[NormRect]:
+        wrist, pinky, index = (pose_landmarks[i] for i in self.pose_indices)
+        if wrist[3] <= WRIST_VISIBILITY_THRESHOLD:
+            return None
+        return hand_roi_from_pose(wrist, pinky, index, image_size)
+
+    def recrop_roi(self, image: np.ndarray, roi: NormRect) -> NormRect:
+        """hand_recrop.tflite finds the hand's centre and size inside the pose ROI."""
+        h, w = image.shape[:2]
+        crop = crop_roi(image, roi, HAND_RECROP_INPUT_SIZE, HAND_RECROP_INPUT_SIZE,
+                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        out = self.recrop_model.run(crop.tensor)
+        points = out["keypoints"].reshape(2, 2).astype(np.float64) / HAND_RECROP_INPUT_SIZE
+        points = landmarks_from_roi(points, crop)
+        rect = rect_from_alignment_points(points[0], points[1], (w, h), HAND_RECROP_TARGET_ANGLE)
+        return transform_rect(rect, (w, h), 1.0, 1.0, shift_y=HAND_RECROP_SHIFT_Y, square_long=True)
+
+    def landmarks(self, image: np.ndarray, roi: NormRect):
+        crop = crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
+                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        out = self.landmarker.run(crop.tensor)
+        score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
+        if score <= HAND_PRESENCE_THRESHOLD:
+            return None, score
+        lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
+        lm[:, 2] /= HAND_Z_NORMALIZATION
+        return landmarks_from_roi(lm, crop), score
+
+    def process(self, image: np.ndarray, pose_landmarks: np.ndarray):
+        """Hand landmarks (21, 3) image-normalised and score, or (None, ...)."""
+        h, w = image.shape[:2]
+        pose_roi = self.roi_from_pose(pose_landmarks, (w, h))
+        if pose_roi is None:
+            self.reset()
+            return None, None
+        recrop = self.recrop_roi(image, pose_roi)
+        roi = choose_tracking_roi(self.state.landmarks, self.state.roi, recrop, (w, h),
+                                  HAND_TRACKING_REQUIREMENTS)
+        landmarks, score = self.landmarks(image, roi)
+        if landmarks is None:
+            self.reset()
+        else:
+            self.state = HandTrackState(landmarks=landmarks, roi=hand_roi_from_landmarks(landmarks, (w, h)))
+        return landmarks, score

@@ -1,0 +1,293 @@
+"""The Holistic pipeline: pose, then face and both hands from the pose.
+
+Wiring follows ``mediapipe/modules/holistic_landmark/holistic_landmark_cpu.pbtxt``
+and ``mediapipe/modules/pose_landmark/pose_landmark_cpu.pbtxt``; options and
+defaults follow ``mediapipe/python/solutions/holistic.py``. Per-stream state
+(the tracking ROIs, the filters, the previous mask) lives here, behind
+:meth:`Holistic.reset`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+from .face import FaceBranch
+from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
+                      LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
+from .hands import LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES, HandBranch
+from .models import POSE_LANDMARK_MODELS, ModelSession, ModelStore, resolve_providers
+from .pose_detection import PoseDetector, roi_from_pose_detection
+from .pose_landmarks import PoseLandmarker, roi_from_auxiliary_landmarks
+from .result import HolisticResult
+from .roi import NormRect, rect_from_alignment_points, rect_is_valid
+from .segmentation import mask_to_image
+
+LOG = logging.getLogger("holistic_ros")
+
+# mediapipe/python/solution_base.py advances its simulated clock by 33333 us a
+# call, so without explicit timestamps frame i is stamped (i + 1) / 30 s.
+DEFAULT_FRAME_INTERVAL_S = 1.0 / 30.0
+
+
+@dataclass(frozen=True)
+class HolisticOptions:
+    """MediaPipe Holistic's options (``mediapipe/python/solutions/holistic.py``)."""
+
+    static_image_mode: bool = False
+    model_complexity: int = 1
+    smooth_landmarks: bool = True
+    enable_segmentation: bool = False
+    smooth_segmentation: bool = True
+    refine_face_landmarks: bool = False
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+    def validate(self) -> None:
+        if self.model_complexity not in POSE_LANDMARK_MODELS:
+            raise ValueError(f"model_complexity must be 0, 1 or 2, got {self.model_complexity!r}")
+        for name in ("min_detection_confidence", "min_tracking_confidence"):
+            value = getattr(self, name)
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{name} must be in [0.0, 1.0], got {value!r}")
+
+    @property
+    def smoothing_enabled(self) -> bool:
+        return self.smooth_landmarks and not self.static_image_mode
+
+    @property
+    def segmentation_smoothing_enabled(self) -> bool:
+        return self.enable_segmentation and self.smooth_segmentation and not self.static_image_mode
+
+
+def validate_image(image) -> np.ndarray:
+    """Check for an HxWx3 uint8 RGB array; return it C-contiguous."""
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"Expected an RGB image as a numpy array of shape (H, W, 3) and dtype uint8, "
+                         f"got {type(image).__name__}.")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"Expected an RGB image of shape (H, W, 3), got shape {image.shape}. "
+                         "Convert grey or RGBA images to RGB first.")
+    if image.dtype != np.uint8:
+        raise ValueError(f"Expected an RGB image of dtype uint8, got {image.dtype}.")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"Expected a non-empty image, got shape {image.shape}.")
+    return np.ascontiguousarray(image)
+
+
+class _PoseSmoothing:
+    """The filters of ``pose_landmark_filtering.pbtxt``."""
+
+    def __init__(self):
+        self.visibility = VisibilitySmoother()
+        self.landmarks = LandmarksSmoother(POSE_LANDMARKS_FILTER)
+        self.world_visibility = VisibilitySmoother()
+        self.world = LandmarksSmoother(POSE_WORLD_LANDMARKS_FILTER)
+        self.aux_visibility = VisibilitySmoother()
+        self.aux = LandmarksSmoother(POSE_AUXILIARY_LANDMARKS_FILTER)
+
+    def reset(self) -> None:
+        for f in (self.visibility, self.landmarks, self.world_visibility, self.world,
+                  self.aux_visibility, self.aux):
+            f.reset()
+
+    def apply(self, landmarks, world, aux, image_size, timestamp):
+        # The object scale comes from the raw auxiliary landmarks' unscaled
+        # alignment rect (AlignmentPointsRectsCalculator, 90 degrees).
+        w, h = image_size
+        scale_rect = rect_from_alignment_points(aux[0, :2], aux[1, :2], image_size, np.pi / 2)
+        object_scale = (scale_rect.width * w + scale_rect.height * h) / 2.0
+        landmarks = landmarks.copy()
+        landmarks[:, 3] = self.visibility.apply(landmarks[:, 3])
+        landmarks = self.landmarks.apply(landmarks, image_size, timestamp, object_scale)
+        world = world.copy()
+        world[:, 3] = self.world_visibility.apply(world[:, 3])
+        world = self.world.apply_world(world, timestamp)
+        aux = aux.copy()
+        aux[:, 3] = self.aux_visibility.apply(aux[:, 3])
+        aux = self.aux.apply(aux, image_size, timestamp, object_scale)
+        return landmarks, world, aux
+
+
+class Holistic:
+    """MediaPipe Holistic on ONNX Runtime: pose, face and hands of one person.
+
+    Use like ``mediapipe.solutions.holistic.Holistic``::
+
+        with Holistic() as holistic:
+            result = holistic.process(rgb)
+
+    ``providers`` lists ONNX Runtime execution providers (``None``: CUDA when
+    available, else CPU). ``models_dir`` points at converted models (default:
+    the installed ones).
+    """
+
+    def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
+                 smooth_landmarks: bool = True, enable_segmentation: bool = False,
+                 smooth_segmentation: bool = True, refine_face_landmarks: bool = False,
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0):
+        self.options = HolisticOptions(
+            static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
+            smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
+            smooth_segmentation=bool(smooth_segmentation), refine_face_landmarks=bool(refine_face_landmarks),
+            min_detection_confidence=float(min_detection_confidence),
+            min_tracking_confidence=float(min_tracking_confidence))
+        self.options.validate()
+        store = ModelStore(models_dir)
+        requested = resolve_providers(providers, device_id)
+        # Check every file first, so a bad model fails before any session is built.
+        names = ["pose_detection", POSE_LANDMARK_MODELS[self.options.model_complexity],
+                 "face_detection_short_range",
+                 "face_landmark_with_attention" if self.options.refine_face_landmarks else "face_landmark",
+                 "hand_recrop", "hand_landmark_full"]
+        entries = {name: store.entry(name) for name in names}
+        sessions = {name: ModelSession(entry, requested) for name, entry in entries.items()}
+        self.models_dir = store.models_dir
+        self._pose_detector = PoseDetector(sessions[names[0]])
+        self._pose_landmarker = PoseLandmarker(sessions[names[1]])
+        self._face = FaceBranch(sessions[names[2]], sessions[names[3]],
+                                with_attention=self.options.refine_face_landmarks)
+        self._left_hand = HandBranch(sessions["hand_recrop"], sessions["hand_landmark_full"],
+                                     LEFT_HAND_POSE_INDICES)
+        self._right_hand = HandBranch(sessions["hand_recrop"], sessions["hand_landmark_full"],
+                                      RIGHT_HAND_POSE_INDICES)
+        self.providers = list(sessions[names[1]].providers)
+        wanted_gpu = [p[0] if isinstance(p, tuple) else p for p in requested if p != "CPUExecutionProvider"]
+        if wanted_gpu and self.providers[0] == "CPUExecutionProvider":
+            LOG.warning("holistic_ros: asked for %s but ONNX Runtime could not start it (no GPU, or CUDA/cuDNN "
+                        "libraries missing); running on CPU.", ", ".join(wanted_gpu))
+        else:
+            LOG.info("holistic_ros: running on %s", ", ".join(self.providers))
+        self._smoothing = _PoseSmoothing()
+        self.reset()
+
+    # -- state ---------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget tracking, filters and the previous mask (a new stream starts)."""
+        self._pose_roi: Optional[NormRect] = None
+        self._prev_mask: Optional[np.ndarray] = None
+        self._last_timestamp: Optional[float] = None
+        self._smoothing.reset()
+        self._face.reset()
+        self._left_hand.reset()
+        self._right_hand.reset()
+
+    def _lose_pose(self) -> None:
+        self._pose_roi = None
+        self._smoothing.reset()
+        self._face.reset()
+        self._left_hand.reset()
+        self._right_hand.reset()
+
+    def set_thresholds(self, min_detection_confidence: Optional[float] = None,
+                       min_tracking_confidence: Optional[float] = None) -> None:
+        """Change the detection / tracking thresholds without rebuilding anything."""
+        changes = {}
+        if min_detection_confidence is not None:
+            changes["min_detection_confidence"] = float(min_detection_confidence)
+        if min_tracking_confidence is not None:
+            changes["min_tracking_confidence"] = float(min_tracking_confidence)
+        options = replace(self.options, **changes)
+        options.validate()
+        self.options = options
+
+    def close(self) -> None:
+        self._pose_detector = self._pose_landmarker = None
+        self._face = self._left_hand = self._right_hand = None
+
+    def __enter__(self) -> "Holistic":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- processing ----------------------------------------------------------
+    def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> HolisticResult:
+        """Landmarks of the most prominent person in an RGB image.
+
+        ``timestamp`` (seconds) drives the smoothing filters; without it frames
+        are taken to be 1/30 s apart. A timestamp that does not increase starts
+        a new stream: tracking and filters are reset.
+        """
+        if self._pose_detector is None:
+            raise RuntimeError("This Holistic instance is closed.")
+        image = validate_image(image)
+        h, w = image.shape[:2]
+        size = (w, h)
+        if timestamp is None:
+            timestamp = (self._last_timestamp or 0.0) + DEFAULT_FRAME_INTERVAL_S
+        timestamp = float(timestamp)
+        if self._last_timestamp is not None and timestamp <= self._last_timestamp:
+            LOG.info("holistic_ros: timestamp went from %.6f to %.6f s; resetting tracking and filters.",
+                     self._last_timestamp, timestamp)
+            self.reset()
+        self._last_timestamp = timestamp
+        opts = self.options
+        stage_ms: Dict[str, float] = {}
+        clock = time.perf_counter
+
+        roi = None if opts.static_image_mode else self._pose_roi
+        if roi is None:
+            t0 = clock()
+            detection = self._pose_detector.detect(image, opts.min_detection_confidence)
+            stage_ms["pose_detection"] = (clock() - t0) * 1e3
+            if detection is not None:
+                roi = roi_from_pose_detection(detection, size)
+        if roi is None or not rect_is_valid(roi):
+            self._lose_pose()
+            self._prev_mask = None
+            return HolisticResult(image_size=size, stage_ms=stage_ms)
+
+        t0 = clock()
+        pose = self._pose_landmarker.run(image, roi, opts.enable_segmentation)
+        stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
+
+        mask = None
+        if pose.segmentation_roi is not None:
+            t0 = clock()
+            mask = mask_to_image(pose.segmentation_roi, pose.crop, size)
+            if opts.segmentation_smoothing_enabled:
+                mask = smooth_segmentation(mask, self._prev_mask)
+            stage_ms["segmentation"] = (clock() - t0) * 1e3
+        self._prev_mask = mask
+
+        if pose.score <= opts.min_tracking_confidence:
+            # Tracking lost: no pose this frame, the detector runs on the next.
+            self._lose_pose()
+            return HolisticResult(segmentation_mask=mask, image_size=size, stage_ms=stage_ms)
+
+        landmarks = np.empty((33, 4))
+        landmarks[:, :3] = pose.landmarks[:, :3]
+        landmarks[:, 3] = pose.landmarks[:, 3]
+        world = np.empty((33, 4))
+        world[:, :3] = pose.world
+        world[:, 3] = pose.landmarks[:, 3]
+        aux = pose.auxiliary[:, :4].copy()
+        if opts.smoothing_enabled:
+            landmarks, world, aux = self._smoothing.apply(landmarks, world, aux, size, timestamp)
+        self._pose_roi = None if opts.static_image_mode else roi_from_auxiliary_landmarks(aux, size)
+
+        t0 = clock()
+        face, face_score = self._face.process(image, landmarks)
+        stage_ms["face"] = (clock() - t0) * 1e3
+        t0 = clock()
+        left, left_score = self._left_hand.process(image, landmarks)
+        stage_ms["left_hand"] = (clock() - t0) * 1e3
+        t0 = clock()
+        right, right_score = self._right_hand.process(image, landmarks)
+        stage_ms["right_hand"] = (clock() - t0) * 1e3
+
+        f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+        return HolisticResult(
+            pose_landmarks=f32(landmarks), pose_presence=f32(pose.landmarks[:, 4]),
+            pose_world_landmarks=f32(world), face_landmarks=f32(face),
+            left_hand_landmarks=f32(left), right_hand_landmarks=f32(right),
+            segmentation_mask=mask, pose_score=pose.score, face_score=face_score if face is not None else None,
+            left_hand_score=left_score if left is not None else None,
+            right_hand_score=right_score if right is not None else None,
+            image_size=size, stage_ms=stage_ms)

@@ -1,0 +1,174 @@
+"""Model files, their manifest, and ONNX Runtime sessions.
+
+The ONNX models are produced from MediaPipe's TFLite files by
+``tools/convert_models.py`` and listed in ``models/manifest.json`` with their
+sha256. Every load checks the file against the manifest, so a missing,
+truncated or foreign file fails here with a message that names it and says
+how to rebuild it, not later with a shape error.
+
+Execution providers are chosen in one place (:func:`resolve_providers`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+LOG = logging.getLogger("holistic_ros")
+
+MANIFEST_NAME = "manifest.json"
+REBUILD_HINT = ("Rebuild the models with `make models` (or "
+                "`python tools/convert_models.py --output-dir <models dir>`), "
+                "or reinstall holistic_ros.")
+
+#: Pose landmark model per model_complexity (modules/pose_landmark/pose_landmark_model_loader.pbtxt).
+POSE_LANDMARK_MODELS = {0: "pose_landmark_lite", 1: "pose_landmark_full", 2: "pose_landmark_heavy"}
+
+# Where MediaPipe publishes the lite and heavy pose models, which the 0.10.21
+# wheel does not ship (mediapipe/python/solutions/download_utils.py).
+_POSE_MODEL_SOURCE = ("https://storage.googleapis.com/mediapipe-assets/"
+                      "{name}.tflite")
+
+
+class ModelError(RuntimeError):
+    """A model file is missing, corrupt, or not the one the manifest lists."""
+
+
+def default_models_dir() -> Path:
+    """The installed models (pip or colcon), else the source tree's models/."""
+    env = os.environ.get("HOLISTIC_ROS_MODELS_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "models", here.parent / "models"):
+        if (candidate / MANIFEST_NAME).is_file():
+            return candidate
+    return here / "models"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    path: Path
+    sha256: str
+
+
+class ModelStore:
+    """The models directory and its manifest."""
+
+    def __init__(self, models_dir: Optional[os.PathLike] = None):
+        self.models_dir = Path(models_dir) if models_dir else default_models_dir()
+        manifest_path = self.models_dir / MANIFEST_NAME
+        if not manifest_path.is_file():
+            raise ModelError(f"No model manifest at {manifest_path}. {REBUILD_HINT}")
+        try:
+            self.manifest = json.loads(manifest_path.read_text())
+            self._entries: Dict[str, Mapping] = dict(self.manifest["models"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"Model manifest {manifest_path} is unreadable ({exc}). {REBUILD_HINT}") from exc
+        self._verified: Dict[str, ModelEntry] = {}
+
+    def entry(self, name: str) -> ModelEntry:
+        """The checked path of model ``name``; raises :class:`ModelError` with a fix."""
+        if name in self._verified:
+            return self._verified[name]
+        if name not in self._entries:
+            if name in ("pose_landmark_lite", "pose_landmark_heavy"):
+                raise ModelError(
+                    f"{name} is not in {self.models_dir}: model_complexity "
+                    f"{ {v: k for k, v in POSE_LANDMARK_MODELS.items()}[name] } needs it, and the "
+                    f"mediapipe 0.10.21 wheel does not ship it. Download {name}.tflite from "
+                    f"{_POSE_MODEL_SOURCE.format(name=name)} into a folder DIR, then run "
+                    f"`python tools/convert_models.py --extra-tflite-dir DIR --output-dir "
+                    f"{self.models_dir}` and pass that models directory.")
+            raise ModelError(f"Model {name!r} is not listed in {self.models_dir / MANIFEST_NAME}. {REBUILD_HINT}")
+        info = self._entries[name]
+        path = self.models_dir / info["file"]
+        if not path.is_file():
+            raise ModelError(f"Model file {path} is missing. {REBUILD_HINT}")
+        actual = _sha256(path)
+        if actual != info["sha256"]:
+            raise ModelError(
+                f"Model file {path} is corrupt or not the converted MediaPipe model: sha256 "
+                f"{actual} does not match the manifest's {info['sha256']}. {REBUILD_HINT}")
+        entry = ModelEntry(name, path, actual)
+        self._verified[name] = entry
+        return entry
+
+
+def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) -> List:
+    """Execution providers to ask ONNX Runtime for.
+
+    ``None`` means: CUDA when this onnxruntime build has it, then CPU. A list is
+    taken as given, filtered to what the build offers (CPU is always kept last).
+    TensorRT is used only when asked for by name.
+    """
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if providers is None:
+        wanted: List = ["CUDAExecutionProvider"]
+    else:
+        wanted = list(providers)
+    chosen: List = []
+    for p in wanted:
+        name = p[0] if isinstance(p, (tuple, list)) else p
+        if name == "CPUExecutionProvider":
+            continue
+        if name not in available:
+            LOG.warning("Execution provider %s is not in this onnxruntime build (%s); skipping it.",
+                        name, ", ".join(available))
+            continue
+        if isinstance(p, (tuple, list)):
+            chosen.append(tuple(p))
+        elif name in ("CUDAExecutionProvider", "TensorrtExecutionProvider"):
+            chosen.append((name, {"device_id": int(device_id)}))
+        else:
+            chosen.append(name)
+    chosen.append("CPUExecutionProvider")
+    return chosen
+
+
+class ModelSession:
+    """One ONNX Runtime session with cached input and output names."""
+
+    def __init__(self, entry: ModelEntry, providers: Sequence, intra_op_threads: int = 0):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # provider fallbacks are reported once by Holistic
+        if intra_op_threads:
+            options.intra_op_num_threads = intra_op_threads
+        try:
+            self.session = ort.InferenceSession(str(entry.path), sess_options=options,
+                                                providers=list(providers))
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"ONNX Runtime could not load {entry.path}: {exc}. {REBUILD_HINT}") from exc
+        self.name = entry.name
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_shape: Tuple = tuple(self.session.get_inputs()[0].shape)
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    @property
+    def providers(self) -> List[str]:
+        return self.session.get_providers()
+
+    def run(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        outputs = self.session.run(self.output_names, {self.input_name: tensor})
+        return dict(zip(self.output_names, outputs))

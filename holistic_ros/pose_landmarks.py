@@ -1,0 +1,123 @@
+"""Pose landmark model: 33 body landmarks, 2 auxiliary ones, world landmarks, mask.
+
+Ports ``modules/pose_landmark/pose_landmark_by_roi_cpu.pbtxt``,
+``tensors_to_pose_landmarks_and_segmentation.pbtxt``,
+``pose_landmarks_and_segmentation_inverse_projection.pbtxt`` and
+``pose_landmarks_to_roi.pbtxt`` (under ``mediapipe/modules/pose_landmark/``),
+with ``calculators/util/refine_landmarks_from_heatmap_calculator.cc`` and
+``calculators/util/world_landmark_projection_calculator.cc``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .models import ModelSession
+from .roi import Crop, NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, transform_rect
+
+# tensors_to_pose_landmarks_and_segmentation.pbtxt
+POSE_LANDMARK_INPUT_SIZE = 256
+NUM_MODEL_LANDMARKS = 39          # 33 body + 2 auxiliary + 4 unused
+NUM_BODY_LANDMARKS = 33
+AUXILIARY_SLICE = slice(33, 35)   # 33: ROI centre, 34: ROI size/rotation point
+HEATMAP_KERNEL_SIZE = 7
+# RefineLandmarksFromHeatmapCalculatorOptions.min_confidence_to_refine default.
+HEATMAP_MIN_CONFIDENCE_TO_REFINE = 0.5
+# pose_landmarks_to_roi.pbtxt
+POSE_TRACKING_TARGET_ANGLE = math.radians(90.0)
+POSE_TRACKING_ROI_SCALE = 1.25
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class PoseLandmarkOutput:
+    """One run of the pose landmark model, mapped back to the image."""
+
+    #: Model's pose presence score (already a probability in the model).
+    score: float
+    #: (33, 5) float64: x, y (image-normalised), z, visibility, presence.
+    landmarks: np.ndarray
+    #: (2, 5) auxiliary landmarks in the same layout.
+    auxiliary: np.ndarray
+    #: (33, 3) metres, rotated by the ROI rotation.
+    world: np.ndarray
+    #: (256, 256) float32 probabilities in the crop, or None.
+    segmentation_roi: Optional[np.ndarray]
+    #: The crop the model saw (maps the mask back to the image).
+    crop: Crop
+
+
+def refine_landmarks_from_heatmap(landmarks_roi: np.ndarray, heatmap: np.ndarray,
+                                  kernel_size: int = HEATMAP_KERNEL_SIZE,
+                                  min_confidence: float = HEATMAP_MIN_CONFIDENCE_TO_REFINE) -> np.ndarray:
+    """Move each landmark to the confidence-weighted mean of its heatmap window.
+
+    ``calculators/util/refine_landmarks_from_heatmap_calculator.cc``: a
+    ``kernel_size`` window (clipped at the edges) around the landmark's heatmap
+    cell, sigmoid confidences, refined only where the window's peak reaches
+    ``min_confidence``. ``heatmap`` is (H, W, N).
+    """
+    hm_h, hm_w, _ = heatmap.shape
+    out = np.array(landmarks_roi, copy=True)
+    offset = (kernel_size - 1) // 2
+    for i in range(out.shape[0]):
+        # C++ float -> int conversion truncates toward zero.
+        col = int(out[i, 0] * hm_w)
+        row = int(out[i, 1] * hm_h)
+        if col < 0 or col >= hm_w or row < 0 or row >= hm_h:
+            continue
+        r0, r1 = max(0, row - offset), min(hm_h, row + offset + 1)
+        c0, c1 = max(0, col - offset), min(hm_w, col + offset + 1)
+        conf = sigmoid(heatmap[r0:r1, c0:c1, i].astype(np.float64))
+        total = conf.sum()
+        if conf.max() >= min_confidence and total > 0:
+            rows, cols = np.mgrid[r0:r1, c0:c1]
+            out[i, 0] = (cols * conf).sum() / hm_w / total
+            out[i, 1] = (rows * conf).sum() / hm_h / total
+    return out
+
+
+class PoseLandmarker:
+    def __init__(self, session: ModelSession):
+        self.session = session
+
+    def run(self, image: np.ndarray, roi: NormRect, with_segmentation: bool) -> PoseLandmarkOutput:
+        crop = crop_roi(image, roi, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
+                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        out = self.session.run(crop.tensor)
+        score = float(np.asarray(out["pose_flag"]).reshape(-1)[0])
+        raw = out["landmarks"].reshape(NUM_MODEL_LANDMARKS, 5).astype(np.float64)
+        lm = np.empty_like(raw)
+        lm[:, :3] = raw[:, :3] / POSE_LANDMARK_INPUT_SIZE
+        lm[:, 3] = sigmoid(raw[:, 3])
+        lm[:, 4] = sigmoid(raw[:, 4])
+        lm = refine_landmarks_from_heatmap(lm, out["heatmap"][0])
+        lm[:, :3] = landmarks_from_roi(lm[:, :3], crop)
+        world_raw = out["world_landmarks"].reshape(NUM_MODEL_LANDMARKS, 3)[:NUM_BODY_LANDMARKS].astype(np.float64)
+        c, s = math.cos(crop.rect.rotation), math.sin(crop.rect.rotation)
+        world = world_raw.copy()
+        world[:, 0] = c * world_raw[:, 0] - s * world_raw[:, 1]
+        world[:, 1] = s * world_raw[:, 0] + c * world_raw[:, 1]
+        seg = None
+        if with_segmentation:
+            seg = sigmoid(out["segmentation"][0, :, :, 0].astype(np.float32))
+        return PoseLandmarkOutput(score=score, landmarks=lm[:NUM_BODY_LANDMARKS],
+                                  auxiliary=lm[AUXILIARY_SLICE], world=world,
+                                  segmentation_roi=seg, crop=crop)
+
+
+def roi_from_auxiliary_landmarks(auxiliary: np.ndarray, image_size, scale: float = POSE_TRACKING_ROI_SCALE
+                                 ) -> NormRect:
+    """``pose_landmarks_to_roi.pbtxt``: centre on aux 0, size and rotation from aux 1."""
+    rect = rect_from_alignment_points(auxiliary[0, :2], auxiliary[1, :2], image_size,
+                                      POSE_TRACKING_TARGET_ANGLE)
+    if scale == 1.0:
+        return rect
+    return transform_rect(rect, image_size, scale, scale, square_long=True)
