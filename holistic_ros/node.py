@@ -1,0 +1,460 @@
+"""ROS 2 node ``holistic_node``: camera images in, MediaPipe Holistic landmarks out.
+
+A thin adapter around :class:`holistic_ros.Holistic`:
+
+* parameters (config/holistic.yaml) with descriptors and ranges; thresholds, marker and
+  publish switches change at run time, pipeline options rebuild the pipeline;
+* subscribes ``image`` (sensor_msgs/Image) or ``image/compressed``, sensor-data QoS,
+  depth 1; a worker thread always takes the newest frame and counts the ones it skips;
+* publishes ``holistic/landmarks``, ``holistic/segmentation``, ``holistic/markers``,
+  ``holistic/annotated`` and ``diagnostics``, each with the input image's header.
+
+Message building lives in ros_messages.py and markers.py, image conversion in
+image_conversion.py, drawing in drawing.py.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import (
+    FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.time import Time
+from sensor_msgs.msg import CompressedImage, Image
+from visualization_msgs.msg import MarkerArray
+
+from holistic_ros.drawing import draw_holistic
+from holistic_ros.image_conversion import (
+    ImageConversionError, compressed_msg_to_rgb, image_converter, mask_to_image_msg,
+    rgb_to_image_msg)
+from holistic_ros.markers import FACE_STYLES, MarkerSettings, build_markers, delete_all_markers
+from holistic_ros.msg import HolisticLandmarks
+from holistic_ros.ros_messages import holistic_result_to_msg
+
+#: ``execution_provider`` parameter -> ONNX Runtime providers (None: the core's automatic choice).
+EXECUTION_PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
+TRANSPORTS = ("raw", "compressed")
+
+#: Options passed to Holistic(); changing one of these rebuilds the pipeline.
+PIPELINE_PARAMETERS = (
+    "static_image_mode", "model_complexity", "smooth_landmarks", "enable_segmentation",
+    "smooth_segmentation", "refine_face_landmarks", "execution_provider", "device_id",
+    "models_dir")
+THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
+
+#: Seconds between repeats of the same kind of error in the log.
+ERROR_LOG_PERIOD_S = 5.0
+
+
+def _range_float(low: float, high: float) -> List[FloatingPointRange]:
+    return [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
+
+
+def _range_int(low: int, high: int) -> List[IntegerRange]:
+    return [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
+
+
+# name -> (default, description, extra ParameterDescriptor fields)
+PARAMETERS: Dict[str, tuple] = {
+    # MediaPipe Holistic options (mediapipe/python/solutions/holistic.py)
+    "static_image_mode": (False, "Run detection on every image instead of tracking (rebuilds).", {}),
+    "model_complexity": (1, "Pose landmark model: 0 lite, 1 full, 2 heavy (rebuilds).",
+                         {"integer_range": _range_int(0, 2)}),
+    "smooth_landmarks": (True, "Filter landmarks across frames to reduce jitter (rebuilds).", {}),
+    "enable_segmentation": (False, "Compute the person mask and publish holistic/segmentation "
+                                   "(rebuilds).", {}),
+    "smooth_segmentation": (True, "Filter the mask across frames (rebuilds).", {}),
+    "refine_face_landmarks": (False, "Refine eyes and lips and add 10 iris landmarks, 478 in all "
+                                     "(rebuilds).", {}),
+    "min_detection_confidence": (0.5, "Minimum detector score for a person to count as found "
+                                      "(run time).", {"floating_point_range": _range_float(0, 1)}),
+    "min_tracking_confidence": (0.5, "Minimum landmark score to keep tracking instead of "
+                                     "detecting again (run time).",
+                                {"floating_point_range": _range_float(0, 1)}),
+    # ONNX Runtime
+    "execution_provider": ("auto", "ONNX Runtime execution provider: auto (CUDA if usable, else "
+                                   "CPU), cpu, cuda, tensorrt (rebuilds).",
+                           {"additional_constraints": "one of " + ", ".join(EXECUTION_PROVIDERS)}),
+    "device_id": (0, "GPU index for cuda and tensorrt (rebuilds).",
+                  {"integer_range": _range_int(0, 15)}),
+    "models_dir": ("", "Folder with the ONNX models and manifest.json; empty: the installed "
+                       "models (rebuilds).", {}),
+    # Topics
+    "image_transport": ("raw", "raw: subscribe to image (sensor_msgs/Image); compressed: "
+                               "image/compressed (sensor_msgs/CompressedImage).",
+                        {"read_only": True, "additional_constraints": "raw or compressed"}),
+    "publish_annotated": (False, "Publish holistic/annotated, the input with landmarks drawn "
+                                 "(run time).", {}),
+    "publish_markers": (True, "Publish holistic/markers for RViz (run time).", {}),
+    "diagnostics_period": (1.0, "Seconds between diagnostics messages.",
+                           {"floating_point_range": _range_float(0.1, 60.0), "read_only": True}),
+    # Markers (run time)
+    "markers.frame_id": ("", "Frame of the markers (an optical frame: x right, y down, z "
+                             "forward); empty: the image's frame_id.", {}),
+    "markers.use_world_landmarks": (True, "3D markers from the pose world landmarks (metres); "
+                                          "false: image-plane coordinates.", {}),
+    "markers.world_origin": ([0.0, 0.0, 2.0], "x, y, z in metres where the hips' midpoint "
+                                              "(or the image centre) is placed in the frame.",
+                             {"additional_constraints": "3 finite values"}),
+    "markers.image_scale": (0.002, "Metres per pixel in image-plane mode.",
+                            {"floating_point_range": _range_float(1e-5, 1.0)}),
+    "markers.face": ("contours", "Face markers: contours, points (all mesh points) or none.",
+                     {"additional_constraints": "one of " + ", ".join(FACE_STYLES)}),
+    "markers.line_width": (0.01, "Line width in metres.",
+                           {"floating_point_range": _range_float(0.0005, 0.2)}),
+    "markers.point_size": (0.02, "Landmark sphere diameter in metres.",
+                           {"floating_point_range": _range_float(0.0005, 0.5)}),
+    "markers.lifetime": (0.0, "Seconds a marker stays without an update; 0: forever.",
+                         {"floating_point_range": _range_float(0.0, 60.0)}),
+}
+
+_CHOICES = {"execution_provider": EXECUTION_PROVIDERS, "image_transport": TRANSPORTS,
+            "markers.face": FACE_STYLES}
+
+
+def providers_for(execution_provider: str, device_id: int) -> Optional[list]:
+    """ONNX Runtime providers list for the ``execution_provider`` parameter."""
+    cuda = ("CUDAExecutionProvider", {"device_id": int(device_id)}) if device_id else "CUDAExecutionProvider"
+    if execution_provider == "auto":
+        return None
+    if execution_provider == "cpu":
+        return ["CPUExecutionProvider"]
+    if execution_provider == "cuda":
+        return [cuda, "CPUExecutionProvider"]
+    if execution_provider == "tensorrt":
+        trt = (("TensorrtExecutionProvider", {"device_id": int(device_id)}) if device_id
+               else "TensorrtExecutionProvider")
+        return [trt, cuda, "CPUExecutionProvider"]
+    raise ValueError(f"execution_provider must be one of {EXECUTION_PROVIDERS}")
+
+
+def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
+    """Holistic() keyword arguments from parameter values."""
+    return dict(
+        static_image_mode=bool(values["static_image_mode"]),
+        model_complexity=int(values["model_complexity"]),
+        smooth_landmarks=bool(values["smooth_landmarks"]),
+        enable_segmentation=bool(values["enable_segmentation"]),
+        smooth_segmentation=bool(values["smooth_segmentation"]),
+        refine_face_landmarks=bool(values["refine_face_landmarks"]),
+        min_detection_confidence=float(values["min_detection_confidence"]),
+        min_tracking_confidence=float(values["min_tracking_confidence"]),
+        providers=providers_for(values["execution_provider"], values["device_id"]),
+        models_dir=values["models_dir"] or None,
+    )
+
+
+def marker_settings(values: Dict[str, Any]) -> MarkerSettings:
+    return MarkerSettings(
+        frame_id=values["markers.frame_id"],
+        use_world_landmarks=bool(values["markers.use_world_landmarks"]),
+        world_origin=tuple(float(v) for v in values["markers.world_origin"]),
+        image_scale=float(values["markers.image_scale"]),
+        face_style=values["markers.face"],
+        line_width=float(values["markers.line_width"]),
+        point_size=float(values["markers.point_size"]),
+        lifetime=float(values["markers.lifetime"]),
+    )
+
+
+def _default_pipeline_factory(**kwargs):
+    from holistic_ros import Holistic  # the core; imported here so tests can inject a fake
+    return Holistic(**kwargs)
+
+
+class _Stats:
+    """Counters for diagnostics, over the last period and in total (thread-safe)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.received = 0
+        self.processed = 0
+        self.dropped = 0
+        self.errors = 0
+        self.total_received = 0
+        self.total_processed = 0
+        self.total_dropped = 0
+        self.total_errors = 0
+        self.processing_ms = deque(maxlen=100)
+        self.latency_ms = deque(maxlen=100)
+        self.last_error = ""
+
+    def take_window(self):
+        with self.lock:
+            window = (self.received, self.processed, self.dropped, self.errors)
+            self.received = self.processed = self.dropped = self.errors = 0
+            return window
+
+
+class HolisticNode(Node):
+    """See the module docstring. ``pipeline_factory(**kwargs)`` builds the pipeline."""
+
+    def __init__(self, node_name: str = "holistic",
+                 pipeline_factory: Optional[Callable[..., Any]] = None, **node_kwargs):
+        super().__init__(node_name, **node_kwargs)
+        self._factory = pipeline_factory or _default_pipeline_factory
+        for name, (default, description, extra) in PARAMETERS.items():
+            self.declare_parameter(name, default, ParameterDescriptor(description=description, **extra))
+        self._values = {name: self.get_parameter(name).value for name in PARAMETERS}
+        problem = self._check_values(self._values)
+        if problem:
+            raise ValueError(f"invalid parameter: {problem}")
+        self._markers = marker_settings(self._values)
+        self._publish_markers = bool(self._values["publish_markers"])
+        self._publish_annotated = bool(self._values["publish_annotated"])
+        self._markers_shown = frozenset()
+        self._last_header = None
+
+        self._pipeline_lock = threading.Lock()
+        self._pipeline = self._factory(**pipeline_kwargs(self._values))
+        self.get_logger().info(
+            f"pipeline ready: model_complexity={self._values['model_complexity']}, "
+            f"providers={list(getattr(self._pipeline, 'providers', []))}")
+        self._last_stamp: Optional[float] = None
+
+        self._landmarks_pub = self.create_publisher(HolisticLandmarks, "holistic/landmarks", 10)
+        self._mask_pub = self.create_publisher(Image, "holistic/segmentation", 10)
+        self._markers_pub = self.create_publisher(MarkerArray, "holistic/markers", 10)
+        self._annotated_pub = self.create_publisher(Image, "holistic/annotated", 10)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+
+        self._stats = _Stats()
+        self._frame_cond = threading.Condition()
+        self._pending = None            # (msg, compressed, receive time) waiting for the worker
+        self._running = True
+        self._convert = image_converter()
+        self._worker = threading.Thread(target=self._work, name="holistic_worker", daemon=True)
+        self._worker.start()
+
+        # Depth 1: a frame that arrives while another waits replaces it (MediaPipe's FlowLimiter).
+        qos = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
+                         durability=qos_profile_sensor_data.durability,
+                         history=qos_profile_sensor_data.history)
+        if self._values["image_transport"] == "compressed":
+            self._sub = self.create_subscription(
+                CompressedImage, "image/compressed", lambda m: self._on_image(m, True), qos)
+        else:
+            self._sub = self.create_subscription(Image, "image", lambda m: self._on_image(m, False), qos)
+        self._diag_period = float(self._values["diagnostics_period"])
+        self._diag_time = time.monotonic()
+        self._diag_timer = self.create_timer(self._diag_period, self._publish_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.get_logger().info(f"subscribed to {self._sub.topic_name}")
+
+    # ---------------------------------------------------------------- parameters
+    @staticmethod
+    def _check_values(values: Dict[str, Any]) -> Optional[str]:
+        for name, choices in _CHOICES.items():
+            if values[name] not in choices:
+                return f"{name} must be one of {', '.join(choices)}, not '{values[name]}'"
+        origin = values["markers.world_origin"]
+        if len(origin) != 3 or not all(math.isfinite(v) for v in origin):
+            return f"markers.world_origin needs 3 finite values, got {list(origin)}"
+        return None
+
+    def _on_set_parameters(self, params: List[Parameter]) -> SetParametersResult:
+        values = dict(self._values)
+        values.update({p.name: p.value for p in params if p.name in PARAMETERS})
+        problem = self._check_values(values)
+        if problem:
+            return SetParametersResult(successful=False, reason=problem)
+        changed = {name for name in PARAMETERS if values[name] != self._values[name]}
+        if changed & set(PIPELINE_PARAMETERS):
+            try:
+                new_pipeline = self._factory(**pipeline_kwargs(values))
+            except Exception as error:  # ModelError, bad providers, ...: keep the old pipeline
+                return SetParametersResult(successful=False, reason=f"pipeline rebuild failed: {error}")
+            with self._pipeline_lock:
+                old, self._pipeline = self._pipeline, new_pipeline
+                self._last_stamp = None
+            old.close()
+            self.get_logger().info(
+                f"pipeline rebuilt for {sorted(changed & set(PIPELINE_PARAMETERS))}, providers="
+                f"{list(getattr(new_pipeline, 'providers', []))}")
+        elif changed & set(THRESHOLD_PARAMETERS):
+            with self._pipeline_lock:
+                self._pipeline.set_thresholds(
+                    min_detection_confidence=float(values["min_detection_confidence"]),
+                    min_tracking_confidence=float(values["min_tracking_confidence"]))
+        self._markers = marker_settings(values)
+        self._publish_annotated = bool(values["publish_annotated"])
+        if self._publish_markers and not values["publish_markers"] and self._last_header is not None:
+            self._markers_pub.publish(delete_all_markers(self._last_header, self._markers))
+            self._markers_shown = frozenset()
+        self._publish_markers = bool(values["publish_markers"])
+        self._values = values
+        if changed:
+            self.get_logger().info(f"parameters changed: {sorted(changed)}")
+        return SetParametersResult(successful=True)
+
+    # ---------------------------------------------------------------- frames
+    def _on_image(self, msg, compressed: bool) -> None:
+        with self._frame_cond:
+            with self._stats.lock:
+                self._stats.received += 1
+                self._stats.total_received += 1
+                if self._pending is not None:
+                    self._stats.dropped += 1
+                    self._stats.total_dropped += 1
+            self._pending = (msg, compressed)
+            self._frame_cond.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._frame_cond:
+                while self._pending is None and self._running:
+                    self._frame_cond.wait()
+                if not self._running:
+                    return
+                msg, compressed = self._pending
+                self._pending = None
+            try:
+                self.process_image(msg, compressed)
+            except Exception as error:  # never let the worker die
+                self._error(f"unexpected error processing a frame: {error!r}")
+
+    def _error(self, text: str) -> None:
+        with self._stats.lock:
+            self._stats.errors += 1
+            self._stats.total_errors += 1
+            self._stats.last_error = text
+        self.get_logger().error(text, throttle_duration_sec=ERROR_LOG_PERIOD_S)
+
+    def _stamp_seconds(self, header) -> float:
+        stamp = Time.from_msg(header.stamp).nanoseconds * 1e-9
+        if stamp == 0.0:  # unstamped images: use the arrival time
+            stamp = self.get_clock().now().nanoseconds * 1e-9
+        return stamp
+
+    def process_image(self, msg, compressed: bool = False) -> None:
+        """Convert, run the pipeline, publish. Public so tests can drive it synchronously."""
+        try:
+            rgb = compressed_msg_to_rgb(msg) if compressed else self._convert(msg)
+        except ImageConversionError as error:
+            self._error(f"dropped image from {self._sub.topic_name}: {error}")
+            return
+        header = msg.header
+        stamp = self._stamp_seconds(header)
+        with self._pipeline_lock:
+            if self._last_stamp is not None and stamp <= self._last_stamp:
+                self.get_logger().info(
+                    f"image stamp went back from {self._last_stamp:.3f} to {stamp:.3f} s: "
+                    "tracking and smoothing restart", throttle_duration_sec=ERROR_LOG_PERIOD_S)
+            self._last_stamp = stamp
+            start = time.perf_counter()
+            try:
+                result = self._pipeline.process(rgb, timestamp=stamp)
+            except ValueError as error:
+                self._error(f"image rejected by the pipeline: {error}")
+                return
+            except RuntimeError as error:
+                self._error(f"pipeline error: {error}")
+                return
+            elapsed_ms = (time.perf_counter() - start) * 1e3
+        self._landmarks_pub.publish(holistic_result_to_msg(result, header, elapsed_ms))
+        if self._values["enable_segmentation"]:
+            mask = result.segmentation_mask
+            if mask is None:  # no person: an empty mask, so every frame has one
+                mask = np.zeros(rgb.shape[:2], dtype=np.float32)
+            self._mask_pub.publish(mask_to_image_msg(mask, header))
+        if self._publish_markers:
+            markers, self._markers_shown = build_markers(
+                result, header, self._markers, self._markers_shown)
+            if markers.markers:
+                self._markers_pub.publish(markers)
+        if self._publish_annotated:
+            self._annotated_pub.publish(rgb_to_image_msg(draw_holistic(rgb.copy(), result), header))
+        self._last_header = header
+        now_ns = self.get_clock().now().nanoseconds
+        with self._stats.lock:
+            self._stats.processed += 1
+            self._stats.total_processed += 1
+            self._stats.processing_ms.append(elapsed_ms)
+            if header.stamp.sec or header.stamp.nanosec:
+                self._stats.latency_ms.append((now_ns - Time.from_msg(header.stamp).nanoseconds) * 1e-6)
+
+    # ---------------------------------------------------------------- diagnostics
+    def _publish_diagnostics(self) -> None:
+        now = time.monotonic()
+        period = max(now - self._diag_time, 1e-6)
+        self._diag_time = now
+        received, processed, dropped, errors = self._stats.take_window()
+        with self._stats.lock:
+            proc = list(self._stats.processing_ms)
+            lat = list(self._stats.latency_ms)
+            totals = (self._stats.total_received, self._stats.total_processed,
+                      self._stats.total_dropped, self._stats.total_errors)
+            last_error = self._stats.last_error
+        providers = list(getattr(self._pipeline, "providers", []))
+        status = DiagnosticStatus()
+        status.name = f"{self.get_name()}: holistic pipeline"
+        status.hardware_id = providers[0] if providers else "unknown"
+        if errors:
+            status.level, status.message = DiagnosticStatus.WARN, f"{errors} bad frame(s): {last_error}"
+        elif received == 0:
+            status.level, status.message = DiagnosticStatus.OK, "waiting for images"
+        else:
+            status.level, status.message = DiagnosticStatus.OK, "processing"
+        values = {
+            "input_rate_hz": f"{received / period:.2f}",
+            "processing_rate_hz": f"{processed / period:.2f}",
+            "processing_time_ms": f"{np.mean(proc):.1f}" if proc else "nan",
+            "latency_ms": f"{np.mean(lat):.1f}" if lat else "nan",
+            "dropped_frames": str(dropped),
+            "errors": str(errors),
+            "total_received": str(totals[0]),
+            "total_processed": str(totals[1]),
+            "total_dropped": str(totals[2]),
+            "total_errors": str(totals[3]),
+            "execution_providers": ",".join(providers),
+            "model_complexity": str(self._values["model_complexity"]),
+        }
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [status]
+        self._diagnostics_pub.publish(array)
+
+    def destroy_node(self) -> None:
+        with self._frame_cond:
+            self._running = False
+            self._frame_cond.notify()
+        if self._worker.is_alive() and threading.current_thread() is not self._worker:
+            self._worker.join(timeout=10.0)
+        with self._pipeline_lock:
+            self._pipeline.close()
+        super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = HolisticNode()
+    except Exception as error:  # ModelError or invalid parameters: say why and stop
+        rclpy.logging.get_logger("holistic").fatal(f"cannot start: {error}")
+        rclpy.try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
