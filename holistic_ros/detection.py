@@ -96,7 +96,7 @@ def decode_detections(regressors: np.ndarray, classificators: np.ndarray,
     w = raw[:, 2] / options.scale
     h = raw[:, 3] / options.scale
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
-    kp = raw[:, 4:4 + 2 * options.num_keypoints].reshape(-1, options.num_keypoints, 2)
+    kp = raw[:, 4:4 + 2 * options.num_keypoints].reshape(len(keep), options.num_keypoints, 2)
     kp = kp / options.scale + anc[:, None, :]
     return [Detection(float(s), b, k) for s, b, k in zip(scores, boxes, kp)]
 

@@ -51,6 +51,8 @@ class Crop:
 
     #: (1, H, W, 3) float32 tensor in the model's value range.
     tensor: np.ndarray
+    #: The ROI asked for; landmarks are projected back through it.
+    roi: NormRect
     #: The rectangle actually sampled (the ROI padded to the tensor's aspect ratio).
     rect: NormRect
     #: Letterbox padding (left, top, right, bottom) as fractions of the tensor.
@@ -200,9 +202,9 @@ def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
     linearly from [0, 255] to ``value_range``.
     """
     h, w = image.shape[:2]
-    padding = (0.0, 0.0, 0.0, 0.0)
+    roi, padding = rect, (0.0, 0.0, 0.0, 0.0)
     if keep_aspect_ratio:
-        rect, padding = pad_rect_to_aspect(rect, (w, h), out_width, out_height)
+        rect, padding = pad_rect_to_aspect(roi, (w, h), out_width, out_height)
     matrix = crop_to_image_matrix(rect, (w, h), out_width, out_height)
     crop = cv2.warpAffine(
         image, matrix, (out_width, out_height),
@@ -214,7 +216,7 @@ def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
     tensor *= (hi - lo) / 255.0
     if lo != 0.0:
         tensor += lo
-    return Crop(tensor=tensor[None], rect=rect, padding=padding)
+    return Crop(tensor=tensor[None], roi=roi, rect=rect, padding=padding)
 
 
 def remove_letterbox(points_roi: np.ndarray, padding: Sequence[float]) -> np.ndarray:
@@ -252,8 +254,12 @@ def project_from_roi(points_roi: np.ndarray, rect: NormRect) -> np.ndarray:
 
 
 def landmarks_from_roi(points_roi: np.ndarray, crop: Crop) -> np.ndarray:
-    """Crop-normalised model output -> image-normalised points (letterbox, then projection)."""
-    return project_from_roi(remove_letterbox(points_roi, crop.padding), crop.rect)
+    """Crop-normalised model output -> image-normalised points.
+
+    As MediaPipe's graphs do: letterbox removal, then projection through the
+    requested (unpadded) ROI.
+    """
+    return project_from_roi(remove_letterbox(points_roi, crop.padding), crop.roi)
 
 
 def rect_is_valid(rect: NormRect) -> bool:

@@ -1,0 +1,82 @@
+"""Run MediaPipe 0.10.21's legacy Holistic on frames piped in; save its results.
+
+This is the parity oracle. It runs in its own venv (``.venv-oracle``, made by
+``make oracle-venv``) because mediapipe 0.10.21 pins numpy<2; it is never a
+dependency of holistic_ros itself.
+
+Protocol, so that both sides see the very same decoded pixels: the caller
+writes frames to stdin, each as a 12-byte little-endian header (int32 height,
+int32 width, int32 reserved) followed by height*width*3 RGB bytes; a header
+with height 0 ends the stream. Results go to ``--out`` as an .npz with, per
+frame i: ``pose_i`` (33,4), ``world_i`` (33,4), ``face_i`` (N,3),
+``left_i`` (21,3), ``right_i`` (21,3) where present, and ``mask_i`` as packed
+bits of mask > 0.5 (``maskshape_i`` holds its shape) when segmentation is on.
+
+Usage: .venv-oracle/bin/python tools/mediapipe_oracle.py --options '{"static_image_mode": true}' --out r.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+
+
+def _landmarks(proto, with_visibility: bool) -> np.ndarray:
+    rows = []
+    for lm in proto.landmark:
+        row = [lm.x, lm.y, lm.z]
+        if with_visibility:
+            row.append(lm.visibility)
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float32)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--options", default="{}", help="JSON of mp.solutions.holistic.Holistic options")
+    parser.add_argument("--out", required=True, help="where to write the .npz of results")
+    args = parser.parse_args()
+
+    import mediapipe as mp  # imported late: only this venv has it
+
+    options = json.loads(args.options)
+    results = {}
+    stdin = sys.stdin.buffer
+    with mp.solutions.holistic.Holistic(**options) as holistic:
+        i = 0
+        while True:
+            header = stdin.read(12)
+            if len(header) < 12:
+                break
+            h, w, _ = struct.unpack("<iii", header)
+            if h == 0:
+                break
+            data = stdin.read(h * w * 3)
+            frame = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
+            res = holistic.process(frame)
+            if res.pose_landmarks:
+                results[f"pose_{i}"] = _landmarks(res.pose_landmarks, True)
+            if res.pose_world_landmarks:
+                results[f"world_{i}"] = _landmarks(res.pose_world_landmarks, True)
+            if res.face_landmarks:
+                results[f"face_{i}"] = _landmarks(res.face_landmarks, False)
+            if res.left_hand_landmarks:
+                results[f"left_{i}"] = _landmarks(res.left_hand_landmarks, False)
+            if res.right_hand_landmarks:
+                results[f"right_{i}"] = _landmarks(res.right_hand_landmarks, False)
+            if res.segmentation_mask is not None:
+                mask = np.asarray(res.segmentation_mask) > 0.5
+                results[f"mask_{i}"] = np.packbits(mask)
+                results[f"maskshape_{i}"] = np.asarray(mask.shape)
+            i += 1
+    results["num_frames"] = np.asarray(i)
+    np.savez_compressed(args.out, **results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Parity with MediaPipe: test media, the oracle subprocess, and the metrics.
+
+Used by the parity tests (``test/test_parity_mediapipe.py``) and by the
+benchmark. Frames are decoded once here, with this venv's OpenCV, and piped
+to ``tools/mediapipe_oracle.py`` running in ``.venv-oracle``, so that
+MediaPipe and holistic_ros see identical pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ORACLE_SCRIPT = REPO_ROOT / "tools" / "mediapipe_oracle.py"
+ORACLE_PYTHON = REPO_ROOT / ".venv-oracle" / "bin" / "python"
+CACHE_DIR = REPO_ROOT / ".cache" / "oracle"
+COMPONENTS = ("pose", "face", "left", "right")
+
+
+def media_dir() -> Path:
+    """``../shared/testdata/media`` beside the repo (HOLISTIC_ROS_MEDIA overrides)."""
+    env = os.environ.get("HOLISTIC_ROS_MEDIA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "testdata" / "media"
+
+
+def image_paths() -> List[Path]:
+    return sorted(p for p in (media_dir() / "images").glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+
+def video_paths() -> List[Path]:
+    return sorted((media_dir() / "videos").glob("*.mp4"))
+
+
+def load_image_rgb(path: Path) -> np.ndarray:
+    """RGB uint8; an alpha channel is dropped (its RGB is used as stored)."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"could not read image {path}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def iter_video_rgb(path: Path, max_frames: Optional[int] = None) -> Iterator[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        n = 0
+        while max_frames is None or n < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            n += 1
+    finally:
+        cap.release()
+
+
+def oracle_available() -> bool:
+    return ORACLE_PYTHON.is_file()
+
+
+def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "") -> Dict[str, np.ndarray]:
+    """MediaPipe's results for ``frames`` in one Holistic instance (cached on disk).
+
+    The cache key covers the oracle script, the options and the frames' bytes,
+    so a change to any of them re-runs MediaPipe.
+    """
+    digest = hashlib.sha256()
+    digest.update(ORACLE_SCRIPT.read_bytes())
+    digest.update(json.dumps(options, sort_keys=True).encode())
+    for f in frames:
+        digest.update(struct.pack("<ii", *f.shape[:2]))
+        digest.update(hashlib.sha1(f.tobytes()).digest())
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    out = CACHE_DIR / f"{cache_key}{digest.hexdigest()[:24]}.npz"
+    if not out.is_file():
+        tmp = out.with_suffix(".tmp.npz")
+        proc = subprocess.Popen([str(ORACLE_PYTHON), str(ORACLE_SCRIPT), "--options", json.dumps(options),
+                                 "--out", str(tmp)], stdin=subprocess.PIPE)
+        try:
+            for f in frames:
+                f = np.ascontiguousarray(f, dtype=np.uint8)
+                proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
+                proc.stdin.write(f.tobytes())
+            proc.stdin.write(struct.pack("<iii", 0, 0, 0))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        if proc.wait() != 0:
+            raise RuntimeError(f"MediaPipe oracle failed (exit {proc.returncode}); see its output above")
+        os.replace(tmp, out)
+    with np.load(out) as data:
+        return {k: data[k] for k in data.files}
+
+
+def oracle_frame(results: Dict[str, np.ndarray], component: str, i: int) -> Optional[np.ndarray]:
+    return results.get(f"{component}_{i}")
+
+
+def oracle_mask(results: Dict[str, np.ndarray], i: int) -> Optional[np.ndarray]:
+    if f"mask_{i}" not in results:
+        return None
+    shape = tuple(results[f"maskshape_{i}"])
+    return np.unpackbits(results[f"mask_{i}"])[: shape[0] * shape[1]].reshape(shape).astype(bool)
+
+
+def ours_component(result, component: str) -> Optional[np.ndarray]:
+    return {"pose": result.pose_landmarks, "face": result.face_landmarks,
+            "left": result.left_hand_landmarks, "right": result.right_hand_landmarks}[component]
+
+
+@dataclass
+class ComponentStats:
+    """Agreement of one component (pose, face, left or right hand) over frames."""
+
+    frames: int = 0
+    presence_agree: int = 0
+    both_present: int = 0
+    errors: List[float] = field(default_factory=list)   # mean error per frame, fraction of diagonal
+
+    def add(self, ours: Optional[np.ndarray], theirs: Optional[np.ndarray], image_size) -> None:
+        self.frames += 1
+        if (ours is None) == (theirs is None):
+            self.presence_agree += 1
+        if ours is not None and theirs is not None and ours.shape[0] == theirs.shape[0]:
+            self.both_present += 1
+            w, h = image_size
+            d = (ours[:, :2] - theirs[:, :2]) * (w, h)
+            self.errors.append(float(np.hypot(d[:, 0], d[:, 1]).mean() / np.hypot(w, h)))
+
+    @property
+    def presence_agreement(self) -> float:
+        return self.presence_agree / self.frames if self.frames else 1.0
+
+    @property
+    def mean_error(self) -> float:
+        return float(np.mean(self.errors)) if self.errors else 0.0
+
+    @property
+    def max_error(self) -> float:
+        return float(np.max(self.errors)) if self.errors else 0.0
+
+    def summary(self) -> str:
+        return (f"presence {self.presence_agree}/{self.frames} ({100 * self.presence_agreement:.1f}%), "
+                f"both {self.both_present}, mean err {100 * self.mean_error:.3f}% diag, "
+                f"worst frame {100 * self.max_error:.3f}%")
+
+
+def mask_iou(ours: np.ndarray, theirs_binary: np.ndarray) -> float:
+    a = ours > 0.5
+    union = np.logical_or(a, theirs_binary).sum()
+    return 1.0 if union == 0 else float(np.logical_and(a, theirs_binary).sum() / union)
+
+
+def compare_run(results_ours: Sequence, oracle: Dict[str, np.ndarray], frames: Sequence[np.ndarray]):
+    """Per-component stats and mask IoUs for one run over ``frames``."""
+    stats = {c: ComponentStats() for c in COMPONENTS}
+    ious: List[float] = []
+    for i, (res, frame) in enumerate(zip(results_ours, frames)):
+        size = (frame.shape[1], frame.shape[0])
+        for c in COMPONENTS:
+            stats[c].add(ours_component(res, c), oracle_frame(oracle, c, i), size)
+        theirs_mask = oracle_mask(oracle, i)
+        if theirs_mask is not None and res.segmentation_mask is not None:
+            ious.append(mask_iou(res.segmentation_mask, theirs_mask))
+    return stats, ious
+
+
+if __name__ == "__main__":  # a quick report: python tools/parity.py
+    sys.path.insert(0, str(REPO_ROOT))
+    from holistic_ros import Holistic
+
+    imgs = [load_image_rgb(p) for p in image_paths()]
+    for refine in (False, True):
+        opts = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                    refine_face_landmarks=refine)
+        oracle = run_oracle(imgs, opts, "images-")
+        with Holistic(**opts) as h:
+            ours = [h.process(im) for im in imgs]
+        stats, ious = compare_run(ours, oracle, imgs)
+        print(f"images refine={refine}")
+        for c, s in stats.items():
+            print(f"  {c:5s} {s.summary()}")
+        print(f"  mask IoU min {min(ious) if ious else float('nan'):.4f} mean {np.mean(ious) if ious else float('nan'):.4f}")
