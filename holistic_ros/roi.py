@@ -205,10 +205,16 @@ def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
     roi, padding = rect, (0.0, 0.0, 0.0, 0.0)
     if keep_aspect_ratio:
         rect, padding = pad_rect_to_aspect(roi, (w, h), out_width, out_height)
-    matrix = crop_to_image_matrix(rect, (w, h), out_width, out_height)
-    crop = cv2.warpAffine(
-        image, matrix, (out_width, out_height),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    # Same float32 corner points, perspective solve and warp as MediaPipe's
+    # converter: large ROIs are sampled sparsely, so tiny differences in
+    # sample positions would show in the crop.
+    box = cv2.boxPoints(((np.float32(rect.x_center * w), np.float32(rect.y_center * h)),
+                         (np.float32(rect.width * w), np.float32(rect.height * h)),
+                         np.float32(rect.rotation * 180.0 / math.pi)))
+    dst = np.array([[0, out_height], [0, 0], [out_width, 0], [out_width, out_height]], dtype=np.float32)
+    projection = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    crop = cv2.warpPerspective(
+        image, projection, (out_width, out_height), flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE,
         borderValue=(0, 0, 0))
     lo, hi = value_range
