@@ -22,7 +22,7 @@ import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 
 from holistic_ros.image_conversion import array_to_image_msg
@@ -118,7 +118,7 @@ class VideoSourceNode(Node):
         self.published = 0
         self.done = False
         self.publisher = self.create_publisher(
-            Image, "image", QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+            Image, "image", QoSProfile(depth=1))   # reliable: matches best-effort and reliable readers
         self.timer = self.create_timer(1.0 / rate, self._tick)
         self.get_logger().info(
             f"publishing {self.reader.kind} '{source}' on {self.publisher.topic_name} at {rate:.2f} Hz")
