@@ -39,9 +39,11 @@ HAND_FROM_POSE_TARGET_ANGLE = math.radians(90.0)
 HAND_RECROP_INPUT_SIZE = 256
 HAND_RECROP_TARGET_ANGLE = math.radians(-90.0)
 HAND_RECROP_SHIFT_Y = -0.1
-# hand_landmarks_to_roi.pbtxt + hand_landmarks_to_rect_calculator.cc. The
-# calculator's joint indices (0; 4, 6, 8) index the full 21-point list here,
-# because holistic passes all 21 landmarks rather than the palm subset.
+# hand_landmarks_to_roi.pbtxt + hand_landmarks_to_rect_calculator.cc: given all
+# 21 landmarks, the calculator keeps this palm-and-lower-finger subset
+# (GetPartialLandmarks); its rotation runs from the wrist to the mean of the
+# middle MCP and of the index/ring MCPs' midpoint (subset indices 0; 4, 6, 8).
+HAND_PARTIAL_LANDMARKS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
 HAND_ROTATION_FROM = 0
 HAND_ROTATION_TO = (4, 6, 8)
 HAND_TRACKING_TARGET_ANGLE = math.radians(90.0)
@@ -72,11 +74,12 @@ def hand_roi_from_pose(wrist: np.ndarray, pinky: np.ndarray, index: np.ndarray, 
 def hand_roi_from_landmarks(landmarks: np.ndarray, image_size) -> NormRect:
     """ROI for the next frame from this frame's 21 hand landmarks."""
     w, h = image_size
+    partial = landmarks[list(HAND_PARTIAL_LANDMARKS), :2]
     a, b, c = HAND_ROTATION_TO
-    target = ((landmarks[a, :2] + landmarks[c, :2]) / 2.0 + landmarks[b, :2]) / 2.0
-    rotation = rotation_from_points(landmarks[HAND_ROTATION_FROM, :2] * (w, h), target * (w, h),
+    target = ((partial[a] + partial[c]) / 2.0 + partial[b]) / 2.0
+    rotation = rotation_from_points(partial[HAND_ROTATION_FROM] * (w, h), target * (w, h),
                                     HAND_TRACKING_TARGET_ANGLE)
-    rect = rect_from_rotated_extent(landmarks[:, :2], image_size, rotation)
+    rect = rect_from_rotated_extent(partial, image_size, rotation)
     return transform_rect(rect, image_size, HAND_TRACKING_SCALE, HAND_TRACKING_SCALE,
                           shift_y=HAND_TRACKING_SHIFT_Y, square_long=True)
 

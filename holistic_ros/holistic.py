@@ -30,8 +30,8 @@ from .segmentation import mask_to_image
 LOG = logging.getLogger("holistic_ros")
 
 # mediapipe/python/solution_base.py advances its simulated clock by 33333 us a
-# call, so without explicit timestamps frame i is stamped (i + 1) / 30 s.
-DEFAULT_FRAME_INTERVAL_S = 1.0 / 30.0
+# call, so without explicit timestamps frame i is stamped (i + 1) * 33333 us.
+DEFAULT_FRAME_INTERVAL_S = 0.033333
 
 
 @dataclass(frozen=True)
@@ -95,18 +95,22 @@ class _PoseSmoothing:
                   self.aux_visibility, self.aux):
             f.reset()
 
-    def apply(self, landmarks, world, aux, image_size, timestamp):
+    def apply(self, landmarks, world, aux, image_size, timestamp, smooth_landmarks: bool):
+        """Filtered (landmarks, world, aux). The auxiliary landmarks, which
+        place the next frame's ROI, are filtered even when landmark smoothing
+        is off: their filter sits outside the switch in the upstream graph."""
         # The object scale comes from the raw auxiliary landmarks' unscaled
         # alignment rect (AlignmentPointsRectsCalculator, 90 degrees).
         w, h = image_size
         scale_rect = rect_from_alignment_points(aux[0, :2], aux[1, :2], image_size, np.pi / 2)
         object_scale = (scale_rect.width * w + scale_rect.height * h) / 2.0
-        landmarks = landmarks.copy()
-        landmarks[:, 3] = self.visibility.apply(landmarks[:, 3])
-        landmarks = self.landmarks.apply(landmarks, image_size, timestamp, object_scale)
-        world = world.copy()
-        world[:, 3] = self.world_visibility.apply(world[:, 3])
-        world = self.world.apply_world(world, timestamp)
+        if smooth_landmarks:
+            landmarks = landmarks.copy()
+            landmarks[:, 3] = self.visibility.apply(landmarks[:, 3])
+            landmarks = self.landmarks.apply(landmarks, image_size, timestamp, object_scale)
+            world = world.copy()
+            world[:, 3] = self.world_visibility.apply(world[:, 3])
+            world = self.world.apply_world(world, timestamp)
         aux = aux.copy()
         aux[:, 3] = self.aux_visibility.apply(aux[:, 3])
         aux = self.aux.apply(aux, image_size, timestamp, object_scale)
@@ -268,9 +272,12 @@ class Holistic:
         world[:, :3] = pose.world
         world[:, 3] = pose.landmarks[:, 3]
         aux = pose.auxiliary[:, :4].copy()
-        if opts.smoothing_enabled:
-            landmarks, world, aux = self._smoothing.apply(landmarks, world, aux, size, timestamp)
-        self._pose_roi = None if opts.static_image_mode else roi_from_auxiliary_landmarks(aux, size)
+        if opts.static_image_mode:
+            self._pose_roi = None
+        else:
+            landmarks, world, aux = self._smoothing.apply(landmarks, world, aux, size, timestamp,
+                                                          opts.smoothing_enabled)
+            self._pose_roi = roi_from_auxiliary_landmarks(aux, size)
 
         t0 = clock()
         face, face_score = self._face.process(image, landmarks)
