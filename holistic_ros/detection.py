@@ -15,6 +15,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from .activations import sigmoid
+
 
 @dataclass(frozen=True)
 class SsdAnchorOptions:
@@ -86,7 +88,7 @@ def decode_detections(regressors: np.ndarray, classificators: np.ndarray,
     """Raw SSD outputs -> scored detections above ``min_score`` (before NMS)."""
     raw = regressors.reshape(anchors.shape[0], -1)
     logits = np.clip(classificators.reshape(-1), -options.score_clip, options.score_clip)
-    scores = 1.0 / (1.0 + np.exp(-logits))
+    scores = sigmoid(logits)
     keep = np.nonzero(scores >= options.min_score)[0]
     if keep.size == 0:
         return []

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import face_refinement_indices as refine
 from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, generate_anchor_centers, weighted_nms
+from .activations import sigmoid
 from .models import ModelSession
 from .roi import NormRect, crop_roi, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
 from .tracking import TrackingRequirements, choose_tracking_roi
@@ -53,10 +54,6 @@ FACE_TRACKING_REQUIREMENTS = TrackingRequirements(
 FACE_LANDMARK_INPUT_SIZE = 192
 FACE_PRESENCE_THRESHOLD = 0.5
 NUM_MESH_LANDMARKS = 468
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def face_roi_from_pose(pose_landmarks: np.ndarray, image_size) -> NormRect:

@@ -20,7 +20,7 @@ from .face import FaceBranch
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
 from .hands import LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES, HandBranch
-from .models import POSE_LANDMARK_MODELS, ModelSession, ModelStore, resolve_providers
+from .models import POSE_LANDMARK_MODELS, ModelStore, create_sessions, resolve_providers
 from .pose_detection import PoseDetector, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, roi_from_auxiliary_landmarks
 from .result import HolisticResult
@@ -150,7 +150,7 @@ class Holistic:
                  "face_landmark_with_attention" if self.options.refine_face_landmarks else "face_landmark",
                  "hand_recrop", "hand_landmark_full"]
         entries = {name: store.entry(name) for name in names}
-        sessions = {name: ModelSession(entry, requested) for name, entry in entries.items()}
+        sessions = create_sessions(entries, requested)
         self.models_dir = store.models_dir
         self._pose_detector = PoseDetector(sessions[names[0]])
         self._pose_landmarker = PoseLandmarker(sessions[names[1]])
@@ -161,12 +161,7 @@ class Holistic:
         self._right_hand = HandBranch(sessions["hand_recrop"], sessions["hand_landmark_full"],
                                       RIGHT_HAND_POSE_INDICES)
         self.providers = list(sessions[names[1]].providers)
-        wanted_gpu = [p[0] if isinstance(p, tuple) else p for p in requested if p != "CPUExecutionProvider"]
-        if wanted_gpu and self.providers[0] == "CPUExecutionProvider":
-            LOG.warning("holistic_ros: asked for %s but ONNX Runtime could not start it (no GPU, or CUDA/cuDNN "
-                        "libraries missing); running on CPU.", ", ".join(wanted_gpu))
-        else:
-            LOG.info("holistic_ros: running on %s", ", ".join(self.providers))
+        LOG.info("running on %s", ", ".join(self.providers))
         self._smoothing = _PoseSmoothing()
         self.reset()
 
@@ -227,7 +222,7 @@ class Holistic:
             timestamp = (self._last_timestamp or 0.0) + DEFAULT_FRAME_INTERVAL_S
         timestamp = float(timestamp)
         if self._last_timestamp is not None and timestamp <= self._last_timestamp:
-            LOG.info("holistic_ros: timestamp went from %.6f to %.6f s; resetting tracking and filters.",
+            LOG.info("timestamp went from %.6f to %.6f s; resetting tracking and filters.",
                      self._last_timestamp, timestamp)
             self.reset()
         self._last_timestamp = timestamp

@@ -144,6 +144,38 @@ def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) 
     return chosen
 
 
+def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
+                    intra_op_threads: int = 0) -> Dict[str, "ModelSession"]:
+    """One session per model. If an accelerator provider cannot start (no GPU,
+    or its CUDA/cuDNN libraries are missing), say so once and build every
+    session on the CPU instead of letting ONNX Runtime print an error per model."""
+    import onnxruntime as ort
+
+    sessions: Dict[str, ModelSession] = {}
+    wanted = [p[0] if isinstance(p, tuple) else p for p in providers]
+    accelerators = [p for p in wanted if p != "CPUExecutionProvider"]
+    for name, entry in entries.items():
+        if accelerators and not sessions:
+            ort.set_default_logger_severity(4)  # quiet the provider bridge's per-session errors
+            try:
+                first = ModelSession(entry, providers, intra_op_threads)
+            finally:
+                ort.set_default_logger_severity(2)
+            active = first.providers
+            missing = [p for p in accelerators if p not in active]
+            if missing:
+                LOG.warning("%s could not start (no GPU, or its CUDA/cuDNN libraries are "
+                            "missing: pip install 'onnxruntime-gpu[cuda,cudnn]'); running on %s.",
+                            ", ".join(missing), ", ".join(active))
+                providers = [p for p in providers
+                             if (p[0] if isinstance(p, tuple) else p) in active]
+                accelerators = []
+            sessions[name] = first
+            continue
+        sessions[name] = ModelSession(entry, providers, intra_op_threads)
+    return sessions
+
+
 class ModelSession:
     """One ONNX Runtime session with cached input and output names."""
 

@@ -16,6 +16,7 @@ from typing import Optional
 
 import numpy as np
 
+from .activations import sigmoid
 from .models import ModelSession
 from .roi import Crop, NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, transform_rect
 
@@ -30,10 +31,6 @@ HEATMAP_MIN_CONFIDENCE_TO_REFINE = 0.5
 # pose_landmarks_to_roi.pbtxt
 POSE_TRACKING_TARGET_ANGLE = math.radians(90.0)
 POSE_TRACKING_ROI_SCALE = 1.25
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @dataclass(frozen=True)
