@@ -13,11 +13,14 @@ VENV := $(ROOT)/.venv
 ORACLE_VENV := $(ROOT)/.venv-oracle
 CONVERT_VENV := $(ROOT)/.venv-convert
 VPY := $(VENV)/bin/python
-VIDEO ?= ../shared/testdata/media/videos/mps_hand_reach_640x360.mp4
+VIDEO ?= ../shared/testdata/media/videos/mps_woman_thumbs_up_1280x720.mp4
 PYTEST_ARGS ?=
 
 # The build and everything that runs ROS sees the venv as its ROS prefix.
 ROS_ENV := PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"
+# ... and, to run the package, the colcon install on top of it.
+WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"; \
+	set +u; source install/setup.bash; set -u
 
 .PHONY: help venv oracle-venv build test demo models benchmark clean
 
@@ -54,15 +57,13 @@ build: venv models/manifest.json
 
 # One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
 test: venv oracle-venv build
-	set +u; source install/setup.bash; set -u; \
-	export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	$(ROS_ENV) "$(VPY)" -m pytest test/ -m "" $(PYTEST_ARGS)
+	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	"$(VPY)" -m pytest test/ -m "" -rs $(PYTEST_ARGS)
 
 # video_source -> holistic_node -> recorder; writes output/demo.mp4 and output/demo.jsonl.
 demo: venv build
-	set +u; source install/setup.bash; set -u; \
-	export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	$(ROS_ENV) "$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
+	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	"$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
 
 benchmark: venv models/manifest.json
 	"$(VPY)" tools/benchmark.py

@@ -33,6 +33,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from holistic_ros.drawing import draw_holistic
@@ -215,7 +216,7 @@ class HolisticNode(Node):
         self._publish_markers = bool(self._values["publish_markers"])
         self._publish_annotated = bool(self._values["publish_annotated"])
         self._markers_shown = frozenset()
-        self._last_header = None
+        self._last_frame_id = ""   # of the last image, for the DELETEALL marker
 
         self._pipeline_lock = threading.Lock()
         self._pipeline = self._factory(**pipeline_kwargs(self._values))
@@ -290,8 +291,10 @@ class HolisticNode(Node):
                     min_tracking_confidence=float(values["min_tracking_confidence"]))
         self._markers = marker_settings(values)
         self._publish_annotated = bool(values["publish_annotated"])
-        if self._publish_markers and not values["publish_markers"] and self._last_header is not None:
-            self._markers_pub.publish(delete_all_markers(self._last_header, self._markers))
+        if self._publish_markers and not values["publish_markers"]:
+            header = Header(stamp=self.get_clock().now().to_msg(),
+                            frame_id=self._last_frame_id)
+            self._markers_pub.publish(delete_all_markers(header, self._markers))
             self._markers_shown = frozenset()
         self._publish_markers = bool(values["publish_markers"])
         self._values = values
@@ -369,6 +372,7 @@ class HolisticNode(Node):
             if mask is None:  # no person: an empty mask, so every frame has one
                 mask = np.zeros(rgb.shape[:2], dtype=np.float32)
             self._mask_pub.publish(mask_to_image_msg(mask, header))
+        self._last_frame_id = header.frame_id
         if self._publish_markers:
             markers, self._markers_shown = build_markers(
                 result, header, self._markers, self._markers_shown)
@@ -376,7 +380,6 @@ class HolisticNode(Node):
                 self._markers_pub.publish(markers)
         if self._publish_annotated:
             self._annotated_pub.publish(rgb_to_image_msg(draw_holistic(rgb.copy(), result), header))
-        self._last_header = header
         now_ns = self.get_clock().now().nanoseconds
         with self._stats.lock:
             self._stats.processed += 1
