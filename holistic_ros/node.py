@@ -125,20 +125,21 @@ _CHOICES = {"execution_provider": EXECUTION_PROVIDERS, "image_transport": TRANSP
             "markers.face": FACE_STYLES}
 
 
-def providers_for(execution_provider: str, device_id: int) -> Optional[list]:
-    """ONNX Runtime providers list for the ``execution_provider`` parameter."""
-    cuda = ("CUDAExecutionProvider", {"device_id": int(device_id)}) if device_id else "CUDAExecutionProvider"
-    if execution_provider == "auto":
-        return None
-    if execution_provider == "cpu":
-        return ["CPUExecutionProvider"]
-    if execution_provider == "cuda":
-        return [cuda, "CPUExecutionProvider"]
-    if execution_provider == "tensorrt":
-        trt = (("TensorrtExecutionProvider", {"device_id": int(device_id)}) if device_id
-               else "TensorrtExecutionProvider")
-        return [trt, cuda, "CPUExecutionProvider"]
-    raise ValueError(f"execution_provider must be one of {EXECUTION_PROVIDERS}")
+def providers_for(execution_provider: str) -> Optional[list]:
+    """ONNX Runtime provider names for the ``execution_provider`` parameter (None: automatic).
+
+    The GPU index goes to the core separately (``device_id``), which attaches it to
+    CUDA and TensorRT.
+    """
+    choices = {
+        "auto": None,
+        "cpu": ["CPUExecutionProvider"],
+        "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+        "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+    }
+    if execution_provider not in choices:
+        raise ValueError(f"execution_provider must be one of {EXECUTION_PROVIDERS}")
+    return choices[execution_provider]
 
 
 def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
@@ -152,7 +153,8 @@ def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
         refine_face_landmarks=bool(values["refine_face_landmarks"]),
         min_detection_confidence=float(values["min_detection_confidence"]),
         min_tracking_confidence=float(values["min_tracking_confidence"]),
-        providers=providers_for(values["execution_provider"], values["device_id"]),
+        providers=providers_for(values["execution_provider"]),
+        device_id=int(values["device_id"]),
         models_dir=values["models_dir"] or None,
     )
 

@@ -442,3 +442,18 @@ def test_real_image_without_a_person(context, core_available, images_dir: Path):
         assert harness.landmarks_for(4).pose_found
     finally:
         harness.close()
+
+
+def test_execution_provider_mapping():
+    from holistic_ros.node import pipeline_kwargs, providers_for, PARAMETERS
+
+    assert providers_for("auto") is None
+    assert providers_for("cpu") == ["CPUExecutionProvider"]
+    assert providers_for("cuda") == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert providers_for("tensorrt")[0] == "TensorrtExecutionProvider"
+    with pytest.raises(ValueError):
+        providers_for("opencl")
+    values = {name: default for name, (default, _, _) in PARAMETERS.items()}
+    kwargs = pipeline_kwargs({**values, "execution_provider": "cuda", "device_id": 2})
+    assert kwargs["device_id"] == 2 and kwargs["providers"][0] == "CUDAExecutionProvider"
+    assert kwargs["models_dir"] is None
