@@ -113,6 +113,29 @@ def oracle_mask(results: Dict[str, np.ndarray], i: int) -> Optional[np.ndarray]:
     return np.unpackbits(results[f"mask_{i}"])[: shape[0] * shape[1]].reshape(shape).astype(bool)
 
 
+def oracle_as_results(oracle: Dict[str, np.ndarray], frames: Sequence[np.ndarray]) -> List:
+    """MediaPipe's results in holistic_ros's result type, to compare two oracle runs."""
+    from holistic_ros.result import HolisticResult
+
+    out = []
+    for i, f in enumerate(frames):
+        mask = oracle_mask(oracle, i)
+        out.append(HolisticResult(
+            pose_landmarks=oracle_frame(oracle, "pose", i), face_landmarks=oracle_frame(oracle, "face", i),
+            left_hand_landmarks=oracle_frame(oracle, "left", i), right_hand_landmarks=oracle_frame(oracle, "right", i),
+            segmentation_mask=None if mask is None else mask.astype(np.float32),
+            image_size=(f.shape[1], f.shape[0])))
+    return out
+
+
+def perturb_frames(frames: Sequence[np.ndarray], seed: int = 0) -> List[np.ndarray]:
+    """Every pixel value moved by -1, 0 or +1: invisible, yet enough to show how
+    far MediaPipe's own tracking drifts from itself."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(f.astype(np.int16) + rng.integers(-1, 2, f.shape, dtype=np.int16), 0, 255).astype(np.uint8)
+            for f in frames]
+
+
 def ours_component(result, component: str) -> Optional[np.ndarray]:
     return {"pose": result.pose_landmarks, "face": result.face_landmarks,
             "left": result.left_hand_landmarks, "right": result.right_hand_landmarks}[component]
