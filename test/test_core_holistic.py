@@ -1,0 +1,161 @@
+"""The Holistic class: options, bad input, edge sizes, timestamps, model errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holistic_ros import Holistic, HolisticResult, ModelError
+from holistic_ros.models import default_models_dir
+
+REPO = Path(__file__).resolve().parent.parent
+MEDIA = REPO.parent / "shared" / "testdata" / "media"
+
+
+@pytest.fixture(scope="module")
+def holistic():
+    with Holistic(static_image_mode=True, enable_segmentation=True, providers=["CPUExecutionProvider"]) as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def person_rgb():
+    import cv2
+
+    path = MEDIA / "images" / "tfe_yoga_tree_pose.jpg"
+    if not path.is_file():
+        pytest.skip(f"test image {path} not found (../shared/testdata/media beside the repo)")
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def test_core_imports_without_ros():
+    code = ("import sys; sys.modules['rclpy'] = None; sys.modules['sensor_msgs'] = None; "
+            "import holistic_ros; from holistic_ros import Holistic; "
+            "assert 'rclpy' not in [m for m in sys.modules if sys.modules[m] is not None]")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+@pytest.mark.parametrize("bad,needle", [
+    (np.zeros((10, 10), np.uint8), "shape"),
+    (np.zeros((10, 10, 4), np.uint8), "shape"),
+    (np.zeros((10, 10, 3), np.float32), "dtype uint8"),
+    ([[0, 0, 0]], "numpy array"),
+    (np.zeros((0, 10, 3), np.uint8), "non-empty"),
+])
+def test_bad_images_raise_value_error_saying_what_was_expected(holistic, bad, needle):
+    with pytest.raises(ValueError, match=needle):
+        holistic.process(bad)
+
+
+def test_blank_image_gives_all_none(holistic):
+    res = holistic.process(np.zeros((480, 640, 3), np.uint8))
+    assert isinstance(res, HolisticResult)
+    for field in ("pose_landmarks", "pose_world_landmarks", "face_landmarks", "left_hand_landmarks",
+                  "right_hand_landmarks", "segmentation_mask"):
+        assert getattr(res, field) is None
+    assert res.image_size == (640, 480)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 3000, 3), (6000, 8000, 3)])
+def test_tiny_and_huge_images_work(holistic, shape):
+    res = holistic.process(np.full(shape, 128, np.uint8))
+    assert res.pose_landmarks is None and res.image_size == (shape[1], shape[0])
+
+
+def test_person_landmarks_shapes_ranges_and_noncontiguous_input(holistic, person_rgb):
+    res = holistic.process(person_rgb)
+    assert res.pose_landmarks.shape == (33, 4) and res.pose_landmarks.dtype == np.float32
+    assert res.pose_world_landmarks.shape == (33, 4)
+    assert res.face_landmarks.shape == (468, 3)
+    assert res.left_hand_landmarks.shape == (21, 3) and res.right_hand_landmarks.shape == (21, 3)
+    assert res.segmentation_mask.shape == person_rgb.shape[:2]
+    assert 0.0 <= res.segmentation_mask.min() and res.segmentation_mask.max() <= 1.0
+    # The nose is inside the image and above the hips; world landmarks are hip-centred metres.
+    nose, hips = res.pose_landmarks[0], res.pose_landmarks[23:25]
+    assert 0 < nose[0] < 1 and 0 < nose[1] < hips[:, 1].min()
+    assert np.abs(res.pose_world_landmarks[23:25, :3].mean(axis=0)).max() < 0.05
+    assert 0.5 < np.ptp(res.pose_world_landmarks[:, 1]) < 2.5
+    # The same pixels as a non-contiguous view (the RGB channels of an RGBA buffer) give the same result.
+    rgba = np.dstack([person_rgb, np.full(person_rgb.shape[:2], 255, np.uint8)])
+    view = rgba[:, :, :3]
+    assert not view.flags.c_contiguous
+    np.testing.assert_array_equal(holistic.process(view).pose_landmarks, res.pose_landmarks)
+
+
+def test_refined_face_has_478_points(person_rgb):
+    with Holistic(static_image_mode=True, refine_face_landmarks=True) as h:
+        res = h.process(person_rgb)
+    assert res.face_landmarks.shape == (478, 3)
+
+
+def test_timestamps_drive_tracking_and_backwards_time_resets(person_rgb, caplog):
+    with Holistic(static_image_mode=False) as h:
+        first = h.process(person_rgb, timestamp=10.0)
+        assert "pose_detection" in first.stage_ms
+        second = h.process(person_rgb, timestamp=10.033)
+        assert "pose_detection" not in second.stage_ms          # tracked from the last frame
+        with caplog.at_level("INFO", logger="holistic_ros"):
+            third = h.process(person_rgb, timestamp=5.0)        # a bag loops back
+        assert "pose_detection" in third.stage_ms               # tracking was reset
+        assert "resetting" in caplog.text
+        np.testing.assert_allclose(third.pose_landmarks, first.pose_landmarks, atol=1e-6)
+
+
+def test_thresholds_change_at_run_time_and_are_validated(person_rgb):
+    with Holistic(static_image_mode=True) as h:
+        assert h.process(person_rgb).pose_landmarks is not None
+        h.set_thresholds(min_detection_confidence=1.0)
+        assert h.process(person_rgb).pose_landmarks is None
+        with pytest.raises(ValueError, match="min_tracking_confidence"):
+            h.set_thresholds(min_tracking_confidence=1.5)
+
+
+def test_invalid_options_are_rejected():
+    with pytest.raises(ValueError, match="model_complexity"):
+        Holistic(model_complexity=3)
+    with pytest.raises(ValueError, match="min_detection_confidence"):
+        Holistic(min_detection_confidence=-0.1)
+
+
+def test_closed_instance_refuses_work():
+    h = Holistic()
+    h.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        h.process(np.zeros((8, 8, 3), np.uint8))
+
+
+@pytest.fixture()
+def models_copy(tmp_path):
+    dst = tmp_path / "models"
+    shutil.copytree(default_models_dir(), dst)
+    return dst
+
+
+def test_missing_model_names_the_file_and_the_fix(models_copy):
+    (models_copy / "hand_recrop.onnx").unlink()
+    with pytest.raises(ModelError, match=r"hand_recrop\.onnx is missing.*make models"):
+        Holistic(models_dir=models_copy)
+
+
+def test_corrupt_model_is_caught_by_checksum(models_copy):
+    path = models_copy / "face_landmark.onnx"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"face_landmark\.onnx is corrupt.*sha256"):
+        Holistic(models_dir=models_copy)
+
+
+def test_missing_manifest_and_unlisted_complexity(models_copy, tmp_path):
+    with pytest.raises(ModelError, match="No model manifest"):
+        Holistic(models_dir=tmp_path / "nowhere")
+    with pytest.raises(ModelError, match=r"pose_landmark_heavy.*convert_models\.py --extra-tflite-dir"):
+        Holistic(model_complexity=2, models_dir=models_copy)
+    manifest = json.loads((models_copy / "manifest.json").read_text())
+    assert "pose_landmark_lite" not in manifest["models"]
