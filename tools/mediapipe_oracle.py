@@ -21,6 +21,7 @@ import argparse
 import json
 import struct
 import sys
+import time
 
 import numpy as np
 
@@ -39,12 +40,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--options", default="{}", help="JSON of mp.solutions.holistic.Holistic options")
     parser.add_argument("--out", required=True, help="where to write the .npz of results")
+    parser.add_argument("--timing-only", action="store_true",
+                        help="record only each process() call's wall time (latency_s), for the benchmark")
     args = parser.parse_args()
 
     import mediapipe as mp  # imported late: only this venv has it
 
     options = json.loads(args.options)
     results = {}
+    latencies = []
     stdin = sys.stdin.buffer
     with mp.solutions.holistic.Holistic(**options) as holistic:
         i = 0
@@ -57,7 +61,12 @@ def main() -> int:
                 break
             data = stdin.read(h * w * 3)
             frame = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
+            start = time.perf_counter()
             res = holistic.process(frame)
+            latencies.append(time.perf_counter() - start)
+            if args.timing_only:
+                i += 1
+                continue
             if res.pose_landmarks:
                 results[f"pose_{i}"] = _landmarks(res.pose_landmarks, True)
             if res.pose_world_landmarks:
@@ -74,6 +83,7 @@ def main() -> int:
                 results[f"maskshape_{i}"] = np.asarray(mask.shape)
             i += 1
     results["num_frames"] = np.asarray(i)
+    results["latency_s"] = np.asarray(latencies)
     np.savez_compressed(args.out, **results)
     return 0
 

@@ -1,0 +1,151 @@
+"""Frames per second of holistic_ros beside MediaPipe 0.10.21, on the same frames.
+
+Runs MediaPipe's legacy Holistic (in .venv-oracle, via tools/mediapipe_oracle.py)
+and holistic_ros on identical decoded frames, in video mode, alternating the two
+``--rounds`` times so that the machine's background noise falls on both. Each
+side is timed around its own ``process()`` call only (frame transfer to the
+MediaPipe subprocess is not counted).
+
+Prints, per resolution and per round: FPS (frames / summed process time),
+p50 and p95 latency, and holistic_ros's milliseconds per stage. MediaPipe's
+legacy API does not expose per-stage times; ``--mp-models`` adds the time of
+each MediaPipe model alone in LiteRT (XNNPACK), for comparison with ours.
+
+Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
+                                            [--frames 150] [--rounds 2] [--mp-models]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import parity  # noqa: E402
+
+from holistic_ros import Holistic  # noqa: E402
+
+OPTIONS = dict(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+               enable_segmentation=False, refine_face_landmarks=False)
+
+
+def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "t.npz"
+        proc = subprocess.Popen([str(parity.ORACLE_PYTHON), str(parity.ORACLE_SCRIPT), "--timing-only",
+                                 "--options", json.dumps(OPTIONS), "--out", str(out)],
+                                stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        for f in frames:
+            proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
+            proc.stdin.write(f.tobytes())
+        proc.stdin.write(struct.pack("<iii", 0, 0, 0))
+        proc.stdin.close()
+        if proc.wait() != 0:
+            raise RuntimeError("MediaPipe benchmark subprocess failed")
+        return np.load(out)["latency_s"]
+
+
+def run_ours(frames: List[np.ndarray], providers) -> (np.ndarray, Dict[str, float], List[str]):
+    latencies, stages = [], {}
+    with Holistic(providers=providers, **OPTIONS) as holistic:
+        for i, f in enumerate(frames):
+            start = time.perf_counter()
+            res = holistic.process(f, timestamp=(i + 1) * 0.033333)
+            latencies.append(time.perf_counter() - start)
+            for k, v in res.stage_ms.items():
+                stages.setdefault(k, []).append(v)
+        used = holistic.providers
+    n = len(frames)
+    return np.asarray(latencies), {k: sum(v) / n for k, v in stages.items()}, used
+
+
+def summary(latencies: np.ndarray) -> str:
+    ms = latencies * 1e3
+    return (f"{len(ms) / latencies.sum():6.1f} FPS   p50 {np.percentile(ms, 50):6.1f} ms   "
+            f"p95 {np.percentile(ms, 95):6.1f} ms")
+
+
+MP_MODEL_TIMING = r"""
+import sys, time, json, numpy as np
+from ai_edge_litert.interpreter import Interpreter
+import mediapipe, os
+root = os.path.join(os.path.dirname(mediapipe.__file__), 'modules')
+models = {'pose_detection': 'pose_detection/pose_detection.tflite',
+          'pose_landmark_full': 'pose_landmark/pose_landmark_full.tflite',
+          'face_detection_short_range': 'face_detection/face_detection_short_range.tflite',
+          'face_landmark': 'face_landmark/face_landmark.tflite',
+          'hand_recrop': 'holistic_landmark/hand_recrop.tflite',
+          'hand_landmark_full': 'hand_landmark/hand_landmark_full.tflite'}
+out = {}
+for name, rel in models.items():
+    it = Interpreter(model_path=os.path.join(root, rel), num_threads=int(sys.argv[1]))
+    it.allocate_tensors()
+    d = it.get_input_details()[0]
+    it.set_tensor(d['index'], np.random.rand(*d['shape']).astype(np.float32))
+    for _ in range(5): it.invoke()
+    ts = []
+    for _ in range(30):
+        t = time.perf_counter(); it.invoke(); ts.append(time.perf_counter() - t)
+    out[name] = 1e3 * float(np.median(ts))
+print(json.dumps(out))
+"""
+
+
+def mediapipe_model_ms(threads: int) -> Dict[str, float]:
+    proc = subprocess.run([str(parity.ORACLE_PYTHON), "-c", MP_MODEL_TIMING, str(threads)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=parity.media_dir() / "videos" / "mps_woman_thumbs_up_1280x720.mp4")
+    parser.add_argument("--sizes", default="640x480,1280x720")
+    parser.add_argument("--frames", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--providers", default=None, help="comma-separated ONNX Runtime providers (default: auto)")
+    parser.add_argument("--mp-models", action="store_true", help="also time MediaPipe's models alone in LiteRT")
+    args = parser.parse_args()
+    if not parity.oracle_available():
+        print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
+        return 2
+    if not args.video.is_file():
+        print(f"video {args.video} not found", file=sys.stderr)
+        return 2
+    providers = args.providers.split(",") if args.providers else None
+    source = list(parity.iter_video_rgb(args.video, args.frames))
+    print(f"holistic_ros benchmark: {args.video.name}, {len(source)} frames, video mode, model_complexity 1, "
+          f"{os.cpu_count()} CPUs, {args.rounds} alternating rounds")
+    for size in args.sizes.split(","):
+        w, h = (int(v) for v in size.split("x"))
+        frames = [np.ascontiguousarray(cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA))
+                  if f.shape[:2] != (h, w) else f for f in source]
+        print(f"\n== {w}x{h}")
+        for r in range(args.rounds):
+            mp_lat = run_mediapipe(frames)
+            ours_lat, stages, used = run_ours(frames, providers)
+            speedup = mp_lat.sum() / ours_lat.sum()
+            print(f"round {r + 1}  MediaPipe 0.10.21 : {summary(mp_lat)}")
+            print(f"round {r + 1}  holistic_ros      : {summary(ours_lat)}   x{speedup:.2f}   [{used[0]}]")
+            print("         holistic_ros ms/frame by stage: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])))
+    if args.mp_models:
+        print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
+              json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
