@@ -187,6 +187,9 @@ class ModelSession:
         options.log_severity_level = 3  # provider fallbacks are reported once by Holistic
         if intra_op_threads:
             options.intra_op_num_threads = intra_op_threads
+        # Seven sessions run one after another each frame: threads left spinning
+        # by one would steal the cores from the next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(entry.path), sess_options=options,
                                                 providers=list(providers))
