@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_pip_install_ships_models_and_runs_without_source_tree(tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(target), str(REPO)], check=True, cwd=tmp_path)
     installed = target / "holistic_ros"
     assert (installed / "models" / "manifest.json").is_file()
