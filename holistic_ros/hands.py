@@ -90,23 +90,31 @@ class HandTrackState:
     roi: Optional[NormRect] = None
 
 
-class HandBranch:
-    """One hand (left or right) of the person found by the pose stage."""
+@dataclass(frozen=True)
+class HandResult:
+    """One hand's landmarks (21, 3), image-normalised, or None; and the model's score."""
 
-    def __init__(self, recrop: ModelSession, landmarker: ModelSession, pose_indices: Tuple[int, int, int]):
+    landmarks: Optional[np.ndarray] = None
+    score: Optional[float] = None
+
+
+class HandsBranch:
+    """Both hands of the person found by the pose stage.
+
+    Each hand has its own ROI chain and tracking state (hand_landmarks_from_pose_cpu.pbtxt,
+    once per side); the two landmark crops go through the hand model together
+    when the model takes a batch.
+    """
+
+    def __init__(self, recrop: ModelSession, landmarker: ModelSession):
         self.recrop_model = recrop
         self.landmarker = landmarker
-        self.pose_indices = pose_indices
-        self.state = HandTrackState()
+        self.sides = (LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES)
+        self.batched = landmarker.input_shape[0] != 1
+        self.states = [HandTrackState(), HandTrackState()]
 
     def reset(self) -> None:
-        self.state = HandTrackState()
-
-    def roi_from_pose(self, pose_landmarks: np.ndarray, image_size) -> Optional[NormRect]:
-        wrist, pinky, index = (pose_landmarks[i] for i in self.pose_indices)
-        if wrist[3] <= WRIST_VISIBILITY_THRESHOLD:
-            return None
-        return hand_roi_from_pose(wrist, pinky, index, image_size)
+        self.states = [HandTrackState(), HandTrackState()]
 
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> NormRect:
         """hand_recrop.tflite finds the hand's centre and size inside the pose ROI."""
@@ -119,30 +127,44 @@ class HandBranch:
         rect = rect_from_alignment_points(points[0], points[1], (w, h), HAND_RECROP_TARGET_ANGLE)
         return transform_rect(rect, (w, h), 1.0, 1.0, shift_y=HAND_RECROP_SHIFT_Y, square_long=True)
 
-    def landmarks(self, image: np.ndarray, roi: NormRect):
-        crop = crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
-                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
-        out = self.landmarker.run(crop.tensor)
-        score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
-        if score <= HAND_PRESENCE_THRESHOLD:
-            return None, score
-        lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
-        lm[:, 2] /= HAND_Z_NORMALIZATION
-        return landmarks_from_roi(lm, crop), score
-
-    def process(self, image: np.ndarray, pose_landmarks: np.ndarray):
-        """Hand landmarks (21, 3) image-normalised and score, or (None, ...)."""
+    def tracking_roi(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int) -> Optional[NormRect]:
+        """This frame's ROI for one hand, or None when the pose's wrist is not visible."""
         h, w = image.shape[:2]
-        pose_roi = self.roi_from_pose(pose_landmarks, (w, h))
-        if pose_roi is None:
-            self.reset()
-            return None, None
-        recrop = self.recrop_roi(image, pose_roi)
-        roi = choose_tracking_roi(self.state.landmarks, self.state.roi, recrop, (w, h),
-                                  HAND_TRACKING_REQUIREMENTS)
-        landmarks, score = self.landmarks(image, roi)
-        if landmarks is None:
-            self.reset()
-        else:
-            self.state = HandTrackState(landmarks=landmarks, roi=hand_roi_from_landmarks(landmarks, (w, h)))
-        return landmarks, score
+        wrist, pinky, index = (pose_landmarks[i] for i in self.sides[side])
+        if wrist[3] <= WRIST_VISIBILITY_THRESHOLD:
+            return None
+        recrop = self.recrop_roi(image, hand_roi_from_pose(wrist, pinky, index, (w, h)))
+        state = self.states[side]
+        return choose_tracking_roi(state.landmarks, state.roi, recrop, (w, h), HAND_TRACKING_REQUIREMENTS)
+
+    def _landmark_outputs(self, crops):
+        if self.batched and len(crops) > 1:
+            out = self.landmarker.run(np.concatenate([c.tensor for c in crops]))
+            return [{k: v[i:i + 1] for k, v in out.items()} for i in range(len(crops))]
+        return [self.landmarker.run(c.tensor) for c in crops]
+
+    def process(self, image: np.ndarray, pose_landmarks: np.ndarray) -> Tuple[HandResult, HandResult]:
+        """(left, right) hand results for this frame."""
+        h, w = image.shape[:2]
+        results = [HandResult(), HandResult()]
+        todo = []
+        for side in range(2):
+            roi = self.tracking_roi(image, pose_landmarks, side)
+            if roi is None:
+                self.states[side] = HandTrackState()
+            else:
+                todo.append((side, crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
+                                            keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)))
+        outputs = self._landmark_outputs([crop for _, crop in todo])
+        for (side, crop), out in zip(todo, outputs):
+            score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
+            if score <= HAND_PRESENCE_THRESHOLD:
+                self.states[side] = HandTrackState()
+                results[side] = HandResult(None, score)
+                continue
+            lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
+            lm[:, 2] /= HAND_Z_NORMALIZATION
+            lm = landmarks_from_roi(lm, crop)
+            self.states[side] = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, (w, h)))
+            results[side] = HandResult(lm, score)
+        return results[0], results[1]

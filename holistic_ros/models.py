@@ -28,6 +28,9 @@ REBUILD_HINT = ("Rebuild the models with `make models` (or "
                 "`python tools/convert_models.py --output-dir <models dir>`), "
                 "or reinstall holistic_ros.")
 
+#: Manifest suffix of a pose landmark model converted without its segmentation output.
+NO_SEGMENTATION_SUFFIX = "_no_segmentation"
+
 #: Pose landmark model per model_complexity (modules/pose_landmark/pose_landmark_model_loader.pbtxt).
 POSE_LANDMARK_MODELS = {0: "pose_landmark_lite", 1: "pose_landmark_full", 2: "pose_landmark_heavy"}
 
@@ -82,6 +85,9 @@ class ModelStore:
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"Model manifest {manifest_path} is unreadable ({exc}). {REBUILD_HINT}") from exc
         self._verified: Dict[str, ModelEntry] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self._entries
 
     def entry(self, name: str) -> ModelEntry:
         """The checked path of model ``name``; raises :class:`ModelError` with a fix."""
