@@ -48,4 +48,11 @@ def test_model_matches_manifest(name):
     for v in sess.get_inputs() + sess.get_outputs():
         assert v.type == "tensor(float)"
     (inp,) = entry["inputs"]
-    assert inp["name"] == "input" and inp["shape"][0] == 1 and inp["shape"][3] == 3
+    # batch 1, or the symbolic batch of a model the converter made dynamic
+    batch = entry["dynamic_batch"]["dim"] if "dynamic_batch" in entry else 1
+    assert inp["name"] == "input" and inp["shape"][0] == batch and inp["shape"][3] == 3
+    if "derived_from" in entry:  # a variant made from another converted model
+        parent = _manifest()["models"][entry["derived_from"]]
+        assert entry["derivation"]
+        assert entry["derived_from_sha256"] == parent["sha256"]
+        assert entry["source_sha256"] == parent["source_sha256"]

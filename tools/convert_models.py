@@ -21,6 +21,18 @@ What it does, per model:
   5. checks with onnx.checker, loads in ONNX Runtime, compares against the
      TFLite interpreter on random input where TF can run the model;
   6. writes <output-dir>/<name>.onnx and <output-dir>/manifest.json.
+
+Speed variants, made from the converted ONNX graph (not from TFLite):
+  - every pose landmark model also gets <name>_no_segmentation.onnx: the same
+    graph without the `segmentation` output and the nodes only it uses (ONNX
+    Runtime runs every node whether or not an output is asked for); the other
+    four outputs are bit-identical, checked here on random input;
+  - models in DYNAMIC_BATCH (hand_landmark_full) get a symbolic batch
+    dimension "N" on the input and outputs, so both hands run in one
+    inference; checked: batch 1 bit-identical to the static graph, batch 2
+    equal to two batch-1 runs.
+`--measure-variants` times them (ORT CPU, 1 and 2 threads, no spinning) on the
+files in --output-dir; it needs only onnx + onnxruntime.
 """
 from __future__ import annotations
 
@@ -80,6 +92,22 @@ EXTRA_MODELS = {  # user-supplied (the wheel does not ship them)
     "pose_landmark_lite": _POSE_LANDMARK_OUTPUTS,
     "pose_landmark_heavy": _POSE_LANDMARK_OUTPUTS,
 }
+# Pose landmark models get a <name>_no_segmentation variant (derive_without_outputs).
+NO_SEGMENTATION_MODELS = {"pose_landmark_full", "pose_landmark_lite", "pose_landmark_heavy"}
+NO_SEGMENTATION_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
+NO_SEGMENTATION_DERIVATION = "segmentation output and the nodes only it uses removed"
+
+# Models whose batch dimension is made symbolic ("N"), replacing the static
+# batch-1 file in place. Decided by measurement (models/README.md): batch-1
+# outputs are bit-identical to the static graph and batch-1 speed is unchanged,
+# so a separate *_batched file would only duplicate it.
+DYNAMIC_BATCH = {
+    "hand_landmark_full": ("in place: the file takes batch N; batch-1 outputs bit-identical to "
+                           "the static batch-1 graph, batch-1 speed unchanged, one batch-2 run "
+                           "replaces two batch-1 runs (models/README.md)"),
+}
+BATCH_DIM = "N"
+
 # Expected TFLite output tensor names, to catch a reordered model early.
 EXPECTED_TFLITE_OUTPUTS = {
     "face_landmark_with_attention": ["output_mesh_identity", "output_lips", "output_left_eye",
@@ -484,6 +512,95 @@ def canonicalize_names(model):
     g.initializer.extend(copies)
 
 
+# Ops whose behaviour depends on a shape given as data: with a symbolic batch
+# their constant shapes must not pin the batch to 1.
+_SHAPE_INPUT_OPS = {"Reshape": 1, "Expand": 1, "Tile": 1, "ConstantOfShape": 0, "Resize": 3}
+
+
+def make_batch_dynamic(model, dim=BATCH_DIM):
+    """Symbolic batch dimension on the graph input and outputs.
+
+    tf2onnx writes batch 1 everywhere. Reshape shape constants that start with
+    the batch (1) are changed to 0 ("copy the input's dimension"), which keeps
+    the batch of the tensor being reshaped; any other op that takes a constant
+    shape is refused, since it would pin the batch. Returns the count of
+    Reshape constants changed.
+    """
+    from onnx import numpy_helper
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    consumers = {}
+    for n in g.node:
+        for v in n.input:
+            consumers.setdefault(v, []).append(n)
+    changed = 0
+    for n in g.node:
+        k = _SHAPE_INPUT_OPS.get(n.op_type)
+        if k is None or len(n.input) <= k or not n.input[k]:
+            continue
+        src = n.input[k]
+        if n.op_type == "Resize" and src in inits and numpy_helper.to_array(inits[src]).size == 0:
+            continue  # empty sizes: scales are used
+        if src not in inits:
+            raise ValueError(f"make_batch_dynamic: {n.op_type} {n.name} shape {src} is not a constant")
+        if n.op_type != "Reshape" or any(a.name == "allowzero" and a.i for a in n.attribute):
+            raise ValueError(f"make_batch_dynamic: {n.op_type} {n.name} has a constant shape")
+        shape = numpy_helper.to_array(inits[src])
+        if shape.size and shape[0] == 1:
+            if len(consumers[src]) != 1:
+                raise ValueError(f"make_batch_dynamic: shared shape constant {src}")
+            shape = shape.copy()
+            shape[0] = 0
+            inits[src].CopyFrom(numpy_helper.from_array(shape, src))
+            changed += 1
+    for vi in list(g.input) + list(g.output):
+        d = vi.type.tensor_type.shape.dim[0]
+        if d.dim_value != 1:
+            raise ValueError(f"make_batch_dynamic: {vi.name} batch is {d}")
+        d.Clear()
+        d.dim_param = dim
+    return changed
+
+
+def derive_without_outputs(model, keep_outputs):
+    """Copy of `model` with only `keep_outputs` and the nodes they need.
+
+    Like onnx.utils.Extractor(model).extract_model(["input"], keep_outputs),
+    but keeps the node and initializer order, names and model metadata of the
+    (canonical) source, so the result is as deterministic as the source.
+    """
+    import onnx
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    names = [o.name for o in g.output]
+    missing = set(keep_outputs) - set(names)
+    if missing:
+        raise ValueError(f"derive_without_outputs: no outputs {sorted(missing)}")
+    producer = {o: n for n in g.node for o in n.output}
+    needed, stack = set(), list(keep_outputs)
+    while stack:
+        v = stack.pop()
+        n = producer.get(v)
+        if n is None or id(n) in needed:
+            continue
+        needed.add(id(n))
+        stack.extend(i for i in n.input if i)
+    nodes = [n for n in g.node if id(n) in needed]
+    used = {i for n in nodes for i in n.input}
+    inits = [t for t in g.initializer if t.name in used]
+    outputs = [o for o in g.output if o.name in keep_outputs]
+    if [o.name for o in outputs] != list(keep_outputs):
+        raise ValueError("derive_without_outputs: keep_outputs must be in the model's output order")
+    for coll, keep in ((g.node, nodes), (g.initializer, inits), (g.output, outputs)):
+        c = [type(x)() for x in keep]
+        for a, b in zip(c, keep):
+            a.CopyFrom(b)
+        del coll[:]
+        coll.extend(c)
+    return out
+
+
 def postprocess(model, name, tfl_inputs, tfl_outputs, canonical_outputs, prelu: bool):
     g = model.graph
     if len(g.input) != 1 or len(tfl_inputs) != 1:
@@ -596,6 +713,12 @@ def convert_one(name, tflite_bytes, canonical_outputs, out_dir: Path, workdir: P
     n_rewritten = postprocess(model, name, tfl_inputs, tfl_outputs, canonical_outputs, prelu)
     if prelu and not n_rewritten:
         raise ValueError(f"{name}: prelu_rewrite set but the graph has no PRelu")
+    static = None
+    if name in DYNAMIC_BATCH:
+        static = onnx.ModelProto()
+        static.CopyFrom(model)
+        n_reshape = make_batch_dynamic(model)
+        log(f"  batch dimension made symbolic ({BATCH_DIM}), {n_reshape} Reshape constants changed")
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
     sess = ort_session(data)
@@ -610,25 +733,150 @@ def convert_one(name, tflite_bytes, canonical_outputs, out_dir: Path, workdir: P
             log(f"  check vs TFLite {cname}: max|diff| {d:.3g} (max|ref| {scale:.3g})")
             if d > 1e-3 * scale:
                 raise ValueError(f"{name}.{cname}: differs from TFLite by {d}")
-    out_path = out_dir / f"{name}.onnx"
-    out_path.write_bytes(data)
-    log(f"  wrote {out_path} ({len(data)} bytes), PRelu nodes {n_prelu_nodes}, "
+    batch_info = None
+    if static is not None:
+        batch_info = check_batched(name, static.SerializeToString(), sess, canonical_outputs, x, rng)
+    entries = {name: model_entry(name, out_dir, data, sess, prelu=bool(prelu and n_rewritten))}
+    if batch_info:
+        entries[name]["dynamic_batch"] = {"dim": BATCH_DIM, "decision": DYNAMIC_BATCH[name],
+                                          **batch_info}
+    log(f"  wrote {out_dir / (name + '.onnx')} ({len(data)} bytes), PRelu nodes {n_prelu_nodes}, "
         f"rewritten {n_rewritten}")
 
-    def io(vals):
-        return [{"name": v.name, "shape": list(v.shape), "dtype": "float32"} for v in vals]
+    if name in NO_SEGMENTATION_MODELS:
+        vname = f"{name}_no_segmentation"
+        variant = derive_without_outputs(model, NO_SEGMENTATION_OUTPUTS)
+        variant.doc_string = (f"{model.doc_string}; {vname}: derived from {name}.onnx, "
+                              f"{NO_SEGMENTATION_DERIVATION}")
+        onnx.checker.check_model(variant, full_check=True)
+        vdata = variant.SerializeToString()
+        vsess = ort_session(vdata)
+        full = dict(zip(canonical_outputs, got))
+        for oname, o in zip(NO_SEGMENTATION_OUTPUTS, vsess.run(None, {"input": x})):
+            if not np.array_equal(o, full[oname]):
+                d = float(np.max(np.abs(o - full[oname])))
+                raise ValueError(f"{vname}.{oname}: differs from {name} by {d}")
+        log(f"  {vname}: {len(model.graph.node) - len(variant.graph.node)} of "
+            f"{len(model.graph.node)} nodes removed, outputs bit-identical to {name}")
+        entries[vname] = model_entry(vname, out_dir, vdata, vsess, prelu=bool(prelu and n_rewritten))
+        entries[vname].update({"derived_from": name, "derived_from_sha256": sha256_bytes(data),
+                               "derivation": NO_SEGMENTATION_DERIVATION})
+    return entries, timings
+
+
+def check_batched(name, static_data: bytes, sess, canonical_outputs, x, rng):
+    """Batch 1 bit-identical to the static graph; batch 2 == two batch-1 runs."""
+    ref = ort_session(static_data).run(None, {"input": x})
+    for cname, r, o in zip(canonical_outputs, ref, sess.run(None, {"input": x})):
+        if not np.array_equal(r, o):
+            raise ValueError(f"{name}.{cname}: batch 1 differs from the static graph by "
+                             f"{float(np.max(np.abs(r - o)))}")
+    x2 = rng.uniform(0.0, 1.0, size=x.shape).astype(np.float32)
+    one = [np.concatenate(p) for p in zip(sess.run(None, {"input": x}), sess.run(None, {"input": x2}))]
+    two = sess.run(None, {"input": np.concatenate([x, x2])})
+    diff = 0.0
+    for cname, a, b in zip(canonical_outputs, one, two):
+        if a.shape != b.shape:
+            raise ValueError(f"{name}.{cname}: batch 2 shape {b.shape} != {a.shape}")
+        diff = max(diff, float(np.max(np.abs(a - b))))
+    log(f"  batch 1 bit-identical to the static graph; batch 2 vs two batch-1 runs: "
+        f"max|diff| {diff:.3g}")
+    if diff > 1e-5:
+        raise ValueError(f"{name}: batch 2 differs from two batch-1 runs by {diff}")
+    return {"static_batch1_sha256": sha256_bytes(static_data)}
+
+
+def model_entry(name, out_dir: Path, data: bytes, sess, prelu: bool):
     for v in sess.get_inputs() + sess.get_outputs():
         if v.type != "tensor(float)":
             raise ValueError(f"{name}: {v.name} is {v.type}")
-    entry = {
+
+    def io(vals):
+        return [{"name": v.name, "shape": list(v.shape), "dtype": "float32"} for v in vals]
+    out_path = out_dir / f"{name}.onnx"
+    out_path.write_bytes(data)
+    return {
         "file": out_path.name,
         "sha256": sha256_bytes(data),
         "bytes": len(data),
-        "prelu_rewrite": bool(prelu and n_rewritten),
+        "prelu_rewrite": prelu,
         "inputs": io(sess.get_inputs()),
         "outputs": io(sess.get_outputs()),
     }
-    return entry, timings
+
+
+def _timing_session(model_bytes: bytes, threads: int):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as holistic_ros/models.py
+    return ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
+
+
+def _median_ms(cases, rounds):
+    """cases: {label: callable}; alternating rounds (shared machine noise); median ms each."""
+    for f in cases.values():
+        for _ in range(5):
+            f()
+    times = {k: [] for k in cases}
+    for _ in range(rounds):
+        for k, f in cases.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append((time.perf_counter() - t0) * 1000.0)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def measure_variants(out_dir: Path, rounds: int):
+    """Time the speed variants in out_dir with ONNX Runtime CPU, 1 and 2 threads."""
+    import onnx
+    import onnxruntime as ort
+    manifest = json.loads((out_dir / "manifest.json").read_text())["models"]
+    rng = np.random.default_rng(0)
+    log(f"onnxruntime {ort.__version__}, CPU, intra_op threads 1/2, allow_spinning=0, "
+        f"median of {rounds} alternating rounds (ms)")
+    for name, entry in manifest.items():
+        if "dynamic_batch" not in entry:
+            continue
+        data = (out_dir / entry["file"]).read_bytes()
+        static = onnx.load_from_string(data)
+        for vi in list(static.graph.input) + list(static.graph.output):
+            vi.type.tensor_type.shape.dim[0].dim_value = 1
+        sdata = static.SerializeToString()
+        same = sha256_bytes(sdata) == entry["dynamic_batch"].get("static_batch1_sha256")
+        log(f"{name}: static batch-1 graph rebuilt from the file "
+            f"({'same sha256 as' if same else 'differs from'} the converter's static graph)")
+        shape = entry["inputs"][0]["shape"][1:]
+        x = rng.uniform(0.0, 1.0, size=[2, *shape]).astype(np.float32)
+        a, b = x[:1], x[1:]
+        for threads in (1, 2):
+            st, dy = _timing_session(sdata, threads), _timing_session(data, threads)
+            t = _median_ms({
+                "static b1": lambda: st.run(None, {"input": a}),
+                "dynamic b1": lambda: dy.run(None, {"input": a}),
+                "static b1 x2": lambda: (st.run(None, {"input": a}), st.run(None, {"input": b})),
+                "dynamic b1 x2": lambda: (dy.run(None, {"input": a}), dy.run(None, {"input": b})),
+                "dynamic b2": lambda: dy.run(None, {"input": x}),
+            }, rounds)
+            log(f"  threads {threads}: " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    for name, entry in manifest.items():
+        parent = entry.get("derived_from")
+        if not parent or parent not in manifest:
+            continue
+        full = (out_dir / manifest[parent]["file"]).read_bytes()
+        data = (out_dir / entry["file"]).read_bytes()
+        x = rng.uniform(0.0, 1.0, size=manifest[parent]["inputs"][0]["shape"]).astype(np.float32)
+        keep = [o["name"] for o in entry["outputs"]]
+        log(f"{name} (derived from {parent}):")
+        for threads in (1, 2):
+            fs, vs = _timing_session(full, threads), _timing_session(data, threads)
+            t = _median_ms({
+                f"{parent} (all outputs)": lambda: fs.run(None, {"input": x}),
+                f"{parent} ({len(keep)} outputs asked)": lambda: fs.run(keep, {"input": x}),
+                name: lambda: vs.run(None, {"input": x}),
+            }, rounds)
+            log(f"  threads {threads}: " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
 
 
 def main(argv=None):
@@ -648,7 +896,14 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", metavar="NAME", help="convert only these models")
     ap.add_argument("--measure-prelu", action="store_true",
                     help="time each PRelu model with and without the rewrite (ORT CPU, 2 threads)")
+    ap.add_argument("--measure-variants", action="store_true",
+                    help="only time the dynamic-batch and no-segmentation models already in "
+                         "--output-dir (ORT CPU, 1 and 2 threads; needs onnx + onnxruntime only)")
+    ap.add_argument("--rounds", type=int, default=200, help="timing rounds for --measure-variants")
     args = ap.parse_args(argv)
+    if args.measure_variants:
+        measure_variants(args.output_dir, args.rounds)
+        return
 
     import onnx
     import tensorflow as tf
@@ -690,12 +945,15 @@ def main(argv=None):
     timings = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, data, outs, src in jobs:
-            entry, t = convert_one(name, data, outs, out_dir, Path(tmp), args)
-            entry["source_path"] = src
-            entry["source_sha256"] = sha256_bytes(data)
-            models[name] = {k: entry[k] for k in ("file", "sha256", "bytes", "source_path",
-                                                  "source_sha256", "prelu_rewrite", "inputs",
-                                                  "outputs")}
+            entries, t = convert_one(name, data, outs, out_dir, Path(tmp), args)
+            for ename, entry in entries.items():
+                entry["source_path"] = src
+                entry["source_sha256"] = sha256_bytes(data)
+                keys = ["file", "sha256", "bytes", "source_path", "source_sha256",
+                        "prelu_rewrite", "inputs", "outputs"]
+                keys += [k for k in ("dynamic_batch", "derived_from", "derived_from_sha256",
+                                     "derivation") if k in entry]
+                models[ename] = {k: entry[k] for k in keys}
             if t:
                 timings[name] = t
 
