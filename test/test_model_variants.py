@@ -1,0 +1,215 @@
+"""Speed variants of the models (tools/convert_models.py) compute the same numbers.
+
+- ``pose_landmark_full_no_segmentation``: the pose landmark graph without the
+  ``segmentation`` output and the nodes only it uses. Its four outputs must be
+  bit-identical to the full model's.
+- ``hand_landmark_full`` has a symbolic batch dimension: batch 1 must be
+  bit-identical to the static batch-1 graph it replaced, and one batch-2 run must
+  equal two batch-1 runs (tolerance 1e-5; ONNX Runtime CPU gives exactly 0).
+"""
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+MANIFEST = json.loads((MODELS_DIR / "manifest.json").read_text())["models"]
+POSE_KEEP = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
+NO_SEG = sorted(n for n, e in MANIFEST.items() if e.get("derived_from", "").startswith("pose_landmark"))
+BATCHED = sorted(n for n, e in MANIFEST.items() if "dynamic_batch" in e)
+
+
+def _session(data, threads=1):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+
+
+def _load(name):
+    return (MODELS_DIR / MANIFEST[name]["file"]).read_bytes()
+
+
+def _image(images_dir, filename):
+    cv2 = pytest.importorskip("cv2")
+    path = images_dir / filename
+    if not path.is_file():
+        pytest.skip(f"test image {path} not found (../shared/testdata/media/images beside the repo)")
+    bgr = cv2.imread(str(path))
+    assert bgr is not None, f"could not read {path}"
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _square_crop(rgb, cx, cy, half, size):
+    """Square crop around (cx, cy), zero-padded, resized to size x size, [0, 1] NHWC."""
+    cv2 = pytest.importorskip("cv2")
+    h, w = rgb.shape[:2]
+    padded = np.zeros((h + 2 * half, w + 2 * half, 3), rgb.dtype)
+    padded[half:half + h, half:half + w] = rgb
+    crop = padded[cy:cy + 2 * half, cx:cx + 2 * half]
+    crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return (crop.astype(np.float32) / 255.0)[None]
+
+
+def test_variants_listed():
+    assert "pose_landmark_full_no_segmentation" in MANIFEST
+    assert "hand_landmark_full" in BATCHED
+
+
+@pytest.mark.parametrize("name", NO_SEG)
+def test_no_segmentation_entry(name):
+    entry = MANIFEST[name]
+    parent = entry["derived_from"]
+    assert name == f"{parent}_no_segmentation"
+    assert entry["derivation"] == "segmentation output and the nodes only it uses removed"
+    assert entry["derived_from_sha256"] == MANIFEST[parent]["sha256"]
+    assert entry["source_sha256"] == MANIFEST[parent]["source_sha256"]
+    assert [o["name"] for o in entry["outputs"]] == POSE_KEEP
+    assert entry["inputs"] == MANIFEST[parent]["inputs"]
+    full = onnx.load_from_string(_load(parent))
+    variant = onnx.load_from_string(_load(name))
+    # Only nodes were removed: every node left is the parent's, unchanged and in order.
+    full_nodes = [n.SerializeToString() for n in full.graph.node]
+    kept = [n.SerializeToString() for n in variant.graph.node]
+    assert len(kept) < len(full_nodes)
+    it = iter(full_nodes)
+    assert all(any(k == f for f in it) for k in kept)
+
+
+def _compare_pose(name, x):
+    parent = MANIFEST[name]["derived_from"]
+    full, variant = _session(_load(parent)), _session(_load(name))
+    want = full.run(POSE_KEEP, {"input": x})
+    got = variant.run(None, {"input": x})
+    for oname, w, g in zip(POSE_KEEP, want, got):
+        assert g.shape == w.shape
+        assert np.array_equal(g, w), f"{name}.{oname}: max|diff| {np.max(np.abs(g - w))}"
+    return got
+
+
+@pytest.mark.parametrize("name", NO_SEG)
+def test_no_segmentation_identical_on_real_crop(name, images_dir):
+    rgb = _image(images_dir, "mps_woman_sitting_fullbody.jpg")
+    h, w = rgb.shape[:2]
+    x = _square_crop(rgb, w // 2, h // 2, max(h, w) // 2, 256)
+    flag = _compare_pose(name, x)[1]
+    assert flag.item() > 0.5, f"crop does not show a person: pose_flag {flag}"
+
+
+@pytest.mark.parametrize("name", NO_SEG)
+def test_no_segmentation_identical_on_random_input(name):
+    shape = MANIFEST[name]["inputs"][0]["shape"]
+    x = np.random.default_rng(1).uniform(0.0, 1.0, size=shape).astype(np.float32)
+    _compare_pose(name, x)
+
+
+def _static(name):
+    """The same graph with the batch pinned to 1 (what the converter made before)."""
+    model = onnx.load_from_string(_load(name))
+    for vi in list(model.graph.input) + list(model.graph.output):
+        vi.type.tensor_type.shape.dim[0].dim_value = 1
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("name", BATCHED)
+def test_batched_entry(name):
+    entry = MANIFEST[name]
+    dim = entry["dynamic_batch"]["dim"]
+    assert entry["inputs"][0]["shape"][0] == dim
+    assert all(o["shape"][0] == dim for o in entry["outputs"])
+    assert entry["dynamic_batch"]["decision"]
+    # No Reshape constants were changed for this model, so pinning the batch back
+    # to 1 gives the converter's static graph byte for byte.
+    static_sha = hashlib.sha256(_static(name)).hexdigest()
+    assert static_sha == entry["dynamic_batch"]["static_batch1_sha256"]
+
+
+def _hand_input(name, label, request):
+    shape = MANIFEST[name]["inputs"][0]["shape"][1:]
+    if label == "random":
+        return np.random.default_rng(2).uniform(0.0, 1.0, size=[2, *shape]).astype(np.float32)
+    rgb = _image(request.getfixturevalue("images_dir"), "mps_two_hands_thumbs_up.jpg")
+    # one crop per hand (640x427 image; the model's hand_flag is > 0.9 on both)
+    return np.concatenate([_square_crop(rgb, 140, 220, 170, shape[0]),
+                           _square_crop(rgb, 340, 260, 170, shape[0])])
+
+
+@pytest.mark.parametrize("label", ["random", "real"])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", BATCHED)
+def test_batched_equals_single_runs(name, threads, label, request):
+    x = _hand_input(name, label, request)
+    sess = _session(_load(name), threads)
+    static = _session(_static(name), threads)
+    two = sess.run(None, {"input": x})
+    if label == "real":
+        flags = dict(zip([o.name for o in sess.get_outputs()], two))["hand_flag"]
+        assert np.all(flags > 0.5), f"crops do not show a hand: hand_flag {flags.ravel()}"
+    singles = [sess.run(None, {"input": x[i:i + 1]}) for i in range(2)]
+    originals = [static.run(None, {"input": x[i:i + 1]}) for i in range(2)]
+    for k, out in enumerate(sess.get_outputs()):
+        assert two[k].shape[0] == 2
+        for i in range(2):
+            # batch 1 of the dynamic graph: bit-identical to the static original
+            assert np.array_equal(singles[i][k], originals[i][k]), (out.name, i)
+        one = np.concatenate([singles[0][k], singles[1][k]])
+        diff = float(np.max(np.abs(two[k] - one)))
+        # ONNX Runtime 1.31.1 CPU gives 0.0 here (each image is computed alone)
+        assert diff <= 1e-5, f"{out.name}: batch 2 vs two batch-1 runs max|diff| {diff}"
+
+
+# --- the converter's graph edits on small synthetic graphs --------------------------
+
+def _converter():
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / "tools" / "convert_models.py"
+    spec = importlib.util.spec_from_file_location("convert_models_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tiny_model():
+    """input [1,4,4,3] -> Reshape([1,48]) -> a: [1,48]; input -> Neg -> Relu -> b."""
+    from onnx import TensorProto, helper, numpy_helper
+    nodes = [helper.make_node("Reshape", ["input", "shape"], ["a"], name="r"),
+             helper.make_node("Neg", ["input"], ["n"], name="neg"),
+             helper.make_node("Relu", ["n"], ["b"], name="relu")]
+    graph = helper.make_graph(
+        nodes, "tiny",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 4, 3])],
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 48]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4, 4, 3])],
+        [numpy_helper.from_array(np.array([1, 48], np.int64), "shape")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def test_make_batch_dynamic_fixes_reshape_constants():
+    conv = _converter()
+    model = _tiny_model()
+    assert conv.make_batch_dynamic(model) == 1
+    onnx.checker.check_model(model, full_check=True)
+    sess = _session(model.SerializeToString())
+    assert sess.get_inputs()[0].shape == ["N", 4, 4, 3]
+    x = np.random.default_rng(3).standard_normal((2, 4, 4, 3)).astype(np.float32)
+    a, b = sess.run(None, {"input": x})
+    assert np.array_equal(a, x.reshape(2, 48)) and np.array_equal(b, np.maximum(-x, 0))
+
+
+def test_derive_without_outputs_keeps_only_what_is_needed():
+    conv = _converter()
+    model = _tiny_model()
+    variant = conv.derive_without_outputs(model, ["a"])
+    assert [n.name for n in variant.graph.node] == ["r"]
+    assert [o.name for o in variant.graph.output] == ["a"]
+    assert [t.name for t in variant.graph.initializer] == ["shape"]
+    assert len(model.graph.node) == 3  # the source is not changed
+    variant = conv.derive_without_outputs(model, ["b"])
+    assert [n.name for n in variant.graph.node] == ["neg", "relu"]
+    assert not variant.graph.initializer
+    assert conv.derive_without_outputs(model, ["b"]).SerializeToString() == variant.SerializeToString()
