@@ -137,34 +137,43 @@ class HandsBranch:
         state = self.states[side]
         return choose_tracking_roi(state.landmarks, state.roi, recrop, (w, h), HAND_TRACKING_REQUIREMENTS)
 
-    def _landmark_outputs(self, crops):
-        if self.batched and len(crops) > 1:
-            out = self.landmarker.run(np.concatenate([c.tensor for c in crops]))
-            return [{k: v[i:i + 1] for k, v in out.items()} for i in range(len(crops))]
-        return [self.landmarker.run(c.tensor) for c in crops]
+    def _landmark_crop(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int):
+        roi = self.tracking_roi(image, pose_landmarks, side)
+        if roi is None:
+            self.states[side] = HandTrackState()
+            return None
+        return crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
+                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+
+    def _finish(self, side: int, crop, out, image_size) -> HandResult:
+        score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
+        if score <= HAND_PRESENCE_THRESHOLD:
+            self.states[side] = HandTrackState()
+            return HandResult(None, score)
+        lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
+        lm[:, 2] /= HAND_Z_NORMALIZATION
+        lm = landmarks_from_roi(lm, crop)
+        self.states[side] = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, image_size))
+        return HandResult(lm, score)
+
+    def process_side(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int) -> HandResult:
+        """One hand (0: left, 1: right), start to finish; the two sides share no
+        state, so they may run on two threads at once."""
+        crop = self._landmark_crop(image, pose_landmarks, side)
+        if crop is None:
+            return HandResult()
+        return self._finish(side, crop, self.landmarker.run(crop.tensor), (image.shape[1], image.shape[0]))
 
     def process(self, image: np.ndarray, pose_landmarks: np.ndarray) -> Tuple[HandResult, HandResult]:
-        """(left, right) hand results for this frame."""
-        h, w = image.shape[:2]
+        """(left, right) hand results, the two landmark crops in one batch when the model takes one."""
+        if not self.batched:
+            return self.process_side(image, pose_landmarks, 0), self.process_side(image, pose_landmarks, 1)
+        crops = [(side, self._landmark_crop(image, pose_landmarks, side)) for side in range(2)]
+        crops = [(side, crop) for side, crop in crops if crop is not None]
         results = [HandResult(), HandResult()]
-        todo = []
-        for side in range(2):
-            roi = self.tracking_roi(image, pose_landmarks, side)
-            if roi is None:
-                self.states[side] = HandTrackState()
-            else:
-                todo.append((side, crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
-                                            keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)))
-        outputs = self._landmark_outputs([crop for _, crop in todo])
-        for (side, crop), out in zip(todo, outputs):
-            score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
-            if score <= HAND_PRESENCE_THRESHOLD:
-                self.states[side] = HandTrackState()
-                results[side] = HandResult(None, score)
-                continue
-            lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
-            lm[:, 2] /= HAND_Z_NORMALIZATION
-            lm = landmarks_from_roi(lm, crop)
-            self.states[side] = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, (w, h)))
-            results[side] = HandResult(lm, score)
+        if crops:
+            out = self.landmarker.run(np.concatenate([crop.tensor for _, crop in crops]))
+            for i, (side, crop) in enumerate(crops):
+                results[side] = self._finish(side, crop, {k: v[i:i + 1] for k, v in out.items()},
+                                             (image.shape[1], image.shape[0]))
         return results[0], results[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Dict, Optional, Sequence
 
@@ -32,6 +33,8 @@ LOG = logging.getLogger("holistic_ros")
 # mediapipe/python/solution_base.py advances its simulated clock by 33333 us a
 # call, so without explicit timestamps frame i is stamped (i + 1) * 33333 us.
 DEFAULT_FRAME_INTERVAL_S = 0.033333
+# Face, left hand, right hand: one worker each.
+BRANCH_WORKERS = 3
 
 
 @dataclass(frozen=True)
@@ -127,14 +130,16 @@ class Holistic:
 
     ``providers`` lists ONNX Runtime execution providers (``None``: CUDA when
     available, else CPU). ``models_dir`` points at converted models (default:
-    the installed ones).
+    the installed ones). ``parallel_branches`` runs the face and the two hands
+    concurrently on the CPU (results are the same either way).
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
                  smooth_landmarks: bool = True, enable_segmentation: bool = False,
                  smooth_segmentation: bool = True, refine_face_landmarks: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0):
+                 providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
+                 parallel_branches: bool = True):
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -155,7 +160,21 @@ class Holistic:
                  "face_landmark_with_attention" if self.options.refine_face_landmarks else "face_landmark",
                  "hand_recrop", "hand_landmark_full"]
         entries = {name: store.entry(name) for name in names}
-        sessions = create_sessions(entries, requested)
+        pose_names = set(names[:2])
+        sessions = create_sessions({n: e for n, e in entries.items() if n in pose_names}, requested)
+        # On the CPU the face and the two hands run side by side, one thread per
+        # session: ONNX Runtime scales poorly from one thread to two on these small
+        # models, so concurrent single-threaded branches use the cores better.
+        # The pose stage runs alone and keeps every core.
+        if sessions[names[1]].providers[0] == "CPUExecutionProvider":
+            requested = ["CPUExecutionProvider"]   # said once already if an accelerator failed
+        self._branch_pool = None
+        branch_threads = 0
+        if parallel_branches and requested == ["CPUExecutionProvider"]:
+            self._branch_pool = ThreadPoolExecutor(max_workers=BRANCH_WORKERS, thread_name_prefix="holistic")
+            branch_threads = 1
+        sessions.update(create_sessions({n: e for n, e in entries.items() if n not in pose_names}, requested,
+                                        intra_op_threads=branch_threads))
         self.models_dir = store.models_dir
         self._pose_detector = PoseDetector(sessions[names[0]])
         self._pose_landmarker = PoseLandmarker(sessions[names[1]])
@@ -196,6 +215,9 @@ class Holistic:
         self.options = options
 
     def close(self) -> None:
+        if self._branch_pool is not None:
+            self._branch_pool.shutdown(wait=True)
+            self._branch_pool = None
         self._pose_detector = self._pose_landmarker = None
         self._face = self._hands = None
 
@@ -206,6 +228,26 @@ class Holistic:
         self.close()
 
     # -- processing ----------------------------------------------------------
+    def _run_branches(self, image: np.ndarray, pose_landmarks: np.ndarray, stage_ms: Dict[str, float]):
+        """Face, left hand and right hand from the pose landmarks: independent of
+        each other, so side by side on the branch pool when there is one (ONNX
+        Runtime releases the GIL while a model runs)."""
+        def timed(name, fn, *args):
+            t0 = time.perf_counter()
+            out = fn(image, pose_landmarks, *args)
+            stage_ms[name] = (time.perf_counter() - t0) * 1e3
+            return out
+
+        if self._branch_pool is None:
+            face = timed("face", self._face.process)
+            left, right = timed("hands", self._hands.process)
+            return face, left, right
+        futures = [self._branch_pool.submit(timed, "face", self._face.process),
+                   self._branch_pool.submit(timed, "left_hand", self._hands.process_side, 0),
+                   self._branch_pool.submit(timed, "right_hand", self._hands.process_side, 1)]
+        face, left, right = (f.result() for f in futures)
+        return face, left, right
+
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> HolisticResult:
         """Landmarks of the most prominent person in an RGB image.
 
@@ -274,12 +316,7 @@ class Holistic:
                                                           opts.smoothing_enabled)
             self._pose_roi = roi_from_auxiliary_landmarks(aux, size)
 
-        t0 = clock()
-        face, face_score = self._face.process(image, landmarks)
-        stage_ms["face"] = (clock() - t0) * 1e3
-        t0 = clock()
-        left, right = self._hands.process(image, landmarks)
-        stage_ms["hands"] = (clock() - t0) * 1e3
+        (face, face_score), left, right = self._run_branches(image, landmarks, stage_ms)
 
         f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         return HolisticResult(
