@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -80,6 +80,20 @@ def validate_image(image) -> np.ndarray:
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"Expected a non-empty image, got shape {image.shape}.")
     return np.ascontiguousarray(image)
+
+
+@dataclass
+class _PoseStageOutput:
+    """What a frame's pose stage hands to its face and hand stage."""
+
+    size: Tuple[int, int]
+    stage_ms: Dict[str, float]
+    restart: bool = False
+    mask: Optional[np.ndarray] = None
+    landmarks: Optional[np.ndarray] = None   # (33, 4) smoothed; None: no pose this frame
+    world: Optional[np.ndarray] = None
+    presence: Optional[np.ndarray] = None
+    score: Optional[float] = None
 
 
 class _PoseSmoothing:
@@ -184,23 +198,33 @@ class Holistic:
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         self._smoothing = _PoseSmoothing()
+        # One thread runs each frame's face and hand stage, in frame order.
+        self._branch_driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
         self.reset()
 
     # -- state ---------------------------------------------------------------
     def reset(self) -> None:
         """Forget tracking, filters and the previous mask (a new stream starts)."""
+        self._reset_pose_state()
+        self._last_timestamp: Optional[float] = None
+        # Face and hand state belong to the branch driver's thread: reset it there,
+        # after any frame still in flight.
+        self._branch_driver.submit(self._reset_branch_state).result()
+
+    def _reset_pose_state(self) -> None:
         self._pose_roi: Optional[NormRect] = None
         self._prev_mask: Optional[np.ndarray] = None
-        self._last_timestamp: Optional[float] = None
         self._smoothing.reset()
+
+    def _reset_branch_state(self) -> None:
         self._face.reset()
         self._hands.reset()
 
     def _lose_pose(self) -> None:
+        """No pose this frame: the detector runs on the next. The face and hand
+        trackers are reset by the branch stage of this frame."""
         self._pose_roi = None
         self._smoothing.reset()
-        self._face.reset()
-        self._hands.reset()
 
     def set_thresholds(self, min_detection_confidence: Optional[float] = None,
                        min_tracking_confidence: Optional[float] = None) -> None:
@@ -215,6 +239,9 @@ class Holistic:
         self.options = options
 
     def close(self) -> None:
+        if self._branch_driver is not None:
+            self._branch_driver.shutdown(wait=True)
+            self._branch_driver = None
         if self._branch_pool is not None:
             self._branch_pool.shutdown(wait=True)
             self._branch_pool = None
@@ -255,22 +282,39 @@ class Holistic:
         are taken to be 1/30 s apart. A timestamp that does not increase starts
         a new stream: tracking and filters are reset.
         """
+        return self.submit(image, timestamp).result()
+
+    def submit(self, image: np.ndarray, timestamp: Optional[float] = None) -> "Future[HolisticResult]":
+        """Like :meth:`process`, but returns once the pose stage is done.
+
+        The face and hand stage of this frame then runs in the background while
+        the caller brings the next frame, whose pose stage needs only this
+        frame's pose. Results come in submission order and are the same as
+        :meth:`process` gives. Do not modify ``image`` until its result is ready.
+        """
         if self._pose_detector is None:
             raise RuntimeError("This Holistic instance is closed.")
         image = validate_image(image)
-        h, w = image.shape[:2]
-        size = (w, h)
         if timestamp is None:
             timestamp = (self._last_timestamp or 0.0) + DEFAULT_FRAME_INTERVAL_S
         timestamp = float(timestamp)
-        if self._last_timestamp is not None and timestamp <= self._last_timestamp:
+        restart = self._last_timestamp is not None and timestamp <= self._last_timestamp
+        if restart:
             LOG.info("timestamp went from %.6f to %.6f s; resetting tracking and filters.",
                      self._last_timestamp, timestamp)
-            self.reset()
+            self._reset_pose_state()
         self._last_timestamp = timestamp
+        pose = self._pose_stage(image, timestamp, restart)
+        return self._branch_driver.submit(self._branch_stage, image, pose)
+
+    def _pose_stage(self, image: np.ndarray, timestamp: float, restart: bool) -> "_PoseStageOutput":
+        """Detection or tracking, pose landmarks, smoothing, mask; next frame's ROI."""
+        h, w = image.shape[:2]
+        size = (w, h)
         opts = self.options
         stage_ms: Dict[str, float] = {}
         clock = time.perf_counter
+        out = _PoseStageOutput(size=size, stage_ms=stage_ms, restart=restart)
 
         roi = None if opts.static_image_mode else self._pose_roi
         if roi is None:
@@ -282,25 +326,24 @@ class Holistic:
         if roi is None or not rect_is_valid(roi):
             self._lose_pose()
             self._prev_mask = None
-            return HolisticResult(image_size=size, stage_ms=stage_ms)
+            return out
 
         t0 = clock()
         pose = self._pose_landmarker.run(image, roi, opts.enable_segmentation)
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
 
-        mask = None
         if pose.segmentation_roi is not None:
             t0 = clock()
-            mask = mask_to_image(pose.segmentation_roi, pose.crop, size)
+            out.mask = mask_to_image(pose.segmentation_roi, pose.crop, size)
             if opts.segmentation_smoothing_enabled:
-                mask = smooth_segmentation(mask, self._prev_mask)
+                out.mask = smooth_segmentation(out.mask, self._prev_mask)
             stage_ms["segmentation"] = (clock() - t0) * 1e3
-        self._prev_mask = mask
+        self._prev_mask = out.mask
 
         if pose.score <= opts.min_tracking_confidence:
             # Tracking lost: no pose this frame, the detector runs on the next.
             self._lose_pose()
-            return HolisticResult(segmentation_mask=mask, image_size=size, stage_ms=stage_ms)
+            return out
 
         landmarks = np.empty((33, 4))
         landmarks[:, :3] = pose.landmarks[:, :3]
@@ -315,15 +358,22 @@ class Holistic:
             landmarks, world, aux = self._smoothing.apply(landmarks, world, aux, size, timestamp,
                                                           opts.smoothing_enabled)
             self._pose_roi = roi_from_auxiliary_landmarks(aux, size)
+        out.landmarks, out.world, out.presence, out.score = landmarks, world, pose.landmarks[:, 4], pose.score
+        return out
 
-        (face, face_score), left, right = self._run_branches(image, landmarks, stage_ms)
-
+    def _branch_stage(self, image: np.ndarray, pose: "_PoseStageOutput") -> HolisticResult:
+        """Face and hands of one frame; runs on the branch driver, in frame order."""
+        if pose.restart or pose.landmarks is None:
+            self._reset_branch_state()
+        if pose.landmarks is None:
+            return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
+        (face, face_score), left, right = self._run_branches(image, pose.landmarks, pose.stage_ms)
         f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         return HolisticResult(
-            pose_landmarks=f32(landmarks), pose_presence=f32(pose.landmarks[:, 4]),
-            pose_world_landmarks=f32(world), face_landmarks=f32(face),
+            pose_landmarks=f32(pose.landmarks), pose_presence=f32(pose.presence),
+            pose_world_landmarks=f32(pose.world), face_landmarks=f32(face),
             left_hand_landmarks=f32(left.landmarks), right_hand_landmarks=f32(right.landmarks),
-            segmentation_mask=mask, pose_score=pose.score, face_score=face_score if face is not None else None,
+            segmentation_mask=pose.mask, pose_score=pose.score, face_score=face_score if face is not None else None,
             left_hand_score=left.score if left.landmarks is not None else None,
             right_hand_score=right.score if right.landmarks is not None else None,
-            image_size=size, stage_ms=stage_ms)
+            image_size=pose.size, stage_ms=pose.stage_ms)

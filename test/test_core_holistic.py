@@ -159,3 +159,29 @@ def test_missing_manifest_and_unlisted_complexity(models_copy, tmp_path):
         Holistic(model_complexity=2, models_dir=models_copy)
     manifest = json.loads((models_copy / "manifest.json").read_text())
     assert "pose_landmark_lite" not in manifest["models"]
+
+
+def test_submit_pipelines_frames_with_the_same_results_as_process():
+    import cv2
+
+    video = MEDIA / "videos" / "mps_woman_thumbs_up_1280x720.mp4"
+    if not video.is_file():
+        pytest.skip(f"test video {video} not found")
+    cap = cv2.VideoCapture(str(video))
+    frames = []
+    while len(frames) < 12:
+        ok, bgr = cap.read()
+        assert ok
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    with Holistic() as h:
+        expected = [h.process(f) for f in frames]
+    with Holistic() as h:
+        futures = [h.submit(f) for f in frames]   # all in flight, results in order
+        got = [f.result() for f in futures]
+    for a, b in zip(expected, got):
+        for field in ("pose_landmarks", "face_landmarks", "left_hand_landmarks", "right_hand_landmarks"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None) == (y is None), field
+            if x is not None:
+                np.testing.assert_array_equal(x, y)
