@@ -65,7 +65,7 @@ demo: venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
 
-benchmark: venv models/manifest.json
+benchmark: venv oracle-venv models/manifest.json
 	"$(VPY)" tools/benchmark.py
 
 clean:
