@@ -60,10 +60,11 @@ def messages_available() -> bool:
 
 
 def require_messages() -> None:
-    """Skip, saying what to do, when the package has not been built with colcon."""
+    """Skip the calling test module, saying what to do, when the package has not
+    been built with colcon."""
     if not messages_available():
         pytest.skip("holistic_ros.msg not importable: run `make build` and "
-                    "`source install/setup.bash` (make test does both)")
+                    "`source install/setup.bash` (make test does both)", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
