@@ -19,7 +19,10 @@ PYTEST_ARGS ?=
 # The build and everything that runs ROS sees the venv as its ROS prefix.
 ROS_ENV := PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"
 # ... and, to run the package, the colcon install on top of it.
-WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"; \
+# Fast DDS moves images larger than 512 KB over UDP fragments unless told otherwise
+# (config/fastdds_large_images.xml says why); tests and demo use the larger segment.
+WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)" \
+	FASTRTPS_DEFAULT_PROFILES_FILE="$(ROOT)/config/fastdds_large_images.xml"; \
 	set +u; source install/setup.bash; set -u
 
 .PHONY: help venv oracle-venv build test demo models benchmark clean

@@ -17,6 +17,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 PACKAGE = "holistic_ros"
+FASTDDS_PROFILE = "fastdds_large_images.xml"
 TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
 
@@ -38,6 +39,12 @@ def _launch_setup(context, *args, **kwargs):
         raise ValueError(f"use_gpu must be auto, true or false, not '{use_gpu}'")
     if compressed:
         overrides["image_transport"] = "compressed"
+    # Fast DDS profile for images larger than its 512 KB shared-memory segment
+    # (see config/fastdds_large_images.xml); a profile the user set wins.
+    env = {}
+    if not (os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE") or os.environ.get("FASTDDS_DEFAULT_PROFILES_FILE")):
+        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = os.path.join(
+            get_package_share_directory(PACKAGE), "config", FASTDDS_PROFILE)
 
     actions = [
         Node(
@@ -48,6 +55,7 @@ def _launch_setup(context, *args, **kwargs):
             output="screen",
             parameters=[config, overrides] if overrides else [config],
             remappings=[("image", image), ("image/compressed", image + "/compressed")],
+            additional_env=env,
         )
     ]
     if video:
@@ -59,6 +67,7 @@ def _launch_setup(context, *args, **kwargs):
             output="screen",
             parameters=[{"source": video, "loop": True}],
             remappings=[("image", image)],
+            additional_env=env,
         ))
     return actions
 

@@ -58,6 +58,9 @@ def main() -> int:
     output = Path(args.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    # ~1-3 MB frames between processes: shared memory, not UDP fragments.
+    env.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE",
+                   str(PREFIX / "share" / "holistic_ros" / "config" / "fastdds_large_images.xml"))
     env.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))   # keep the demo to itself
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 

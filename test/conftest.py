@@ -20,6 +20,10 @@ MEDIA_DIR = (REPO_ROOT / ".." / "shared" / "testdata" / "media").resolve()
 # parallel runs (and other ROS users) do not see each other. Set before rclpy starts.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ["ROS_DOMAIN_ID"] = str(1 + os.getpid() % 100)
+# Images of ~1 MB between processes: shared memory instead of UDP fragments
+# (config/fastdds_large_images.xml). Nodes started by the tests inherit it.
+os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE",
+                      str(REPO_ROOT / "config" / "fastdds_large_images.xml"))
 
 
 def _attach_built_messages() -> None:

@@ -121,6 +121,18 @@ def test_launch_names_installed_executables(launch_description, install_prefix: 
         evaluate(use_gpu="maybe")
 
 
+def test_launch_sets_the_installed_fastdds_profile_unless_one_is_set(launch_description, share: Path,
+                                                                      monkeypatch):
+    _, evaluate = launch_description
+    monkeypatch.delenv("FASTRTPS_DEFAULT_PROFILES_FILE", raising=False)
+    monkeypatch.delenv("FASTDDS_DEFAULT_PROFILES_FILE", raising=False)
+    for node in evaluate(video="/tmp/clip.mp4"):
+        profile = Path(node.kwargs["additional_env"]["FASTRTPS_DEFAULT_PROFILES_FILE"])
+        assert profile == share / "config" / "fastdds_large_images.xml" and profile.is_file()
+    monkeypatch.setenv("FASTRTPS_DEFAULT_PROFILES_FILE", "/mine.xml")
+    assert evaluate()[0].kwargs["additional_env"] == {}
+
+
 def test_launchers_use_an_existing_interpreter(install_prefix: Path):
     for exe in ("holistic_node", "video_source", "recorder"):
         first = (install_prefix / "lib" / "holistic_ros" / exe).read_text().splitlines()[0]
