@@ -12,7 +12,6 @@ Ports, under ``mediapipe/modules/``:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 

@@ -23,11 +23,9 @@ from collections import deque
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -42,6 +40,7 @@ from holistic_ros.image_conversion import (
     rgb_to_image_msg)
 from holistic_ros.markers import FACE_STYLES, MarkerSettings, build_markers, delete_all_markers
 from holistic_ros.msg import HolisticLandmarks
+from holistic_ros.ros_main import run_node
 from holistic_ros.ros_messages import holistic_result_to_msg
 
 #: ``execution_provider`` parameter -> ONNX Runtime providers (None: the core's automatic choice).
@@ -444,21 +443,7 @@ class HolisticNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = HolisticNode()
-    except Exception as error:  # ModelError or invalid parameters: say why and stop
-        rclpy.logging.get_logger("holistic").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(HolisticNode, "holistic", args)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 import cv2
-import rclpy
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
+from holistic_ros.ros_main import run_node
 from holistic_ros.image_conversion import ImageConversionError, image_msg_to_rgb
 from holistic_ros.msg import HolisticLandmarks
 
@@ -163,19 +162,11 @@ class RecorderNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = RecorderNode()
-    try:
-        while rclpy.ok() and not node.done:
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        summary = node.close()
-        print(summary, flush=True)
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0 if node.landmarks_received else 1
+    def finish(node: RecorderNode) -> int:
+        print(node.close(), flush=True)
+        return 0 if node.landmarks_received else 1
+
+    return run_node(RecorderNode, "recorder", args, on_exit=finish)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ from typing import List, Optional
 
 import cv2
 import numpy as np
-import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 
+from holistic_ros.ros_main import run_node
 from holistic_ros.image_conversion import array_to_image_msg
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -156,22 +155,7 @@ class VideoSourceNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = VideoSourceNode()
-    except Exception as error:
-        rclpy.logging.get_logger("video_source").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        while rclpy.ok() and not node.done:
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(VideoSourceNode, "video_source", args)
 
 
 if __name__ == "__main__":
