@@ -98,6 +98,9 @@ PARAMETERS: Dict[str, tuple] = {
     "publish_annotated": (False, "Publish holistic/annotated, the input with landmarks drawn "
                                  "(run time).", {}),
     "publish_markers": (True, "Publish holistic/markers for RViz (run time).", {}),
+    "pipelined": (False, "Overlap a frame's face and hand stage with the next frame's pose stage "
+                         "(Holistic.submit): more frames per second on the CPU, more latency.",
+                  {"read_only": True}),
     "diagnostics_period": (1.0, "Seconds between diagnostics messages.",
                            {"floating_point_range": _range_float(0.1, 60.0), "read_only": True}),
     # Markers (run time)
@@ -225,6 +228,8 @@ class HolisticNode(Node):
             f"pipeline ready: model_complexity={self._values['model_complexity']}, "
             f"providers={list(getattr(self._pipeline, 'providers', []))}")
         self._last_stamp: Optional[float] = None
+        self._pipelined = bool(self._values["pipelined"])
+        self._in_flight = None          # pipelined mode: the frame whose face and hands still run
 
         self._landmarks_pub = self.create_publisher(HolisticLandmarks, "holistic/landmarks", 10)
         self._mask_pub = self.create_publisher(Image, "holistic/segmentation", 10)
@@ -358,15 +363,42 @@ class HolisticNode(Node):
                     "tracking and smoothing restart", throttle_duration_sec=ERROR_LOG_PERIOD_S)
             self._last_stamp = stamp
             start = time.perf_counter()
+            submit = getattr(self._pipeline, "submit", None) if self._pipelined else None
             try:
-                result = self._pipeline.process(rgb, timestamp=stamp)
+                if submit is None:
+                    result = self._pipeline.process(rgb, timestamp=stamp)
+                else:
+                    future = submit(rgb, timestamp=stamp)
             except ValueError as error:
                 self._error(f"image rejected by the pipeline: {error}")
                 return
             except RuntimeError as error:
                 self._error(f"pipeline error: {error}")
                 return
-            elapsed_ms = (time.perf_counter() - start) * 1e3
+        if submit is None:
+            self._publish_outputs(rgb, header, result, start)
+            return
+        # This frame's face and hands now run in the background; its outputs are
+        # published when they finish, in frame order. Wait for the frame before
+        # it, so that at most two frames are in flight and none queue up.
+        future.add_done_callback(lambda done: self._publish_future(done, rgb, header, start))
+        previous, self._in_flight = self._in_flight, future
+        if previous is not None:
+            previous.exception()
+
+    def _publish_future(self, future, rgb, header, start: float) -> None:
+        error = future.exception()
+        if error is not None:
+            self._error(f"pipeline error: {error}")
+            return
+        try:
+            self._publish_outputs(rgb, header, future.result(), start)
+        except Exception as error:  # a callback must not raise into the pipeline's thread
+            self._error(f"unexpected error publishing a frame: {error!r}")
+
+    def _publish_outputs(self, rgb, header, result, start: float) -> None:
+        """Landmarks, mask, markers and annotated image of one frame, with its header."""
+        elapsed_ms = (time.perf_counter() - start) * 1e3
         self._landmarks_pub.publish(holistic_result_to_msg(result, header, elapsed_ms))
         if self._values["enable_segmentation"]:
             mask = result.segmentation_mask

@@ -50,12 +50,34 @@ def load_frames(path: Path, size) -> list:
     return frames
 
 
+def open_loop(args, publish, executor, received) -> int:
+    """Publish at a camera's pace; the node drops what it cannot take (depth-1 QoS)."""
+    period = 1.0 / args.rate
+    sent, start_n = 0, received["n"]
+    start = time.monotonic()
+    while received["n"] - start_n < args.frames:
+        publish(1 + sent)
+        sent += 1
+        deadline = start + sent * period
+        while time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=max(0.0, deadline - time.monotonic()))
+    elapsed = time.monotonic() - start
+    processed = received["n"] - start_n
+    print(f"soak (open loop at {args.rate:.0f} FPS): sent {sent} frames, the node processed "
+          f"{processed} in {elapsed:.1f} s = {processed / elapsed:.1f} FPS")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=10000)
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     parser.add_argument("--size", default="640x480", help="WxH the frames are resized to ('' keeps them)")
     parser.add_argument("--report-every", type=int, default=1000)
+    parser.add_argument("--pipelined", action="store_true", help="run the node with pipelined:=true")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="publish open loop at this many frames per second, like a camera, "
+                             "for --frames frames' worth of time at the node's speed (0: closed loop)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x")) if args.size else None
     frames = load_frames(args.video, size)
@@ -76,7 +98,10 @@ def main() -> int:
     from rclpy.signals import SignalHandlerOptions
 
     rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-    holistic = HolisticNode(namespace="soak")
+    from rclpy.parameter import Parameter
+
+    holistic = HolisticNode(namespace="soak",
+                            parameter_overrides=[Parameter("pipelined", value=bool(args.pipelined))])
     node = rclpy.create_node("soak_driver")
     # Reliable, as video_source publishes: large best-effort samples are easily
     # lost in fragments, and the node's best-effort subscription accepts both.
@@ -123,6 +148,13 @@ def main() -> int:
     if received["n"] == 0:
         print("soak: the node never answered", file=sys.stderr)
         return 1
+    if args.rate > 0:
+        try:
+            return open_loop(args, publish, executor, received)
+        finally:
+            holistic.destroy_node()
+            node.destroy_node()
+            rclpy.shutdown()
     samples = []
     start = window_start = time.monotonic()
     start_n = received["n"]

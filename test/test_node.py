@@ -427,6 +427,21 @@ def test_real_image_matches_the_core(context, core_available, images_dir: Path):
 
 
 @pytest.mark.slow
+def test_pipelined_node_publishes_every_frame_in_order(context, core_available, images_dir: Path):
+    rgb = load_rgb(images_dir / "tfe_yoga_tree_pose.jpg")
+    harness = start(context, {"pipelined": True}, factory=None, namespace="piped")
+    try:
+        for sec in (1, 2, 3):
+            harness.node.process_image(rgb_to_image_msg(rgb, header(sec)))   # as the worker does
+        harness.wait_for(lambda: len(harness.messages("landmarks")) >= 3, "three landmark messages")
+        msgs = harness.messages("landmarks")
+        assert [m.header.stamp.sec for m in msgs] == [1, 2, 3]
+        assert all(m.pose_found and m.face_found for m in msgs)
+    finally:
+        harness.close()
+
+
+@pytest.mark.slow
 def test_real_image_without_a_person(context, core_available, images_dir: Path):
     rgb = load_rgb(images_dir / "tfe_noperson_cat.jpg")
     harness = start(context, {"static_image_mode": True}, factory=None, namespace="empty")
