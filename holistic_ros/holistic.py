@@ -23,9 +23,9 @@ from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, PO
 from .hands import HandsBranch
 from .models import NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions, resolve_providers
 from .pose_detection import PoseDetector, roi_from_pose_detection
-from .pose_landmarks import PoseLandmarker, roi_from_auxiliary_landmarks
+from .pose_landmarks import PoseLandmarker, alignment_rect_from_auxiliary_landmarks, roi_from_auxiliary_landmarks
 from .result import HolisticResult
-from .roi import NormRect, rect_from_alignment_points, rect_is_valid
+from .roi import NormRect, rect_is_valid
 from .segmentation import mask_to_image
 
 LOG = logging.getLogger("holistic_ros")
@@ -116,10 +116,9 @@ class _PoseSmoothing:
         """Filtered (landmarks, world, aux). The auxiliary landmarks, which
         place the next frame's ROI, are filtered even when landmark smoothing
         is off: their filter sits outside the switch in the upstream graph."""
-        # The object scale comes from the raw auxiliary landmarks' unscaled
-        # alignment rect (AlignmentPointsRectsCalculator, 90 degrees).
+        # The object scale comes from the raw auxiliary landmarks' unscaled alignment rect.
         w, h = image_size
-        scale_rect = rect_from_alignment_points(aux[0, :2], aux[1, :2], image_size, np.pi / 2)
+        scale_rect = alignment_rect_from_auxiliary_landmarks(aux, image_size)
         object_scale = (scale_rect.width * w + scale_rect.height * h) / 2.0
         if smooth_landmarks:
             landmarks = landmarks.copy()

@@ -110,11 +110,16 @@ class PoseLandmarker:
                                   segmentation_roi=seg, crop=crop)
 
 
-def roi_from_auxiliary_landmarks(auxiliary: np.ndarray, image_size, scale: float = POSE_TRACKING_ROI_SCALE
-                                 ) -> NormRect:
-    """``pose_landmarks_to_roi.pbtxt``: centre on aux 0, size and rotation from aux 1."""
-    rect = rect_from_alignment_points(auxiliary[0, :2], auxiliary[1, :2], image_size,
+def alignment_rect_from_auxiliary_landmarks(auxiliary: np.ndarray, image_size) -> NormRect:
+    """Centre on aux 0, size and rotation from aux 1 (AlignmentPointsRectsCalculator, 90 degrees).
+
+    Unscaled, it is also the object-scale ROI of ``pose_landmark_filtering.pbtxt``.
+    """
+    return rect_from_alignment_points(auxiliary[0, :2], auxiliary[1, :2], image_size,
                                       POSE_TRACKING_TARGET_ANGLE)
-    if scale == 1.0:
-        return rect
-    return transform_rect(rect, image_size, scale, scale, square_long=True)
+
+
+def roi_from_auxiliary_landmarks(auxiliary: np.ndarray, image_size) -> NormRect:
+    """``pose_landmarks_to_roi.pbtxt``: the alignment rect, scaled 1.25 and squared."""
+    rect = alignment_rect_from_auxiliary_landmarks(auxiliary, image_size)
+    return transform_rect(rect, image_size, POSE_TRACKING_ROI_SCALE, POSE_TRACKING_ROI_SCALE, square_long=True)
