@@ -177,11 +177,14 @@ def pad_rect_to_aspect(rect: NormRect, image_size: ImageSize, tensor_width: int,
 
 def crop_to_image_matrix(rect: NormRect, image_size: ImageSize, out_width: int,
                          out_height: int) -> np.ndarray:
-    """2x3 affine matrix taking crop pixels to image pixels.
+    """2x3 affine matrix taking crop pixels to image pixels, computed analytically.
 
     The crop's corners (0, 0)..(out_width, out_height) land on the corners of
-    the rotated rect, as ``cv::getPerspectiveTransform`` from ``cv::boxPoints``
-    does in ``calculators/tensor/image_to_tensor_converter_opencv.cc``.
+    the rotated rect. This is the matrix MediaPipe's mask warp uses
+    (``GetRotatedSubRectToRectTransformMatrix`` in
+    ``calculators/tensor/image_to_tensor_utils.cc``); the crop itself is
+    sampled through ``cv::getPerspectiveTransform`` in :func:`crop_roi`, as
+    MediaPipe's converter does, because the pixel-exact sampling matters there.
     """
     w, h = image_size
     c, s = math.cos(rect.rotation), math.sin(rect.rotation)
