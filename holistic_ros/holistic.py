@@ -323,8 +323,7 @@ class Holistic:
             if detection is not None:
                 roi = roi_from_pose_detection(detection, size)
         if roi is None or not rect_is_valid(roi):
-            self._lose_pose()
-            self._prev_mask = None
+            self._reset_pose_state()   # no ROI, so no mask either
             return out
 
         t0 = clock()
@@ -344,12 +343,8 @@ class Holistic:
             self._lose_pose()
             return out
 
-        landmarks = np.empty((33, 4))
-        landmarks[:, :3] = pose.landmarks[:, :3]
-        landmarks[:, 3] = pose.landmarks[:, 3]
-        world = np.empty((33, 4))
-        world[:, :3] = pose.world
-        world[:, 3] = pose.landmarks[:, 3]
+        landmarks = pose.landmarks[:, :4].copy()                    # x, y, z, visibility
+        world = np.column_stack([pose.world, pose.landmarks[:, 3]])  # metres, visibility
         aux = pose.auxiliary[:, :4].copy()
         if opts.static_image_mode:
             self._pose_roi = None
