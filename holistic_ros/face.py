@@ -22,7 +22,7 @@ from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, gener
 from .activations import sigmoid
 from .models import ModelSession
 from .roi import NormRect, crop_roi, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
-from .tracking import TrackingRequirements, choose_tracking_roi
+from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
 
 # face_landmarks_from_pose_to_recrop_roi.pbtxt: pose landmarks 0-10 (the face),
 # rotation from 5 (right eye) to 2 (left eye).
@@ -98,20 +98,24 @@ class FaceTrackState:
 class FaceBranch:
     """Face landmarks for the person found by the pose stage."""
 
-    def __init__(self, detector: ModelSession, landmarker: ModelSession, with_attention: bool):
+    def __init__(self, detector: ModelSession, landmarker: ModelSession, with_attention: bool,
+                 skip_recrops: bool = False):
         self.detector = detector
         self.landmarker = landmarker
         self.with_attention = with_attention
         self.anchors = generate_anchor_centers(FACE_DETECTION_ANCHORS)
+        self.skipper = RecropSkipper(FACE_TRACKING_REQUIREMENTS) if skip_recrops else None
+        self.recrops_run = self.recrops_skipped = 0
         self.state = FaceTrackState()
 
     def reset(self) -> None:
         self.state = FaceTrackState()
+        if self.skipper is not None:
+            self.skipper.reset()
 
-    def recrop_roi(self, image: np.ndarray, pose_landmarks: np.ndarray) -> Optional[NormRect]:
+    def recrop_roi(self, image: np.ndarray, roi: NormRect) -> Optional[NormRect]:
         """BlazeFace on the ROI around the pose's face; None when it finds no face."""
         h, w = image.shape[:2]
-        roi = face_roi_from_pose(pose_landmarks, (w, h))
         crop = crop_roi(image, roi, FACE_DETECTION_INPUT_SIZE, FACE_DETECTION_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
         out = self.detector.run(crop.tensor)
@@ -145,15 +149,25 @@ class FaceBranch:
         the pose stage depends on ``use_prev_landmarks``.
         """
         h, w = image.shape[:2]
-        recrop = self.recrop_roi(image, pose_landmarks)
-        if recrop is None:
-            self.reset()
-            return None, None
-        roi = choose_tracking_roi(self.state.landmarks, self.state.roi, recrop, (w, h),
-                                  FACE_TRACKING_REQUIREMENTS)
+        pose_roi = face_roi_from_pose(pose_landmarks, (w, h))
+        recrop = None
+        if self.skipper is not None and self.state.roi is not None and self.skipper.can_skip(pose_roi, (w, h)):
+            roi = self.state.roi
+            self.recrops_skipped += 1
+        else:
+            recrop = self.recrop_roi(image, pose_roi)
+            self.recrops_run += 1
+            if recrop is None:
+                self.reset()
+                return None, None
+            roi = choose_tracking_roi(self.state.landmarks, self.state.roi, recrop, (w, h),
+                                      FACE_TRACKING_REQUIREMENTS)
         landmarks, score = self.landmarks(image, roi)
         if landmarks is None:
             self.reset()
-        else:
-            self.state = FaceTrackState(landmarks=landmarks, roi=face_roi_from_landmarks(landmarks, (w, h)))
+            return None, score
+        self.state = FaceTrackState(landmarks=landmarks, roi=face_roi_from_landmarks(landmarks, (w, h)))
+        if recrop is not None and self.skipper is not None:
+            self.skipper.confirmed(pose_roi, tracking_margins(landmarks, self.state.roi, recrop, (w, h),
+                                                             FACE_TRACKING_REQUIREMENTS))
         return landmarks, score

@@ -23,7 +23,7 @@ import numpy as np
 from .models import ModelSession
 from .roi import (NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, rect_from_rotated_extent,
                   rotation_from_points, transform_rect)
-from .tracking import TrackingRequirements, choose_tracking_roi
+from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
 
 # hand_landmarks_left_and_right_cpu.pbtxt: wrist, pinky, index of each side
 # ("left" is the subject's left).
@@ -106,15 +106,29 @@ class HandsBranch:
     when the model takes a batch.
     """
 
-    def __init__(self, recrop: ModelSession, landmarker: ModelSession):
+    def __init__(self, recrop: ModelSession, landmarker: ModelSession, skip_recrops: bool = False):
         self.recrop_model = recrop
         self.landmarker = landmarker
         self.sides = (LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES)
         self.batched = landmarker.input_shape[0] != 1
+        self.skippers = ([RecropSkipper(HAND_TRACKING_REQUIREMENTS), RecropSkipper(HAND_TRACKING_REQUIREMENTS)]
+                         if skip_recrops else None)
+        self.recrops_run = [0, 0]
+        self.recrops_skipped = [0, 0]
         self.states = [HandTrackState(), HandTrackState()]
+        self._checked = [None, None]
+        self.reset()
 
     def reset(self) -> None:
-        self.states = [HandTrackState(), HandTrackState()]
+        for side in range(2):
+            self._reset_side(side)
+
+    def _reset_side(self, side: int) -> None:
+        self.states[side] = HandTrackState()
+        # This frame's (pose ROI, recrop ROI) when the recrop model ran, for the skipper.
+        self._checked[side] = None
+        if self.skippers is not None:
+            self.skippers[side].reset()
 
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> NormRect:
         """hand_recrop.tflite finds the hand's centre and size inside the pose ROI."""
@@ -133,14 +147,22 @@ class HandsBranch:
         wrist, pinky, index = (pose_landmarks[i] for i in self.sides[side])
         if wrist[3] <= WRIST_VISIBILITY_THRESHOLD:
             return None
-        recrop = self.recrop_roi(image, hand_roi_from_pose(wrist, pinky, index, (w, h)))
+        pose_roi = hand_roi_from_pose(wrist, pinky, index, (w, h))
         state = self.states[side]
+        self._checked[side] = None
+        if (self.skippers is not None and state.roi is not None
+                and self.skippers[side].can_skip(pose_roi, (w, h))):
+            self.recrops_skipped[side] += 1
+            return state.roi
+        recrop = self.recrop_roi(image, pose_roi)
+        self.recrops_run[side] += 1
+        self._checked[side] = (pose_roi, recrop)
         return choose_tracking_roi(state.landmarks, state.roi, recrop, (w, h), HAND_TRACKING_REQUIREMENTS)
 
     def _landmark_crop(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int):
         roi = self.tracking_roi(image, pose_landmarks, side)
         if roi is None:
-            self.states[side] = HandTrackState()
+            self._reset_side(side)
             return None
         return crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
@@ -148,12 +170,17 @@ class HandsBranch:
     def _finish(self, side: int, crop, out, image_size) -> HandResult:
         score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
         if score <= HAND_PRESENCE_THRESHOLD:
-            self.states[side] = HandTrackState()
+            self._reset_side(side)
             return HandResult(None, score)
         lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
         lm[:, 2] /= HAND_Z_NORMALIZATION
         lm = landmarks_from_roi(lm, crop)
-        self.states[side] = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, image_size))
+        state = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, image_size))
+        self.states[side] = state
+        if self._checked[side] is not None and self.skippers is not None:
+            pose_roi, recrop = self._checked[side]
+            self.skippers[side].confirmed(pose_roi, tracking_margins(
+                lm, state.roi, recrop, image_size, HAND_TRACKING_REQUIREMENTS))
         return HandResult(lm, score)
 
     def process_side(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int) -> HandResult:

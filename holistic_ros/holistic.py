@@ -145,6 +145,9 @@ class Holistic:
     available, else CPU). ``models_dir`` points at converted models (default:
     the installed ones). ``parallel_branches`` runs the face and the two hands
     concurrently on the CPU (results are the same either way).
+    ``skip_recrops`` (video mode only) skips the face and hand re-crop models
+    on frames where tracking is sure to hold (:class:`~holistic_ros.tracking.RecropSkipper`);
+    False runs them every frame, as MediaPipe does.
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -152,7 +155,7 @@ class Holistic:
                  smooth_segmentation: bool = True, refine_face_landmarks: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
-                 parallel_branches: bool = True):
+                 parallel_branches: bool = True, skip_recrops: bool = True):
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -191,9 +194,10 @@ class Holistic:
         self.models_dir = store.models_dir
         self._pose_detector = PoseDetector(sessions[names[0]])
         self._pose_landmarker = PoseLandmarker(sessions[names[1]])
+        skip = skip_recrops and not self.options.static_image_mode
         self._face = FaceBranch(sessions[names[2]], sessions[names[3]],
-                                with_attention=self.options.refine_face_landmarks)
-        self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"])
+                                with_attention=self.options.refine_face_landmarks, skip_recrops=skip)
+        self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip)
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         self._smoothing = _PoseSmoothing()

@@ -5,13 +5,16 @@ Port of ``modules/holistic_landmark/calculators/roi_tracking_calculator.cc``
 ROI built from the previous frame's landmarks is kept while it stays close to
 the re-crop ROI and the previous landmarks stay inside the re-crop ROI;
 otherwise the re-crop ROI is used.
+
+:class:`RecropSkipper` is ours, not MediaPipe's: it saves the re-crop model on
+frames where its answer is foregone (see there).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -35,8 +38,8 @@ def _rotated_center(rect: NormRect, image_size: ImageSize, cosa: float, sina: fl
     return x, y
 
 
-def rect_requirements_satisfied(prev: NormRect, recrop: NormRect, image_size: ImageSize,
-                                req: TrackingRequirements) -> bool:
+def _rect_differences(prev: NormRect, recrop: NormRect, image_size: ImageSize) -> Tuple[float, ...]:
+    """|rotation| (degrees), |dx|, |dy| in the recrop's frame, |dw|, |dh|, and the recrop's w, h (pixels)."""
     w, h = image_size
     rotation = -recrop.rotation
     cosa, sina = math.cos(rotation), math.sin(rotation)
@@ -48,15 +51,33 @@ def rect_requirements_satisfied(prev: NormRect, recrop: NormRect, image_size: Im
     if diff < -180.0:
         diff += 360.0
     recrop_w, recrop_h = recrop.width * w, recrop.height * h
-    return (abs(diff) <= req.rotation_degrees
-            and abs(px - rx) <= recrop_w * req.translation
-            and abs(py - ry) <= recrop_h * req.translation
-            and abs(prev.width * w - recrop_w) <= recrop_w * req.scale
-            and abs(prev.height * h - recrop_h) <= recrop_h * req.scale)
+    return (abs(diff), abs(px - rx), abs(py - ry), abs(prev.width * w - recrop_w),
+            abs(prev.height * h - recrop_h), recrop_w, recrop_h)
 
 
-def landmarks_requirements_satisfied(landmarks_norm: np.ndarray, recrop: NormRect,
-                                     image_size: ImageSize, req: TrackingRequirements) -> bool:
+def rect_requirements_satisfied(prev: NormRect, recrop: NormRect, image_size: ImageSize,
+                                req: TrackingRequirements) -> bool:
+    rot, dx, dy, dw, dh, recrop_w, recrop_h = _rect_differences(prev, recrop, image_size)
+    return (rot <= req.rotation_degrees
+            and dx <= recrop_w * req.translation
+            and dy <= recrop_h * req.translation
+            and dw <= recrop_w * req.scale
+            and dh <= recrop_h * req.scale)
+
+
+def rect_difference_ratio(prev: NormRect, recrop: NormRect, image_size: ImageSize,
+                          req: TrackingRequirements) -> float:
+    """How much of the rect requirements' allowance ``prev`` uses: <= 1 passes."""
+    rot, dx, dy, dw, dh, recrop_w, recrop_h = _rect_differences(prev, recrop, image_size)
+    if recrop_w <= 0.0 or recrop_h <= 0.0:
+        return math.inf
+    return max(rot / req.rotation_degrees, dx / (recrop_w * req.translation), dy / (recrop_h * req.translation),
+               dw / (recrop_w * req.scale), dh / (recrop_h * req.scale))
+
+
+def _landmarks_in_recrop_frame(landmarks_norm: np.ndarray, recrop: NormRect, image_size: ImageSize,
+                               req: TrackingRequirements):
+    """Landmark offsets from the recrop's centre in its own frame, and the shrunk half sizes."""
     w, h = image_size
     rotation = -recrop.rotation
     cosa, sina = math.cos(rotation), math.sin(rotation)
@@ -65,8 +86,23 @@ def landmarks_requirements_satisfied(landmarks_norm: np.ndarray, recrop: NormRec
     half_h = recrop.height * h * (1.0 + req.recrop_rect_margin) * 0.5
     x = landmarks_norm[:, 0] * w * cosa - landmarks_norm[:, 1] * h * sina
     y = landmarks_norm[:, 0] * w * sina + landmarks_norm[:, 1] * h * cosa
-    inside = (rx - half_w < x) & (x < rx + half_w) & (ry - half_h < y) & (y < ry + half_h)
+    return x - rx, y - ry, half_w, half_h
+
+
+def landmarks_requirements_satisfied(landmarks_norm: np.ndarray, recrop: NormRect,
+                                     image_size: ImageSize, req: TrackingRequirements) -> bool:
+    dx, dy, half_w, half_h = _landmarks_in_recrop_frame(landmarks_norm, recrop, image_size, req)
+    inside = (-half_w < dx) & (dx < half_w) & (-half_h < dy) & (dy < half_h)
     return bool(inside.all())
+
+
+def landmarks_extent_ratio(landmarks_norm: np.ndarray, recrop: NormRect, image_size: ImageSize,
+                           req: TrackingRequirements) -> float:
+    """How far out the landmarks reach in the shrunk recrop rect: < 1 is inside."""
+    dx, dy, half_w, half_h = _landmarks_in_recrop_frame(landmarks_norm, recrop, image_size, req)
+    if half_w <= 0.0 or half_h <= 0.0:
+        return math.inf
+    return float(max(np.abs(dx).max() / half_w, np.abs(dy).max() / half_h))
 
 
 def choose_tracking_roi(prev_landmarks: Optional[np.ndarray], prev_rect: Optional[NormRect],
@@ -78,3 +114,67 @@ def choose_tracking_roi(prev_landmarks: Optional[np.ndarray], prev_rect: Optiona
             and landmarks_requirements_satisfied(prev_landmarks, recrop, image_size, req)):
         return prev_rect
     return recrop
+
+
+def tracking_margins(landmarks: np.ndarray, roi_from_landmarks: NormRect, recrop: NormRect,
+                     image_size: ImageSize, req: TrackingRequirements) -> Tuple[float, float]:
+    """(:func:`rect_difference_ratio`, :func:`landmarks_extent_ratio`) of this
+    frame's landmarks and their ROI against this frame's recrop ROI: what the
+    next frame's check would find if nothing moved."""
+    return (rect_difference_ratio(roi_from_landmarks, recrop, image_size, req),
+            landmarks_extent_ratio(landmarks, recrop, image_size, req))
+
+
+@dataclass(frozen=True)
+class RecropSkipPolicy:
+    """When the re-crop model may be skipped (all must hold).
+
+    The last re-crop found the landmark ROI using at most ``max_rect_ratio``
+    of the rect requirements' allowance, and the landmarks within
+    ``max_landmarks_extent`` of the shrunk re-crop rect's half size. Since
+    then the ROI the pose gives for this part has moved, turned or grown by at
+    most ``max_motion`` of the allowance. A re-crop runs at least every
+    ``max_skipped_frames + 1`` frames regardless.
+    """
+
+    max_rect_ratio: float = 0.5
+    max_landmarks_extent: float = 0.9
+    max_motion: float = 0.25
+    max_skipped_frames: int = 10
+
+
+class RecropSkipper:
+    """Skips a branch's re-crop model while its answer is foregone.
+
+    In MediaPipe's graph the re-crop model runs every frame, but while tracking
+    holds its ROI only serves to confirm that last frame's landmark ROI is still
+    good, and that ROI is used. When the last re-crop confirmed it with a wide
+    margin and the pose shows the part has hardly moved since, the check would
+    pass again: the re-crop is skipped and the landmark ROI used, which is what
+    the check would have chosen.
+    """
+
+    def __init__(self, requirements: TrackingRequirements, policy: RecropSkipPolicy = RecropSkipPolicy()):
+        self.requirements = requirements
+        self.policy = policy
+        self.reset()
+
+    def reset(self) -> None:
+        self._reference: Optional[NormRect] = None   # the pose's ROI when a re-crop last confirmed
+        self._skipped = 0
+
+    def can_skip(self, pose_roi: NormRect, image_size: ImageSize) -> bool:
+        """True (and counted) when this frame's re-crop may be skipped."""
+        if self._reference is None or self._skipped >= self.policy.max_skipped_frames:
+            return False
+        if rect_difference_ratio(pose_roi, self._reference, image_size, self.requirements) > self.policy.max_motion:
+            return False
+        self._skipped += 1
+        return True
+
+    def confirmed(self, pose_roi: NormRect, margins: Tuple[float, float]) -> None:
+        """A re-crop ran; ``margins`` are :func:`tracking_margins` of its frame."""
+        rect_ratio, extent = margins
+        self._skipped = 0
+        confident = rect_ratio <= self.policy.max_rect_ratio and extent <= self.policy.max_landmarks_extent
+        self._reference = pose_roi if confident else None

@@ -185,3 +185,41 @@ def test_submit_pipelines_frames_with_the_same_results_as_process():
             assert (x is None) == (y is None), field
             if x is not None:
                 np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.slow
+def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it():
+    """Skipping re-crops only where tracking is sure to hold: on a real clip most
+    face re-crops are skipped and the face mesh stays as without skipping."""
+    import cv2
+
+    path = MEDIA / "videos" / "mps_woman_thumbs_up_1280x720.mp4"
+    if not path.is_file():
+        pytest.skip(f"test video {path} not found (../shared/testdata/media beside the repo)")
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < 60:
+        ok, bgr = cap.read()
+        assert ok
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    runs = {}
+    for skip in (False, True):
+        with Holistic(skip_recrops=skip, providers=["CPUExecutionProvider"]) as h:
+            runs[skip] = [h.process(f, timestamp=(i + 1) / 30) for i, f in enumerate(frames)]
+            counts = (h._face.recrops_run, h._face.recrops_skipped, sum(h._hands.recrops_skipped))
+        if skip:
+            face_run, face_skipped, hands_skipped = counts
+            assert face_skipped > face_run, counts
+            assert hands_skipped > 0, counts
+        else:
+            assert counts[1:] == (0, 0)
+    diag = float(np.hypot(1280, 720))
+    errors = [np.linalg.norm((a.face_landmarks - b.face_landmarks)[:, :2] * (1280, 720), axis=1).mean() / diag
+              for a, b in zip(runs[False], runs[True])]
+    assert max(errors) < 0.001, f"face moved by up to {100 * max(errors):.3f}% of the diagonal"
+
+
+def test_static_mode_never_skips_recrops(holistic, person_rgb):
+    for _ in range(3):
+        holistic.process(person_rgb)
+    assert holistic._face.recrops_skipped == 0 and holistic._hands.recrops_skipped == [0, 0]
