@@ -61,23 +61,28 @@ def refine_landmarks_from_heatmap(landmarks_roi: np.ndarray, heatmap: np.ndarray
     cell, sigmoid confidences, refined only where the window's peak reaches
     ``min_confidence``. ``heatmap`` is (H, W, N).
     """
-    hm_h, hm_w, _ = heatmap.shape
+    hm_h, hm_w, n = heatmap.shape
     out = np.array(landmarks_roi, copy=True)
     offset = (kernel_size - 1) // 2
-    for i in range(out.shape[0]):
-        # C++ float -> int conversion truncates toward zero.
-        col = int(out[i, 0] * hm_w)
-        row = int(out[i, 1] * hm_h)
-        if col < 0 or col >= hm_w or row < 0 or row >= hm_h:
-            continue
-        r0, r1 = max(0, row - offset), min(hm_h, row + offset + 1)
-        c0, c1 = max(0, col - offset), min(hm_w, col + offset + 1)
-        conf = sigmoid(heatmap[r0:r1, c0:c1, i].astype(np.float64))
-        total = conf.sum()
-        if conf.max() >= min_confidence and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
-            out[i, 0] = (cols * conf).sum() / hm_w / total
-            out[i, 1] = (rows * conf).sum() / hm_h / total
+    # C++ float -> int conversion truncates toward zero.
+    cols = np.trunc(out[:n, 0] * hm_w).astype(np.int64)
+    rows = np.trunc(out[:n, 1] * hm_h).astype(np.int64)
+    inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (rows < hm_h)
+    # Every landmark's window at once, cells past the heatmap's edge masked out.
+    steps = np.arange(-offset, offset + 1)
+    win_r = rows[:, None] + steps                                    # (n, k)
+    win_c = cols[:, None] + steps
+    valid = (((win_r >= 0) & (win_r < hm_h))[:, :, None] & ((win_c >= 0) & (win_c < hm_w))[:, None, :])
+    values = heatmap[np.clip(win_r, 0, hm_h - 1)[:, :, None], np.clip(win_c, 0, hm_w - 1)[:, None, :],
+                     np.arange(n)[:, None, None]].astype(np.float64)
+    conf = np.where(valid, sigmoid(values), 0.0)                      # (n, k, k)
+    total = conf.sum(axis=(1, 2))
+    refine = inside & (conf.max(axis=(1, 2)) >= min_confidence) & (total > 0)
+    safe_total = np.where(refine, total, 1.0)
+    x = (conf * win_c[:, None, :]).sum(axis=(1, 2)) / hm_w / safe_total
+    y = (conf * win_r[:, :, None]).sum(axis=(1, 2)) / hm_h / safe_total
+    out[:n, 0] = np.where(refine, x, out[:n, 0])
+    out[:n, 1] = np.where(refine, y, out[:n, 1])
     return out
 
 
