@@ -258,25 +258,30 @@ class Holistic:
         self.close()
 
     # -- processing ----------------------------------------------------------
-    def _run_branches(self, image: np.ndarray, pose_landmarks: np.ndarray, stage_ms: Dict[str, float]):
-        """Face, left hand and right hand from the pose landmarks: independent of
-        each other, so side by side on the branch pool when there is one (ONNX
-        Runtime releases the GIL while a model runs)."""
+    def _run_branches(self, image: np.ndarray, pose_landmarks: np.ndarray, stage_ms: Dict[str, float],
+                      with_face: bool = True):
+        """Face (unless ``with_face`` is False), left hand and right hand from the
+        pose landmarks: independent of each other, so side by side on the branch
+        pool when there is one (ONNX Runtime releases the GIL while a model runs).
+        Returns (face, left, right); face is None when not asked for."""
         def timed(name, fn, *args):
             t0 = time.perf_counter()
             out = fn(image, pose_landmarks, *args)
             stage_ms[name] = (time.perf_counter() - t0) * 1e3
             return out
 
+        face = None
         if self._branch_pool is None:
-            face = timed("face", self._face.process)
+            if with_face:
+                face = timed("face", self._face.process)
             left, right = timed("hands", self._hands.process)
             return face, left, right
-        futures = [self._branch_pool.submit(timed, "face", self._face.process),
-                   self._branch_pool.submit(timed, "left_hand", self._hands.process_side, 0),
+        futures = [self._branch_pool.submit(timed, "left_hand", self._hands.process_side, 0),
                    self._branch_pool.submit(timed, "right_hand", self._hands.process_side, 1)]
-        face, left, right = (f.result() for f in futures)
-        return face, left, right
+        if with_face:
+            futures.append(self._branch_pool.submit(timed, "face", self._face.process))
+        results = [f.result() for f in futures]
+        return (results[2] if with_face else None), results[0], results[1]
 
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> HolisticResult:
         """Landmarks of the most prominent person in an RGB image.
@@ -285,19 +290,14 @@ class Holistic:
         are taken to be 1/30 s apart. A timestamp that does not increase starts
         a new stream: tracking and filters are reset.
         """
-        return self.submit(image, timestamp).result()
+        image = validate_image(image)
+        pose = self._start_frame(image, timestamp)
+        return self._branch_driver.submit(self._branch_stage, image, pose).result()
 
-    def submit(self, image: np.ndarray, timestamp: Optional[float] = None) -> "Future[HolisticResult]":
-        """Like :meth:`process`, but returns once the pose stage is done.
-
-        The face and hand stage of this frame then runs in the background while
-        the caller brings the next frame, whose pose stage needs only this
-        frame's pose. Results come in submission order and are the same as
-        :meth:`process` gives. Do not modify ``image`` until its result is ready.
-        """
+    def _start_frame(self, image: np.ndarray, timestamp: Optional[float]) -> "_PoseStageOutput":
+        """Timestamp bookkeeping, then the pose stage."""
         if self._pose_detector is None:
             raise RuntimeError("This Holistic instance is closed.")
-        image = validate_image(image)
         if timestamp is None:
             timestamp = (self._last_timestamp or 0.0) + DEFAULT_FRAME_INTERVAL_S
         timestamp = float(timestamp)
@@ -307,8 +307,23 @@ class Holistic:
                      self._last_timestamp, timestamp)
             self._reset_pose_state()
         self._last_timestamp = timestamp
-        pose = self._pose_stage(image, timestamp, restart)
-        return self._branch_driver.submit(self._branch_stage, image, pose)
+        return self._pose_stage(image, timestamp, restart)
+
+    def submit(self, image: np.ndarray, timestamp: Optional[float] = None) -> "Future[HolisticResult]":
+        """Like :meth:`process`, but returns once the pose and the face are done.
+
+        The hands of this frame then run in the background while the caller
+        brings the next frame, whose pose needs only this frame's pose. Results
+        come in submission order and are the same as :meth:`process` gives.
+        Do not modify ``image`` until its result is ready.
+        """
+        image = validate_image(image)
+        pose = self._start_frame(image, timestamp)
+        # The face runs here, after the pose, and the hands in the background:
+        # three chains of similar length, which keep two cores busy when the
+        # caller goes on to the next frame's pose and face.
+        face = self._face_stage(image, pose)
+        return self._branch_driver.submit(self._hands_stage, image, pose, face)
 
     def _pose_stage(self, image: np.ndarray, timestamp: float, restart: bool) -> "_PoseStageOutput":
         """Detection or tracking, pose landmarks, smoothing, mask; next frame's ROI."""
@@ -360,18 +375,44 @@ class Holistic:
         return out
 
     def _branch_stage(self, image: np.ndarray, pose: "_PoseStageOutput") -> HolisticResult:
-        """Face and hands of one frame; runs on the branch driver, in frame order."""
+        """Face and hands of one frame side by side (process()); runs on the branch driver."""
         if pose.restart or pose.landmarks is None:
             self._reset_branch_state()
         if pose.landmarks is None:
             return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
-        (face, face_score), left, right = self._run_branches(image, pose.landmarks, pose.stage_ms)
-        f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-        return HolisticResult(
-            pose_landmarks=f32(pose.landmarks), pose_presence=f32(pose.presence),
-            pose_world_landmarks=f32(pose.world), face_landmarks=f32(face),
-            left_hand_landmarks=f32(left.landmarks), right_hand_landmarks=f32(right.landmarks),
-            segmentation_mask=pose.mask, pose_score=pose.score, face_score=face_score if face is not None else None,
-            left_hand_score=left.score if left.landmarks is not None else None,
-            right_hand_score=right.score if right.landmarks is not None else None,
-            image_size=pose.size, stage_ms=pose.stage_ms)
+        face, left, right = self._run_branches(image, pose.landmarks, pose.stage_ms)
+        return _result(pose, face, left, right)
+
+    def _face_stage(self, image: np.ndarray, pose: "_PoseStageOutput"):
+        """The face of one frame on the caller's thread (submit()): (landmarks, score)."""
+        if pose.restart or pose.landmarks is None:
+            self._face.reset()
+        if pose.landmarks is None:
+            return None, None
+        t0 = time.perf_counter()
+        face = self._face.process(image, pose.landmarks)
+        pose.stage_ms["face"] = (time.perf_counter() - t0) * 1e3
+        return face
+
+    def _hands_stage(self, image: np.ndarray, pose: "_PoseStageOutput", face) -> HolisticResult:
+        """Both hands of one frame (submit()); runs on the branch driver, in frame order."""
+        if pose.restart or pose.landmarks is None:
+            self._hands.reset()
+        if pose.landmarks is None:
+            return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
+        _, left, right = self._run_branches(image, pose.landmarks, pose.stage_ms, with_face=False)
+        return _result(pose, face, left, right)
+
+
+def _result(pose: "_PoseStageOutput", face, left, right) -> HolisticResult:
+    face_landmarks, face_score = face
+    f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+    return HolisticResult(
+        pose_landmarks=f32(pose.landmarks), pose_presence=f32(pose.presence),
+        pose_world_landmarks=f32(pose.world), face_landmarks=f32(face_landmarks),
+        left_hand_landmarks=f32(left.landmarks), right_hand_landmarks=f32(right.landmarks),
+        segmentation_mask=pose.mask, pose_score=pose.score,
+        face_score=face_score if face_landmarks is not None else None,
+        left_hand_score=left.score if left.landmarks is not None else None,
+        right_hand_score=right.score if right.landmarks is not None else None,
+        image_size=pose.size, stage_ms=pose.stage_ms)
