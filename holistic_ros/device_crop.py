@@ -81,6 +81,7 @@ def build_crop_model(out_height: int, out_width: int, border_zero: bool):
         const("axes0", [0], np.int64),
         const("wh_index", [1, 0], np.int64),
         const("two", 2.0, np.float32),
+        const("tab_size", 32.0, np.float32),
         const("one", 1.0, np.float32),
         const("xy_start", [0], np.int64),
         const("xy_end", [2], np.int64),
@@ -105,7 +106,13 @@ def build_crop_model(out_height: int, out_width: int, border_zero: bool):
         helper.make_node("MatMul", ["base_grid", "m_t"], ["points"]),          # [B, N, 3]
         helper.make_node("Slice", ["points", "xy_start", "xy_end", "last_axis"], ["xy"]),
         helper.make_node("Slice", ["points", "w_start", "w_end", "last_axis"], ["w"]),
-        helper.make_node("Div", ["xy", "w"], ["pixel"]),                       # [B, N, 2]
+        helper.make_node("Div", ["xy", "w"], ["pixel_exact"]),                 # [B, N, 2]
+        # OpenCV's warp rounds sample positions to 1/32 pixel (INTER_TAB_SIZE in
+        # imgproc/src/imgwarp.cpp); so do we, which matters where a large ROI is
+        # sampled sparsely (the pose crop).
+        helper.make_node("Mul", ["pixel_exact", "tab_size"], ["pixel_tab"]),
+        helper.make_node("Round", ["pixel_tab"], ["pixel_tab_q"]),
+        helper.make_node("Div", ["pixel_tab_q", "tab_size"], ["pixel"]),
         # OpenCV pixel p -> GridSample's align_corners=0 coordinate (2p + 1) / size - 1.
         helper.make_node("Mul", ["pixel", "two"], ["pixel2"]),
         helper.make_node("Add", ["pixel2", "one"], ["pixel2p1"]),
@@ -115,7 +122,9 @@ def build_crop_model(out_height: int, out_width: int, border_zero: bool):
         helper.make_node("Reshape", ["normalised", "grid_shape"], ["grid"]),  # [1, B*h, w, 2]
         helper.make_node("GridSample", ["image_nchw", "grid"], ["sampled"], mode="bilinear",
                          padding_mode="zeros" if border_zero else "border", align_corners=0),
-        helper.make_node("Reshape", ["sampled", "planes_shape"], ["planes"]),  # [3, B, h, w]
+        # ... and its result is rounded back to uint8 before the tensor conversion.
+        helper.make_node("Round", ["sampled"], ["sampled_u8"]),
+        helper.make_node("Reshape", ["sampled_u8", "planes_shape"], ["planes"]),  # [3, B, h, w]
         helper.make_node("Transpose", ["planes"], ["nhwc"], perm=[1, 2, 3, 0]),
         # Values: pixel * scale + offset, per crop.
         helper.make_node("Reshape", ["value_scale", "per_crop_shape"], ["scale4"]),
@@ -241,3 +250,28 @@ class DeviceCropper:
         binding.bind_output("crop", self.device_type, self.device_id)
         session.run_with_iobinding(binding)
         return binding.get_outputs()[0]
+
+
+class DeviceFrame:
+    """One RGB frame, uploaded once, that the pipeline's stages crop on the device.
+
+    Stages crop through :func:`holistic_ros.roi.crop_image`, which hands a
+    ``DeviceFrame`` its own :meth:`crop`; ``shape`` is the host image's, so the
+    stages' geometry is unchanged. The crop tensors are ``OrtValue`` on the
+    device, which :meth:`holistic_ros.models.ModelSession.run` binds as they are.
+    """
+
+    def __init__(self, image: np.ndarray, cropper: DeviceCropper):
+        self.shape = image.shape
+        self.cropper = cropper
+        self.value = cropper.upload(image)
+
+    def crop(self, rect, out_width: int, out_height: int, keep_aspect_ratio: bool,
+             value_range: tuple[float, float], border_zero: bool):
+        from .roi import Crop, crop_geometry
+
+        h, w = self.shape[:2]
+        geometry = crop_geometry(rect, (w, h), out_width, out_height, keep_aspect_ratio)
+        tensor = self.cropper.crop(self.value, crop_to_image_homography(geometry.projection),
+                                   out_height, out_width, border_zero, value_range)
+        return Crop(tensor=tensor, roi=geometry.roi, rect=geometry.rect, padding=geometry.padding)

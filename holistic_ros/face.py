@@ -21,7 +21,7 @@ from . import face_refinement_indices as refine
 from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, generate_anchor_centers, weighted_nms
 from .activations import sigmoid
 from .models import ModelSession
-from .roi import NormRect, crop_roi, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
+from .roi import NormRect, crop_image, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
 from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
 
 # face_landmarks_from_pose_to_recrop_roi.pbtxt: pose landmarks 0-10 (the face),
@@ -116,7 +116,7 @@ class FaceBranch:
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> Optional[NormRect]:
         """BlazeFace on the ROI around the pose's face; None when it finds no face."""
         h, w = image.shape[:2]
-        crop = crop_roi(image, roi, FACE_DETECTION_INPUT_SIZE, FACE_DETECTION_INPUT_SIZE,
+        crop = crop_image(image, roi, FACE_DETECTION_INPUT_SIZE, FACE_DETECTION_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
         out = self.detector.run(crop.tensor)
         candidates = decode_detections(out["regressors"], out["classificators"], self.anchors,
@@ -130,7 +130,7 @@ class FaceBranch:
 
     def landmarks(self, image: np.ndarray, roi: NormRect):
         """(landmarks (N, 3) image-normalised, score) or (None, score)."""
-        crop = crop_roi(image, roi, FACE_LANDMARK_INPUT_SIZE, FACE_LANDMARK_INPUT_SIZE,
+        crop = crop_image(image, roi, FACE_LANDMARK_INPUT_SIZE, FACE_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=False, value_range=(0.0, 1.0), border_zero=False)
         out = self.landmarker.run(crop.tensor)
         score = float(sigmoid(np.asarray(out["face_flag"], dtype=np.float64).reshape(-1)[0]))

@@ -21,7 +21,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .models import ModelSession
-from .roi import (NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, rect_from_rotated_extent,
+from .roi import (NormRect, crop_image, landmarks_from_roi, rect_from_alignment_points, rect_from_rotated_extent,
                   rotation_from_points, transform_rect)
 from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
 
@@ -133,7 +133,7 @@ class HandsBranch:
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> NormRect:
         """hand_recrop.tflite finds the hand's centre and size inside the pose ROI."""
         h, w = image.shape[:2]
-        crop = crop_roi(image, roi, HAND_RECROP_INPUT_SIZE, HAND_RECROP_INPUT_SIZE,
+        crop = crop_image(image, roi, HAND_RECROP_INPUT_SIZE, HAND_RECROP_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
         out = self.recrop_model.run(crop.tensor)
         points = out["keypoints"].reshape(2, 2).astype(np.float64) / HAND_RECROP_INPUT_SIZE
@@ -164,7 +164,7 @@ class HandsBranch:
         if roi is None:
             self._reset_side(side)
             return None
-        return crop_roi(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
+        return crop_image(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
 
     def _finish(self, side: int, crop, out, image_size) -> HandResult:
@@ -198,7 +198,12 @@ class HandsBranch:
         crops = [(side, self._landmark_crop(image, pose_landmarks, side)) for side in range(2)]
         crops = [(side, crop) for side, crop in crops if crop is not None]
         results = [HandResult(), HandResult()]
-        if crops:
+        if crops and not isinstance(crops[0][1].tensor, np.ndarray):
+            # Crops on a device: one run each (they are separate device buffers).
+            for side, crop in crops:
+                results[side] = self._finish(side, crop, self.landmarker.run(crop.tensor),
+                                             (image.shape[1], image.shape[0]))
+        elif crops:
             out = self.landmarker.run(np.concatenate([crop.tensor for _, crop in crops]))
             for i, (side, crop) in enumerate(crops):
                 results[side] = self._finish(side, crop, {k: v[i:i + 1] for k, v in out.items()},

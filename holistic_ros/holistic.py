@@ -17,6 +17,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .device_crop import DeviceCropper, DeviceFrame
 from .face import FaceBranch
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
@@ -148,6 +149,10 @@ class Holistic:
     ``skip_recrops`` (video mode only) skips the face and hand re-crop models
     on frames where tracking is sure to hold (:class:`~holistic_ros.tracking.RecropSkipper`);
     False runs them every frame, as MediaPipe does.
+    ``device_crops`` uploads each frame once and cuts every model input out
+    of it on the execution provider's device (:mod:`holistic_ros.device_crop`),
+    feeding the models through IO binding; ``None`` means: when the models run
+    on a GPU. On the CPU, OpenCV's crops are the ones whose pixels match MediaPipe's.
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -155,7 +160,8 @@ class Holistic:
                  smooth_segmentation: bool = True, refine_face_landmarks: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
-                 parallel_branches: bool = True, skip_recrops: bool = True):
+                 parallel_branches: bool = True, skip_recrops: bool = True,
+                 device_crops: Optional[bool] = None):
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -200,6 +206,12 @@ class Holistic:
         self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip)
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
+        on_gpu = self.providers[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+        self._cropper = None
+        if device_crops or (device_crops is None and on_gpu):
+            # The providers the models really run on, so that frames go to their device.
+            self._cropper = DeviceCropper([p for p in requested if (p[0] if isinstance(p, tuple) else p)
+                                           in self.providers], device_id)
         self._smoothing = _PoseSmoothing()
         # One thread runs each frame's face and hand stage, in frame order.
         self._branch_driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
@@ -290,9 +302,13 @@ class Holistic:
         are taken to be 1/30 s apart. A timestamp that does not increase starts
         a new stream: tracking and filters are reset.
         """
-        image = validate_image(image)
+        image = self._frame(validate_image(image))
         pose = self._start_frame(image, timestamp)
         return self._branch_driver.submit(self._branch_stage, image, pose).result()
+
+    def _frame(self, image: np.ndarray):
+        """What the stages crop: the image itself, or its one upload to the device."""
+        return image if self._cropper is None else DeviceFrame(image, self._cropper)
 
     def _start_frame(self, image: np.ndarray, timestamp: Optional[float]) -> "_PoseStageOutput":
         """Timestamp bookkeeping, then the pose stage."""
@@ -317,7 +333,7 @@ class Holistic:
         come in submission order and are the same as :meth:`process` gives.
         Do not modify ``image`` until its result is ready.
         """
-        image = validate_image(image)
+        image = self._frame(validate_image(image))
         pose = self._start_frame(image, timestamp)
         # The face runs here, after the pose, and the hands in the background:
         # three chains of similar length, which keep two cores busy when the

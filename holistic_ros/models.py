@@ -210,6 +210,16 @@ class ModelSession:
     def providers(self) -> List[str]:
         return self.session.get_providers()
 
-    def run(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
-        outputs = self.session.run(self.output_names, {self.input_name: tensor})
-        return dict(zip(self.output_names, outputs))
+    def run(self, tensor) -> Dict[str, np.ndarray]:
+        """Outputs by name, on the host. ``tensor`` is a NumPy array, or an
+        ``OrtValue`` already on the session's device (a crop made there by
+        :class:`holistic_ros.device_crop.DeviceCropper`), which is bound as it is."""
+        if isinstance(tensor, np.ndarray):
+            outputs = self.session.run(self.output_names, {self.input_name: tensor})
+            return dict(zip(self.output_names, outputs))
+        binding = self.session.io_binding()
+        binding.bind_ortvalue_input(self.input_name, tensor)
+        for name in self.output_names:
+            binding.bind_output(name, "cpu")   # landmarks and scores are small
+        self.session.run_with_iobinding(binding)
+        return dict(zip(self.output_names, binding.copy_outputs_to_cpu()))

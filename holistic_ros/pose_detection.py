@@ -15,7 +15,7 @@ import numpy as np
 from .detection import (DecodeOptions, Detection, SsdAnchorOptions, decode_detections,
                         generate_anchor_centers, remove_detection_letterbox, weighted_nms)
 from .models import ModelSession
-from .roi import NormRect, crop_roi, rect_from_alignment_points, transform_rect
+from .roi import NormRect, crop_image, rect_from_alignment_points, transform_rect
 
 # modules/pose_detection/pose_detection_cpu.pbtxt
 POSE_DETECTION_INPUT_SIZE = 224
@@ -40,7 +40,7 @@ class PoseDetector:
     def detect(self, image: np.ndarray, min_score: float) -> Optional[Detection]:
         h, w = image.shape[:2]
         whole_image = NormRect(0.5, 0.5, 1.0, 1.0, 0.0)
-        crop = crop_roi(image, whole_image, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
+        crop = crop_image(image, whole_image, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
         out = self.session.run(crop.tensor)
         options = DecodeOptions(num_keypoints=POSE_DETECTION_NUM_KEYPOINTS,

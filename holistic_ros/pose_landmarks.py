@@ -18,7 +18,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .models import ModelSession
-from .roi import Crop, NormRect, crop_roi, landmarks_from_roi, rect_from_alignment_points, transform_rect
+from .roi import Crop, NormRect, crop_image, landmarks_from_roi, rect_from_alignment_points, transform_rect
 
 # tensors_to_pose_landmarks_and_segmentation.pbtxt
 POSE_LANDMARK_INPUT_SIZE = 256
@@ -91,7 +91,7 @@ class PoseLandmarker:
         self.session = session
 
     def run(self, image: np.ndarray, roi: NormRect, with_segmentation: bool) -> PoseLandmarkOutput:
-        crop = crop_roi(image, roi, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
+        crop = crop_image(image, roi, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
         out = self.session.run(crop.tensor)
         score = float(np.asarray(out["pose_flag"]).reshape(-1)[0])

@@ -195,6 +195,38 @@ def crop_to_image_matrix(rect: NormRect, image_size: ImageSize, out_width: int,
     return np.array([[ux[0], uy[0], origin[0]], [ux[1], uy[1], origin[1]]], dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class CropGeometry:
+    """Where a crop samples the image: the requested ROI, the padded rect, the
+    letterbox padding, and the 3x3 projection from image pixels to crop pixels."""
+
+    roi: NormRect
+    rect: NormRect
+    padding: Tuple[float, float, float, float]
+    projection: np.ndarray
+
+
+def crop_geometry(rect: NormRect, image_size: ImageSize, out_width: int, out_height: int,
+                  keep_aspect_ratio: bool) -> CropGeometry:
+    """The ROI padded to the tensor's aspect ratio (if asked) and its projection.
+
+    Same float32 corner points and perspective solve as MediaPipe's OpenCV
+    converter (``calculators/tensor/image_to_tensor_converter_opencv.cc``):
+    large ROIs are sampled sparsely, so tiny differences in sample positions
+    would show in the crop.
+    """
+    w, h = image_size
+    roi, padding = rect, (0.0, 0.0, 0.0, 0.0)
+    if keep_aspect_ratio:
+        rect, padding = pad_rect_to_aspect(roi, (w, h), out_width, out_height)
+    box = cv2.boxPoints(((np.float32(rect.x_center * w), np.float32(rect.y_center * h)),
+                         (np.float32(rect.width * w), np.float32(rect.height * h)),
+                         np.float32(rect.rotation * 180.0 / math.pi)))
+    dst = np.array([[0, out_height], [0, 0], [out_width, 0], [out_width, out_height]], dtype=np.float32)
+    projection = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    return CropGeometry(roi=roi, rect=rect, padding=padding, projection=projection)
+
+
 def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
              keep_aspect_ratio: bool, value_range: Tuple[float, float],
              border_zero: bool) -> Crop:
@@ -205,27 +237,28 @@ def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
     linearly from [0, 255] to ``value_range``.
     """
     h, w = image.shape[:2]
-    roi, padding = rect, (0.0, 0.0, 0.0, 0.0)
-    if keep_aspect_ratio:
-        rect, padding = pad_rect_to_aspect(roi, (w, h), out_width, out_height)
-    # Same float32 corner points, perspective solve and warp as MediaPipe's
-    # converter: large ROIs are sampled sparsely, so tiny differences in
-    # sample positions would show in the crop.
-    box = cv2.boxPoints(((np.float32(rect.x_center * w), np.float32(rect.y_center * h)),
-                         (np.float32(rect.width * w), np.float32(rect.height * h)),
-                         np.float32(rect.rotation * 180.0 / math.pi)))
-    dst = np.array([[0, out_height], [0, 0], [out_width, 0], [out_width, out_height]], dtype=np.float32)
-    projection = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    geometry = crop_geometry(rect, (w, h), out_width, out_height, keep_aspect_ratio)
     crop = cv2.warpPerspective(
-        image, projection, (out_width, out_height), flags=cv2.INTER_LINEAR,
+        image, geometry.projection, (out_width, out_height), flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE,
         borderValue=(0, 0, 0))
     lo, hi = value_range
-    tensor = crop.astype(np.float32)
-    tensor *= (hi - lo) / 255.0
+    # One pass from uint8 to the model's float range (the same float32 arithmetic
+    # as converting first and scaling after).
+    tensor = np.multiply(crop, np.float32((hi - lo) / 255.0), dtype=np.float32)
     if lo != 0.0:
-        tensor += lo
-    return Crop(tensor=tensor[None], roi=roi, rect=rect, padding=padding)
+        tensor += np.float32(lo)
+    return Crop(tensor=tensor[None], roi=geometry.roi, rect=geometry.rect, padding=geometry.padding)
+
+
+def crop_image(image, rect: NormRect, out_width: int, out_height: int,
+               keep_aspect_ratio: bool, value_range: Tuple[float, float],
+               border_zero: bool) -> Crop:
+    """:func:`crop_roi` for a host image; a frame with its own ``crop`` method
+    (:class:`holistic_ros.device_crop.DeviceFrame`) crops itself, on its device."""
+    if isinstance(image, np.ndarray):
+        return crop_roi(image, rect, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
+    return image.crop(rect, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
 
 
 def remove_letterbox(points_roi: np.ndarray, padding: Sequence[float]) -> np.ndarray:

@@ -223,3 +223,25 @@ def test_static_mode_never_skips_recrops(holistic, person_rgb):
     for _ in range(3):
         holistic.process(person_rgb)
     assert holistic._face.recrops_skipped == 0 and holistic._hands.recrops_skipped == [0, 0]
+
+
+def test_device_crops_feed_the_models_through_io_binding(person_rgb):
+    """The GPU path's structure on the CPU provider: one upload per frame, crops as
+    OrtValues, models bound to them; the landmarks agree with the OpenCV path."""
+    from holistic_ros.device_crop import DeviceFrame
+
+    results = {}
+    for device in (False, True):
+        with Holistic(static_image_mode=True, device_crops=device, providers=["CPUExecutionProvider"]) as h:
+            assert (h._cropper is not None) == device
+            if device:
+                frame = h._frame(person_rgb)
+                assert isinstance(frame, DeviceFrame) and frame.value.device_name() == "cpu"
+            results[device] = h.process(person_rgb)
+    h_px, w_px = person_rgb.shape[:2]
+    diag = float(np.hypot(w_px, h_px))
+    for part in ("pose_landmarks", "face_landmarks"):
+        a, b = getattr(results[False], part), getattr(results[True], part)
+        assert a is not None and b is not None, part
+        error = np.linalg.norm((a - b)[:, :2] * (w_px, h_px), axis=1).mean() / diag
+        assert error < 0.005, f"{part}: device crops moved it by {100 * error:.3f}% of the diagonal"

@@ -4,7 +4,6 @@ Runs on ONNX Runtime's CPUExecutionProvider; the graph and the IO binding are th
 same on CUDA, where the last test also checks the device (skipped without a GPU).
 """
 
-import math
 
 import cv2
 import numpy as np
@@ -15,7 +14,7 @@ from holistic_ros.device_crop import (
     build_crop_model,
     crop_to_image_homography,
 )
-from holistic_ros.roi import NormRect, crop_roi
+from holistic_ros.roi import NormRect, crop_geometry, crop_roi
 
 CPU = ["CPUExecutionProvider"]
 
@@ -27,28 +26,23 @@ RECTS = [NormRect(0.1, 0.15, 0.5, 0.45, 0.6),
 SIZES = [(224, 224), (128, 128), (256, 192)]  # (out_height, out_width)
 
 # Tolerances against cv2.warpPerspective (grey levels, values mapped to [0, 255]).
-# OpenCV samples uint8 images at positions quantised to 1/32 pixel (INTER_BITS 5)
-# and rounds the result to uint8; the graph samples at float positions and does
-# not round. The error bound is 0.5 (rounding) + 1/64 px per axis times the local
-# gradient, up to 255 levels per pixel at the zero border: 0.5 + 2 * 255/64 = 8.5.
-# Measured with exactly these cases (onnxruntime 1.31 CPU, opencv 4.11): mean abs
-# 0.08-0.28, 99.9th percentile <= 2.12, max 4.37 on the synthetic image; mean abs
-# 0.11-0.33, 99.9th percentile <= 2.65, max 4.21 on mps_couple_and_dog.jpg (and
-# max 4.53 over mps_hand_thumb_up / mps_kids_on_horse_257 with the unpadded ROIs).
-# The largest differences sit on the edge of the zero border and on sharp edges.
-MEAN_TOL = 0.5
-P999_TOL = 3.5
-MAX_TOL = 6.0
+# The graph does what OpenCV does to uint8 images: sample positions rounded to
+# 1/32 pixel (INTER_BITS 5), bilinear, result rounded to uint8. What is left is
+# OpenCV's fixed-point weights (1/32768) and float32 vs double positions, which
+# flip a rounding now and then: by one level, or, where a position flips across
+# the edge of the zero border, by up to 255/32 ~ 8 levels at one pixel.
+# Measured with exactly these cases (onnxruntime 1.31 CPU, opencv 4.11): at most
+# 2% of values differ, mean abs <= 0.02, 99.9th percentile <= 1, max 8 (one pixel
+# on a zero border). Before the rounding was added: mean 0.08-0.33, max 4.5.
+MEAN_TOL = 0.05
+DIFFERING_TOL = 0.03
+P999_TOL = 1.0
+MAX_TOL = 9.0
 
 
 def rect_projection(rect, image_size, out_width, out_height):
-    """crop_roi's image->crop projection: same float32 box, same perspective solve."""
-    w, h = image_size
-    box = cv2.boxPoints(((np.float32(rect.x_center * w), np.float32(rect.y_center * h)),
-                         (np.float32(rect.width * w), np.float32(rect.height * h)),
-                         np.float32(rect.rotation * 180.0 / math.pi)))
-    dst = np.array([[0, out_height], [0, 0], [out_width, 0], [out_width, out_height]], dtype=np.float32)
-    return cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    """The image->crop projection crop_roi samples with (for an already padded rect)."""
+    return crop_geometry(rect, image_size, out_width, out_height, keep_aspect_ratio=False).projection
 
 
 def synthetic_image(height=480, width=640, seed=0):
@@ -79,7 +73,8 @@ def assert_matches_opencv(cropper, image, out_height, out_width, border_zero, re
         diff = np.abs(got[i] - ref.tensor[0])
         where = f"crop {i} {out_height}x{out_width} border_zero={border_zero}"
         assert diff.mean() < MEAN_TOL, f"{where}: mean abs diff {diff.mean():.3f}"
-        assert np.quantile(diff, 0.999) < P999_TOL, f"{where}: 99.9% {np.quantile(diff, 0.999):.3f}"
+        assert (diff > 0).mean() < DIFFERING_TOL, f"{where}: {100 * (diff > 0).mean():.2f}% of values differ"
+        assert np.quantile(diff, 0.999) <= P999_TOL, f"{where}: 99.9% {np.quantile(diff, 0.999):.3f}"
         assert diff.max() < MAX_TOL, f"{where}: max abs diff {diff.max():.3f}"
 
 

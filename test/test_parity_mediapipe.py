@@ -83,6 +83,24 @@ def test_images_match_mediapipe(media, refine):
     assert min(ious) >= MASK_IOU_MIN, f"mask IoUs {np.round(ious, 4)}"
 
 
+def test_images_match_mediapipe_with_device_crops(media):
+    """The GPU path's crops (an ONNX GridSample graph, holistic_ros.device_crop), run
+    here on ONNX Runtime's CPU provider, held to the same thresholds."""
+    paths = parity.image_paths()
+    frames = [parity.load_image_rgb(p) for p in paths]
+    options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                   refine_face_landmarks=False)
+    oracle = parity.run_oracle(frames, options, "images-")
+    with Holistic(device_crops=True, providers=["CPUExecutionProvider"], **options) as holistic:
+        ours = [holistic.process(f) for f in frames]
+    stats, ious = parity.compare_run(ours, oracle, frames)
+    _report("images, device crops on the CPU provider", stats, ious)
+    for c, s in stats.items():
+        assert s.presence_agreement >= PRESENCE_MIN, f"{c}: {s.summary()}"
+        assert s.mean_error <= ERROR_MAX[c], f"{c}: {s.summary()}"
+    assert ious and min(ious) >= MASK_IOU_MIN, f"mask IoUs {np.round(ious, 4)}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("video", ["mps_woman_thumbs_up_1280x720.mp4", "mps_hand_reach_640x360.mp4"])
 def test_video_matches_mediapipe(media, video):
