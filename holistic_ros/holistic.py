@@ -213,7 +213,7 @@ class Holistic:
             self._cropper = DeviceCropper([p for p in requested if (p[0] if isinstance(p, tuple) else p)
                                            in self.providers], device_id)
         self._smoothing = _PoseSmoothing()
-        # One thread runs each frame's face and hand stage, in frame order.
+        # One thread runs each frame's hands (and, for process(), its face), in frame order.
         self._branch_driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
         self.reset()
 

@@ -50,7 +50,7 @@ TRANSPORTS = ("raw", "compressed")
 #: Options passed to Holistic(); changing one of these rebuilds the pipeline.
 PIPELINE_PARAMETERS = (
     "static_image_mode", "model_complexity", "smooth_landmarks", "enable_segmentation",
-    "smooth_segmentation", "refine_face_landmarks", "execution_provider", "device_id",
+    "smooth_segmentation", "refine_face_landmarks", "skip_recrops", "execution_provider", "device_id",
     "models_dir")
 THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
 
@@ -83,6 +83,9 @@ PARAMETERS: Dict[str, tuple] = {
     "min_tracking_confidence": (0.5, "Minimum landmark score to keep tracking instead of "
                                      "detecting again (run time).",
                                 {"floating_point_range": _range_float(0, 1)}),
+    "skip_recrops": (True, "Skip the face and hand re-crop models on frames where tracking is sure "
+                           "to hold (fewer models per frame); false: run them every frame, as "
+                           "MediaPipe does (rebuilds).", {}),
     # ONNX Runtime
     "execution_provider": ("auto", "ONNX Runtime execution provider: auto (CUDA if usable, else "
                                    "CPU), cpu, cuda, tensorrt (rebuilds).",
@@ -98,7 +101,7 @@ PARAMETERS: Dict[str, tuple] = {
     "publish_annotated": (False, "Publish holistic/annotated, the input with landmarks drawn "
                                  "(run time).", {}),
     "publish_markers": (True, "Publish holistic/markers for RViz (run time).", {}),
-    "pipelined": (False, "Overlap a frame's face and hand stage with the next frame's pose stage "
+    "pipelined": (False, "Overlap a frame's hands with the next frame's pose and face "
                          "(Holistic.submit): more frames per second on the CPU, more latency.",
                   {"read_only": True}),
     "diagnostics_period": (1.0, "Seconds between diagnostics messages.",
@@ -153,6 +156,7 @@ def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
         enable_segmentation=bool(values["enable_segmentation"]),
         smooth_segmentation=bool(values["smooth_segmentation"]),
         refine_face_landmarks=bool(values["refine_face_landmarks"]),
+        skip_recrops=bool(values["skip_recrops"]),
         min_detection_confidence=float(values["min_detection_confidence"]),
         min_tracking_confidence=float(values["min_tracking_confidence"]),
         providers=providers_for(values["execution_provider"]),

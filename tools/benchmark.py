@@ -9,8 +9,10 @@ MediaPipe subprocess is not counted).
 Prints, per resolution and per round: FPS (frames / wall time of the run;
 for MediaPipe the summed process() time), p50 and p95 latency, and
 holistic_ros's milliseconds per stage. holistic_ros runs twice per round:
-frame by frame with process(), and pipelined with submit() (a frame's face
-and hands overlap the next frame's pose: more FPS, more latency). MediaPipe's
+frame by frame with process(), pipelined with submit() (a frame's hands
+overlap the next frame's pose and face: more FPS, more latency), and frame by
+frame with every re-crop model run, as MediaPipe does (``skip_recrops=False``;
+the "recrops" row). MediaPipe's
 legacy API does not expose per-stage times; ``--mp-models`` adds the time of
 each MediaPipe model alone in LiteRT (XNNPACK), for comparison with ours.
 
@@ -60,15 +62,15 @@ def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
         return np.load(out)["latency_s"]
 
 
-def run_ours(frames: List[np.ndarray], providers, pipelined: bool):
+def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = True):
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
-    frame's face and hand stage overlaps the next frame's pose stage; latency is
+    frame's hands overlap the next frame's pose and face; latency is
     from submit to the result being ready.
     """
     latencies, stages, results = [], {}, []
-    with Holistic(providers=providers, **OPTIONS) as holistic:
+    with Holistic(providers=providers, skip_recrops=skip_recrops, **OPTIONS) as holistic:
         wall = time.perf_counter()
         if pipelined:
             futures = []
@@ -160,11 +162,12 @@ def main() -> int:
             mp_lat = run_mediapipe(frames)
             mp_wall = mp_lat.sum()   # MediaPipe's process() is synchronous
             print(f"round {r + 1}  MediaPipe 0.10.21       : {summary(mp_lat, mp_wall)}")
-            for pipelined in (False, True):
-                lat, wall, stages, used = run_ours(frames, providers, pipelined)
-                label = "holistic_ros pipelined" if pipelined else "holistic_ros          "
+            for label, pipelined, skip in (("holistic_ros          ", False, True),
+                                           ("holistic_ros pipelined", True, True),
+                                           ("holistic_ros, recrops ", False, False)):
+                lat, wall, stages, used = run_ours(frames, providers, pipelined, skip)
                 print(f"round {r + 1}  {label}  : {summary(lat, wall)}   x{mp_wall / wall:.2f}   [{used[0]}]")
-                if not pipelined:
+                if not pipelined and skip:
                     print("         holistic_ros ms/frame by stage (branches run side by side): "
                           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])))
     if args.mp_models:
