@@ -161,19 +161,25 @@ def test_missing_manifest_and_unlisted_complexity(models_copy, tmp_path):
     assert "pose_landmark_lite" not in manifest["models"]
 
 
-def test_submit_pipelines_frames_with_the_same_results_as_process():
+def woman_clip_frames(count):
+    """The first ``count`` RGB frames of the woman clip (skips the test without it)."""
     import cv2
 
     video = MEDIA / "videos" / "mps_woman_thumbs_up_1280x720.mp4"
     if not video.is_file():
-        pytest.skip(f"test video {video} not found")
+        pytest.skip(f"test video {video} not found (../shared/testdata/media beside the repo)")
     cap = cv2.VideoCapture(str(video))
     frames = []
-    while len(frames) < 12:
+    while len(frames) < count:
         ok, bgr = cap.read()
         assert ok
         frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     cap.release()
+    return frames
+
+
+def test_submit_pipelines_frames_with_the_same_results_as_process():
+    frames = woman_clip_frames(12)
     with Holistic() as h:
         expected = [h.process(f) for f in frames]
     with Holistic() as h:
@@ -191,17 +197,7 @@ def test_submit_pipelines_frames_with_the_same_results_as_process():
 def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it():
     """Skipping re-crops only where tracking is sure to hold: on a real clip most
     face re-crops are skipped and the face mesh stays as without skipping."""
-    import cv2
-
-    path = MEDIA / "videos" / "mps_woman_thumbs_up_1280x720.mp4"
-    if not path.is_file():
-        pytest.skip(f"test video {path} not found (../shared/testdata/media beside the repo)")
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < 60:
-        ok, bgr = cap.read()
-        assert ok
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    frames = woman_clip_frames(60)
     runs = {}
     for skip in (False, True):
         with Holistic(skip_recrops=skip, providers=["CPUExecutionProvider"]) as h:
