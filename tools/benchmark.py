@@ -15,8 +15,12 @@ frame with every re-crop model run, as MediaPipe does (``skip_recrops=False``;
 the "recrops" row). MediaPipe's legacy API does not expose per-stage times; ``--mp-models`` adds the time of
 each MediaPipe model alone in LiteRT (XNNPACK), for comparison with ours.
 
+Last, per resolution, holistic_ros's latency when frames arrive at a camera's
+rate (``--camera-fps``, 30 by default), from each frame's arrival to its result.
+
 Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
                                             [--frames 150] [--rounds 2] [--mp-models]
+                                            [--camera-fps 30]
 """
 
 from __future__ import annotations
@@ -95,6 +99,37 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
     return np.asarray(latencies), wall, {k: sum(v) / n for k, v in stages.items()}, used
 
 
+def run_ours_at_camera_rate(frames: List[np.ndarray], providers, pipelined: bool, fps: float) -> np.ndarray:
+    """Latency (s) with frames arriving like a camera's, every 1/fps s (open loop).
+
+    Each frame's latency runs from its arrival time to its result, so time spent
+    waiting behind the previous frame counts. process() takes frames one by one;
+    submit() lets a frame's hands run while the next frame's pose starts.
+    """
+    latencies = []
+    period = 1.0 / fps
+    with Holistic(providers=providers, **OPTIONS) as holistic:
+        start = time.perf_counter() + 0.1
+        pending = None
+        for i, f in enumerate(frames):
+            arrival = start + i * period
+            delay = arrival - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if pipelined:
+                future = holistic.submit(f, timestamp=(i + 1) * 0.033333)
+                future.add_done_callback(lambda _, a=arrival: latencies.append(time.perf_counter() - a))
+                if pending is not None:
+                    pending.result()
+                pending = future
+            else:
+                holistic.process(f, timestamp=(i + 1) * 0.033333)
+                latencies.append(time.perf_counter() - arrival)
+        if pending is not None:
+            pending.result()
+    return np.asarray(latencies)
+
+
 def summary(latencies: np.ndarray, wall: float) -> str:
     ms = latencies * 1e3
     return (f"{len(ms) / wall:6.1f} FPS   p50 {np.percentile(ms, 50):6.1f} ms   "
@@ -141,6 +176,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--providers", default=None, help="comma-separated ONNX Runtime providers (default: auto)")
     parser.add_argument("--mp-models", action="store_true", help="also time MediaPipe's models alone in LiteRT")
+    parser.add_argument("--camera-fps", type=float, default=30.0,
+                        help="also measure holistic_ros's latency with frames arriving at this rate (0: skip)")
     args = parser.parse_args()
     if not parity.oracle_available():
         print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
@@ -169,6 +206,11 @@ def main() -> int:
                 if not pipelined and skip:
                     print("         holistic_ros ms/frame by stage (branches run side by side): "
                           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])))
+        if args.camera_fps > 0:
+            for label, pipelined in (("process()", False), ("submit() ", True)):
+                ms = run_ours_at_camera_rate(frames, providers, pipelined, args.camera_fps) * 1e3
+                print(f"frames arriving at {args.camera_fps:g} FPS, holistic_ros {label}: latency "
+                      f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
     if args.mp_models:
         print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
               json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))
