@@ -121,9 +121,9 @@ class HandsBranch:
 
     def reset(self) -> None:
         for side in range(2):
-            self._reset_side(side)
+            self.reset_side(side)
 
-    def _reset_side(self, side: int) -> None:
+    def reset_side(self, side: int) -> None:
         self.states[side] = HandTrackState()
         # This frame's (pose ROI, recrop ROI) when the recrop model ran, for the skipper.
         self._checked[side] = None
@@ -162,7 +162,7 @@ class HandsBranch:
     def _landmark_crop(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int):
         roi = self.tracking_roi(image, pose_landmarks, side)
         if roi is None:
-            self._reset_side(side)
+            self.reset_side(side)
             return None
         return crop_image(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
@@ -170,7 +170,7 @@ class HandsBranch:
     def _finish(self, side: int, crop, out, image_size) -> HandResult:
         score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
         if score <= HAND_PRESENCE_THRESHOLD:
-            self._reset_side(side)
+            self.reset_side(side)
             return HandResult(None, score)
         lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
         lm[:, 2] /= HAND_Z_NORMALIZATION

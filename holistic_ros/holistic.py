@@ -10,6 +10,7 @@ defaults follow ``mediapipe/python/solutions/holistic.py``. Per-stream state
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from .device_crop import DeviceCropper, DeviceFrame
 from .face import FaceBranch
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
-from .hands import HandsBranch
+from .hands import HandResult, HandsBranch
 from .models import NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions, resolve_providers
 from .pose_detection import PoseDetector, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, alignment_rect_from_auxiliary_landmarks, roi_from_auxiliary_landmarks
@@ -34,8 +35,8 @@ LOG = logging.getLogger("holistic_ros")
 # mediapipe/python/solution_base.py advances its simulated clock by 33333 us a
 # call, so without explicit timestamps frame i is stamped (i + 1) * 33333 us.
 DEFAULT_FRAME_INTERVAL_S = 0.033333
-# Face, left hand, right hand: one worker each.
-BRANCH_WORKERS = 3
+# The branches that hang from the pose; on the CPU each runs on its own thread.
+BRANCHES = ("face", "left_hand", "right_hand")
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,15 @@ class Holistic:
         # The pose stage runs alone and keeps every core.
         if sessions[names[1]].providers[0] == "CPUExecutionProvider":
             requested = ["CPUExecutionProvider"]   # said once already if an accelerator failed
-        self._branch_pool = None
+        # One single-thread executor per branch keeps each branch's frames in
+        # order while letting the branches (and the next frame's pose) run
+        # independently, like the calculators of MediaPipe's graph: no branch
+        # waits for another's previous frame.
+        self._chains: Optional[Dict[str, ThreadPoolExecutor]] = None
         branch_threads = 0
         if parallel_branches and requested == ["CPUExecutionProvider"]:
-            self._branch_pool = ThreadPoolExecutor(max_workers=BRANCH_WORKERS, thread_name_prefix="holistic")
+            self._chains = {name: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"holistic-{name}")
+                            for name in BRANCHES}
             branch_threads = 1
         sessions.update(create_sessions({n: e for n, e in entries.items() if n not in pose_names}, requested,
                                         intra_op_threads=branch_threads))
@@ -213,8 +219,9 @@ class Holistic:
             self._cropper = DeviceCropper([p for p in requested if (p[0] if isinstance(p, tuple) else p)
                                            in self.providers], device_id)
         self._smoothing = _PoseSmoothing()
-        # One thread runs each frame's hands (and, for process(), its face), in frame order.
-        self._branch_driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
+        # Without branch threads (GPU), one thread runs each frame's face and hands.
+        self._branch_driver = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
+                               if self._chains is None else None)
         self.reset()
 
     # -- state ---------------------------------------------------------------
@@ -222,9 +229,16 @@ class Holistic:
         """Forget tracking, filters and the previous mask (a new stream starts)."""
         self._reset_pose_state()
         self._last_timestamp: Optional[float] = None
-        # Face and hand state belong to the branch driver's thread: reset it there,
+        # Face and hand state belong to the branch threads: reset them there,
         # after any frame still in flight.
-        self._branch_driver.submit(self._reset_branch_state).result()
+        if self._chains is None:
+            self._branch_driver.submit(self._reset_branch_state).result()
+        else:
+            done = [self._chains["face"].submit(self._face.reset),
+                    self._chains["left_hand"].submit(self._hands.reset_side, 0),
+                    self._chains["right_hand"].submit(self._hands.reset_side, 1)]
+            for future in done:
+                future.result()
 
     def _reset_pose_state(self) -> None:
         self._pose_roi: Optional[NormRect] = None
@@ -257,9 +271,9 @@ class Holistic:
         if self._branch_driver is not None:
             self._branch_driver.shutdown(wait=True)
             self._branch_driver = None
-        if self._branch_pool is not None:
-            self._branch_pool.shutdown(wait=True)
-            self._branch_pool = None
+        for chain in (self._chains or {}).values():
+            chain.shutdown(wait=True)
+        self._chains = None
         self._pose_detector = self._pose_landmarker = None
         self._face = self._hands = None
 
@@ -270,31 +284,6 @@ class Holistic:
         self.close()
 
     # -- processing ----------------------------------------------------------
-    def _run_branches(self, image: np.ndarray, pose_landmarks: np.ndarray, stage_ms: Dict[str, float],
-                      with_face: bool = True):
-        """Face (unless ``with_face`` is False), left hand and right hand from the
-        pose landmarks: independent of each other, so side by side on the branch
-        pool when there is one (ONNX Runtime releases the GIL while a model runs).
-        Returns (face, left, right); face is None when not asked for."""
-        def timed(name, fn, *args):
-            t0 = time.perf_counter()
-            out = fn(image, pose_landmarks, *args)
-            stage_ms[name] = (time.perf_counter() - t0) * 1e3
-            return out
-
-        face = None
-        if self._branch_pool is None:
-            if with_face:
-                face = timed("face", self._face.process)
-            left, right = timed("hands", self._hands.process)
-            return face, left, right
-        futures = [self._branch_pool.submit(timed, "left_hand", self._hands.process_side, 0),
-                   self._branch_pool.submit(timed, "right_hand", self._hands.process_side, 1)]
-        if with_face:
-            futures.append(self._branch_pool.submit(timed, "face", self._face.process))
-        results = [f.result() for f in futures]
-        return (results[2] if with_face else None), results[0], results[1]
-
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> HolisticResult:
         """Landmarks of the most prominent person in an RGB image.
 
@@ -302,15 +291,30 @@ class Holistic:
         are taken to be 1/30 s apart. A timestamp that does not increase starts
         a new stream: tracking and filters are reset.
         """
+        return self.submit(image, timestamp).result()
+
+    def submit(self, image: np.ndarray, timestamp: Optional[float] = None) -> "Future[HolisticResult]":
+        """Like :meth:`process`, but returns once the pose is done.
+
+        The face and hands of this frame then run in the background while the
+        caller brings the next frame, whose pose needs only this frame's pose.
+        Results come in submission order and are the same as :meth:`process`
+        gives. Do not modify ``image`` until its result is ready.
+        """
         image = self._frame(validate_image(image))
         pose = self._start_frame(image, timestamp)
-        return self._branch_driver.submit(self._branch_stage, image, pose).result()
+        if self._chains is None:
+            return self._branch_driver.submit(self._branches_one_by_one, image, pose)
+        futures = [self._chains["face"].submit(self._face_branch, image, pose),
+                   self._chains["left_hand"].submit(self._hand_branch, image, pose, 0),
+                   self._chains["right_hand"].submit(self._hand_branch, image, pose, 1)]
+        return _when_all(futures, lambda face, left, right: _result(pose, face, left, right))
 
     def _frame(self, image: np.ndarray):
         """What the stages crop: the image itself, or its one upload to the device."""
         return image if self._cropper is None else DeviceFrame(image, self._cropper)
 
-    def _start_frame(self, image: np.ndarray, timestamp: Optional[float]) -> "_PoseStageOutput":
+    def _start_frame(self, image, timestamp: Optional[float]) -> "_PoseStageOutput":
         """Timestamp bookkeeping, then the pose stage."""
         if self._pose_detector is None:
             raise RuntimeError("This Holistic instance is closed.")
@@ -324,22 +328,6 @@ class Holistic:
             self._reset_pose_state()
         self._last_timestamp = timestamp
         return self._pose_stage(image, timestamp, restart)
-
-    def submit(self, image: np.ndarray, timestamp: Optional[float] = None) -> "Future[HolisticResult]":
-        """Like :meth:`process`, but returns once the pose and the face are done.
-
-        The hands of this frame then run in the background while the caller
-        brings the next frame, whose pose needs only this frame's pose. Results
-        come in submission order and are the same as :meth:`process` gives.
-        Do not modify ``image`` until its result is ready.
-        """
-        image = self._frame(validate_image(image))
-        pose = self._start_frame(image, timestamp)
-        # The face runs here, after the pose, and the hands in the background:
-        # three chains of similar length, which keep two cores busy when the
-        # caller goes on to the next frame's pose and face.
-        face = self._face_stage(image, pose)
-        return self._branch_driver.submit(self._hands_stage, image, pose, face)
 
     def _pose_stage(self, image: np.ndarray, timestamp: float, restart: bool) -> "_PoseStageOutput":
         """Detection or tracking, pose landmarks, smoothing, mask; next frame's ROI."""
@@ -390,17 +378,8 @@ class Holistic:
         out.landmarks, out.world, out.presence, out.score = landmarks, world, pose.landmarks[:, 4], pose.score
         return out
 
-    def _branch_stage(self, image: np.ndarray, pose: "_PoseStageOutput") -> HolisticResult:
-        """Face and hands of one frame side by side (process()); runs on the branch driver."""
-        if pose.restart or pose.landmarks is None:
-            self._reset_branch_state()
-        if pose.landmarks is None:
-            return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
-        face, left, right = self._run_branches(image, pose.landmarks, pose.stage_ms)
-        return _result(pose, face, left, right)
-
-    def _face_stage(self, image: np.ndarray, pose: "_PoseStageOutput"):
-        """The face of one frame on the caller's thread (submit()): (landmarks, score)."""
+    def _face_branch(self, image, pose: "_PoseStageOutput"):
+        """One frame's face, on the face thread: (landmarks, score)."""
         if pose.restart or pose.landmarks is None:
             self._face.reset()
         if pose.landmarks is None:
@@ -410,17 +389,55 @@ class Holistic:
         pose.stage_ms["face"] = (time.perf_counter() - t0) * 1e3
         return face
 
-    def _hands_stage(self, image: np.ndarray, pose: "_PoseStageOutput", face) -> HolisticResult:
-        """Both hands of one frame (submit()); runs on the branch driver, in frame order."""
+    def _hand_branch(self, image, pose: "_PoseStageOutput", side: int) -> HandResult:
+        """One frame's left (0) or right (1) hand, on that hand's thread."""
+        if pose.restart or pose.landmarks is None:
+            self._hands.reset_side(side)
+        if pose.landmarks is None:
+            return HandResult()
+        t0 = time.perf_counter()
+        hand = self._hands.process_side(image, pose.landmarks, side)
+        pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
+        return hand
+
+    def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
+        """Face, then both hands in one batch (no branch threads, as on a GPU)."""
+        face = self._face_branch(image, pose)
         if pose.restart or pose.landmarks is None:
             self._hands.reset()
         if pose.landmarks is None:
-            return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
-        _, left, right = self._run_branches(image, pose.landmarks, pose.stage_ms, with_face=False)
+            return _result(pose, face, HandResult(), HandResult())
+        t0 = time.perf_counter()
+        left, right = self._hands.process(image, pose.landmarks)
+        pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
         return _result(pose, face, left, right)
 
 
+def _when_all(futures, combine) -> Future:
+    """A future of ``combine(*results)`` once every one of ``futures`` is done
+    (or of the first exception among them)."""
+    out: Future = Future()
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_):
+        with lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        try:
+            out.set_result(combine(*(f.result() for f in futures)))
+        except BaseException as exc:  # noqa: BLE001  the caller sees it from result()
+            out.set_exception(exc)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    return out
+
+
 def _result(pose: "_PoseStageOutput", face, left, right) -> HolisticResult:
+    if pose.landmarks is None:
+        return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
     face_landmarks, face_score = face
     f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     return HolisticResult(
