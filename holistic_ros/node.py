@@ -101,7 +101,7 @@ PARAMETERS: Dict[str, tuple] = {
     "publish_annotated": (False, "Publish holistic/annotated, the input with landmarks drawn "
                                  "(run time).", {}),
     "publish_markers": (True, "Publish holistic/markers for RViz (run time).", {}),
-    "pipelined": (False, "Overlap a frame's hands with the next frame's pose and face "
+    "pipelined": (False, "Overlap a frame's face and hands with the next frame's pose "
                          "(Holistic.submit): more frames per second on the CPU, more latency.",
                   {"read_only": True}),
     "diagnostics_period": (1.0, "Seconds between diagnostics messages.",

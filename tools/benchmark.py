@@ -10,7 +10,7 @@ Prints, per resolution and per round: FPS (frames / wall time of the run;
 for MediaPipe the summed process() time), p50 and p95 latency, and
 holistic_ros's milliseconds per stage. holistic_ros runs three times a round:
 frame by frame with process(), pipelined with submit() (a frame's hands
-overlap the next frame's pose and face: more FPS, more latency), and frame by
+overlap the next frame's pose: more FPS, more latency), and frame by
 frame with every re-crop model run, as MediaPipe does (``skip_recrops=False``;
 the "recrops" row). MediaPipe's legacy API does not expose per-stage times; ``--mp-models`` adds the time of
 each MediaPipe model alone in LiteRT (XNNPACK), for comparison with ours.
@@ -69,7 +69,7 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
-    frame's hands overlap the next frame's pose and face; latency is
+    frame's face and hands overlap the next frame's pose; latency is
     from submit to the result being ready.
     """
     latencies, stages, results = [], {}, []
