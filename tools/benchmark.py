@@ -9,7 +9,7 @@ MediaPipe subprocess is not counted).
 Prints, per resolution and per round: FPS (frames / wall time of the run;
 for MediaPipe the summed process() time), p50 and p95 latency, and
 holistic_ros's milliseconds per stage. holistic_ros runs three times a round:
-frame by frame with process(), pipelined with submit() (a frame's hands
+frame by frame with process(), pipelined with submit() (a frame's face and hands
 overlap the next frame's pose: more FPS, more latency), and frame by
 frame with every re-crop model run, as MediaPipe does (``skip_recrops=False``;
 the "recrops" row). MediaPipe's legacy API does not expose per-stage times; ``--mp-models`` adds the time of
