@@ -172,7 +172,12 @@ class DeviceCropper:
     """
 
     def __init__(self, providers: Sequence, device_id: int = 0):
-        self.providers = list(providers)
+        # TensorRT would build an engine per frame size for this tiny graph; CUDA
+        # runs it directly, on the same device.
+        self.providers = [p for p in providers if _provider_name(p) != "TensorrtExecutionProvider"]
+        if any(_provider_name(p) == "TensorrtExecutionProvider" for p in providers) and \
+                not any(_provider_name(p) == "CUDAExecutionProvider" for p in self.providers):
+            self.providers.insert(0, ("CUDAExecutionProvider", {"device_id": int(device_id)}))
         if not self.providers:
             raise ValueError("DeviceCropper needs at least one execution provider")
         self.device_id = int(device_id)
@@ -268,10 +273,20 @@ class DeviceFrame:
 
     def crop(self, rect, out_width: int, out_height: int, keep_aspect_ratio: bool,
              value_range: tuple[float, float], border_zero: bool):
+        """One ROI as a :class:`~holistic_ros.roi.Crop` whose tensor is an ``OrtValue``."""
+        _, crops = self.crop_batch([rect], out_width, out_height, keep_aspect_ratio, value_range, border_zero)
+        return crops[0]
+
+    def crop_batch(self, rects, out_width: int, out_height: int, keep_aspect_ratio: bool,
+                   value_range: tuple[float, float], border_zero: bool):
+        """Several ROIs in one run of the crop graph: (``OrtValue`` [B, H, W, 3], [Crop]).
+
+        The crops' ``tensor`` is the whole batch (a device buffer cannot be
+        sliced without a copy); use the returned batch as the model input."""
         from .roi import Crop, crop_geometry
 
         h, w = self.shape[:2]
-        geometry = crop_geometry(rect, (w, h), out_width, out_height, keep_aspect_ratio)
-        tensor = self.cropper.crop(self.value, crop_to_image_homography(geometry.projection),
-                                   out_height, out_width, border_zero, value_range)
-        return Crop(tensor=tensor, roi=geometry.roi, rect=geometry.rect, padding=geometry.padding)
+        geometries = [crop_geometry(r, (w, h), out_width, out_height, keep_aspect_ratio) for r in rects]
+        matrices = np.stack([crop_to_image_homography(g.projection) for g in geometries])
+        tensor = self.cropper.crop(self.value, matrices, out_height, out_width, border_zero, value_range)
+        return tensor, [Crop(tensor=tensor, roi=g.roi, rect=g.rect, padding=g.padding) for g in geometries]

@@ -21,8 +21,8 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .models import ModelSession
-from .roi import (NormRect, crop_image, landmarks_from_roi, rect_from_alignment_points, rect_from_rotated_extent,
-                  rotation_from_points, transform_rect)
+from .roi import (NormRect, crop_image, crop_images, landmarks_from_roi, rect_from_alignment_points,
+                  rect_from_rotated_extent, rotation_from_points, transform_rect)
 from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
 
 # hand_landmarks_left_and_right_cpu.pbtxt: wrist, pinky, index of each side
@@ -159,13 +159,11 @@ class HandsBranch:
         self._checked[side] = (pose_roi, recrop)
         return choose_tracking_roi(state.landmarks, state.roi, recrop, (w, h), HAND_TRACKING_REQUIREMENTS)
 
-    def _landmark_crop(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int):
+    def _landmark_roi(self, image, pose_landmarks: np.ndarray, side: int) -> Optional[NormRect]:
         roi = self.tracking_roi(image, pose_landmarks, side)
         if roi is None:
             self.reset_side(side)
-            return None
-        return crop_image(image, roi, HAND_LANDMARK_INPUT_SIZE, HAND_LANDMARK_INPUT_SIZE,
-                        keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        return roi
 
     def _finish(self, side: int, crop, out, image_size) -> HandResult:
         score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
@@ -183,29 +181,31 @@ class HandsBranch:
                 lm, state.roi, recrop, image_size, HAND_TRACKING_REQUIREMENTS))
         return HandResult(lm, score)
 
-    def process_side(self, image: np.ndarray, pose_landmarks: np.ndarray, side: int) -> HandResult:
+    def process_side(self, image, pose_landmarks: np.ndarray, side: int) -> HandResult:
         """One hand (0: left, 1: right), start to finish; the two sides share no
         state, so they may run on two threads at once."""
-        crop = self._landmark_crop(image, pose_landmarks, side)
-        if crop is None:
-            return HandResult()
-        return self._finish(side, crop, self.landmarker.run(crop.tensor), (image.shape[1], image.shape[0]))
+        results = self._landmarks_for(image, pose_landmarks, [side])
+        return results[side]
 
-    def process(self, image: np.ndarray, pose_landmarks: np.ndarray) -> Tuple[HandResult, HandResult]:
+    def process(self, image, pose_landmarks: np.ndarray) -> Tuple[HandResult, HandResult]:
         """(left, right) hand results, the two landmark crops in one batch when the model takes one."""
         if not self.batched:
             return self.process_side(image, pose_landmarks, 0), self.process_side(image, pose_landmarks, 1)
-        crops = [(side, self._landmark_crop(image, pose_landmarks, side)) for side in range(2)]
-        crops = [(side, crop) for side, crop in crops if crop is not None]
-        results = [HandResult(), HandResult()]
-        if crops and not isinstance(crops[0][1].tensor, np.ndarray):
-            # Crops on a device: one run each (they are separate device buffers).
-            for side, crop in crops:
-                results[side] = self._finish(side, crop, self.landmarker.run(crop.tensor),
-                                             (image.shape[1], image.shape[0]))
-        elif crops:
-            out = self.landmarker.run(np.concatenate([crop.tensor for _, crop in crops]))
-            for i, (side, crop) in enumerate(crops):
-                results[side] = self._finish(side, crop, {k: v[i:i + 1] for k, v in out.items()},
-                                             (image.shape[1], image.shape[0]))
+        results = self._landmarks_for(image, pose_landmarks, [0, 1])
         return results[0], results[1]
+
+    def _landmarks_for(self, image, pose_landmarks: np.ndarray, sides) -> dict:
+        """Results of ``sides``: their landmark crops go through the model as one batch."""
+        results = {side: HandResult() for side in sides}
+        rois = [(side, self._landmark_roi(image, pose_landmarks, side)) for side in sides]
+        rois = [(side, roi) for side, roi in rois if roi is not None]
+        if not rois:
+            return results
+        batch, crops = crop_images(image, [roi for _, roi in rois], HAND_LANDMARK_INPUT_SIZE,
+                                   HAND_LANDMARK_INPUT_SIZE, keep_aspect_ratio=True, value_range=(0.0, 1.0),
+                                   border_zero=False)
+        out = self.landmarker.run(batch)
+        size = (image.shape[1], image.shape[0])
+        for i, ((side, _), crop) in enumerate(zip(rois, crops)):
+            results[side] = self._finish(side, crop, {k: v[i:i + 1] for k, v in out.items()}, size)
+        return results

@@ -261,6 +261,19 @@ def crop_image(image, rect: NormRect, out_width: int, out_height: int,
     return image.crop(rect, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
 
 
+def crop_images(image, rects: Sequence[NormRect], out_width: int, out_height: int,
+                keep_aspect_ratio: bool, value_range: Tuple[float, float], border_zero: bool):
+    """Several ROIs of one image as one batch: (tensor (B, H, W, 3), [Crop]).
+
+    On the host the crops are stacked; a device frame samples them in one run
+    of its crop graph, the batch staying on the device."""
+    if not isinstance(image, np.ndarray):
+        return image.crop_batch(rects, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
+    crops = [crop_roi(image, r, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
+             for r in rects]
+    return np.concatenate([c.tensor for c in crops]), crops
+
+
 def remove_letterbox(points_roi: np.ndarray, padding: Sequence[float]) -> np.ndarray:
     """Undo letterbox padding on crop-normalised points (x, y and z if present).
 

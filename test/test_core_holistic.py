@@ -241,3 +241,25 @@ def test_device_crops_feed_the_models_through_io_binding(person_rgb):
         assert a is not None and b is not None, part
         error = np.linalg.norm((a - b)[:, :2] * (w_px, h_px), axis=1).mean() / diag
         assert error < 0.005, f"{part}: device crops moved it by {100 * error:.3f}% of the diagonal"
+
+
+@pytest.mark.parametrize("device_crops", [False, True], ids=["opencv_crops", "device_crops"])
+def test_branches_one_by_one_with_batched_hands_give_the_branch_threads_results(device_crops):
+    """The GPU's schedule (face, then both hands in one batch; no branch threads),
+    run here on the CPU provider, gives what the CPU's branch threads give."""
+    frames = woman_clip_frames(40)[25:]   # the hands are up from about frame 25
+    runs = {}
+    for parallel in (True, False):
+        with Holistic(parallel_branches=parallel, device_crops=device_crops,
+                      providers=["CPUExecutionProvider"]) as h:
+            assert (h._chains is not None) == parallel
+            runs[parallel] = [h.process(f, timestamp=(i + 1) / 30) for i, f in enumerate(frames)]
+    hands_seen = 0
+    for a, b in zip(runs[True], runs[False]):
+        for field in ("pose_landmarks", "face_landmarks", "left_hand_landmarks", "right_hand_landmarks"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None) == (y is None), field
+            if x is not None:
+                np.testing.assert_allclose(x, y, rtol=0, atol=1e-5, err_msg=field)
+                hands_seen += field.endswith("hand_landmarks")
+    assert hands_seen > 0

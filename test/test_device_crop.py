@@ -197,7 +197,13 @@ def test_model_and_homography_helpers():
 
 def test_device_follows_the_first_provider():
     assert DeviceCropper([("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]).device_type == "cuda"
-    assert DeviceCropper(["TensorrtExecutionProvider", "CPUExecutionProvider"], 1).device_type == "cuda"
+    tensorrt = DeviceCropper(["TensorrtExecutionProvider", "CPUExecutionProvider"], 1)
+    assert tensorrt.device_type == "cuda"
+    # The crop graph runs on CUDA beside TensorRT models (no engine per frame size).
+    assert tensorrt.providers == [("CUDAExecutionProvider", {"device_id": 1}), "CPUExecutionProvider"]
+    both = DeviceCropper([("TensorrtExecutionProvider", {}), ("CUDAExecutionProvider", {"device_id": 0}),
+                          "CPUExecutionProvider"])
+    assert both.providers == [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
     assert DeviceCropper(CPU).device_type == "cpu"
     with pytest.raises(ValueError):
         DeviceCropper([])
