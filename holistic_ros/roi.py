@@ -271,7 +271,7 @@ def crop_images(image, rects: Sequence[NormRect], out_width: int, out_height: in
         return image.crop_batch(rects, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
     crops = [crop_roi(image, r, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
              for r in rects]
-    return np.concatenate([c.tensor for c in crops]), crops
+    return (crops[0].tensor if len(crops) == 1 else np.concatenate([c.tensor for c in crops])), crops
 
 
 def remove_letterbox(points_roi: np.ndarray, padding: Sequence[float]) -> np.ndarray:
