@@ -188,7 +188,8 @@ class Holistic:
         # On the CPU the face and the two hands run side by side, one thread per
         # session: ONNX Runtime scales poorly from one thread to two on these small
         # models, so concurrent single-threaded branches use the cores better.
-        # The pose stage runs alone and keeps every core.
+        # The pose keeps ONNX Runtime's default threads: every frame waits for it
+        # (measured: one thread for it gave no more frames per second, pipelined or not).
         if sessions[names[1]].providers[0] == "CPUExecutionProvider":
             requested = ["CPUExecutionProvider"]   # said once already if an accelerator failed
         # One single-thread executor per branch keeps each branch's frames in
