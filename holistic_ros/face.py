@@ -12,7 +12,6 @@ Ports, under ``mediapipe/modules/``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -22,7 +21,7 @@ from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, gener
 from .activations import sigmoid
 from .models import ModelSession
 from .roi import NormRect, crop_image, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
-from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
+from .tracking import RoiTracker, TrackingRequirements
 
 # face_landmarks_from_pose_to_recrop_roi.pbtxt: pose landmarks 0-10 (the face),
 # rotation from 5 (right eye) to 2 (left eye).
@@ -89,12 +88,6 @@ def merge_attention_outputs(out) -> np.ndarray:
     return mesh
 
 
-@dataclass
-class FaceTrackState:
-    landmarks: Optional[np.ndarray] = None
-    roi: Optional[NormRect] = None
-
-
 class FaceBranch:
     """Face landmarks for the person found by the pose stage."""
 
@@ -104,14 +97,10 @@ class FaceBranch:
         self.landmarker = landmarker
         self.with_attention = with_attention
         self.anchors = generate_anchor_centers(FACE_DETECTION_ANCHORS)
-        self.skipper = RecropSkipper(FACE_TRACKING_REQUIREMENTS) if skip_recrops else None
-        self.recrops_run = self.recrops_skipped = 0
-        self.state = FaceTrackState()
+        self.tracker = RoiTracker(FACE_TRACKING_REQUIREMENTS, skip_recrops)
 
     def reset(self) -> None:
-        self.state = FaceTrackState()
-        if self.skipper is not None:
-            self.skipper.reset()
+        self.tracker.reset()
 
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> Optional[NormRect]:
         """BlazeFace on the ROI around the pose's face; None when it finds no face."""
@@ -149,25 +138,13 @@ class FaceBranch:
         the pose stage depends on ``use_prev_landmarks``.
         """
         h, w = image.shape[:2]
-        pose_roi = face_roi_from_pose(pose_landmarks, (w, h))
-        recrop = None
-        if self.skipper is not None and self.state.roi is not None and self.skipper.can_skip(pose_roi, (w, h)):
-            roi = self.state.roi
-            self.recrops_skipped += 1
-        else:
-            recrop = self.recrop_roi(image, pose_roi)
-            self.recrops_run += 1
-            if recrop is None:
-                self.reset()
-                return None, None
-            roi = choose_tracking_roi(self.state.landmarks, self.state.roi, recrop, (w, h),
-                                      FACE_TRACKING_REQUIREMENTS)
+        roi = self.tracker.roi_for_frame(face_roi_from_pose(pose_landmarks, (w, h)), (w, h),
+                                         lambda pose_roi: self.recrop_roi(image, pose_roi))
+        if roi is None:
+            return None, None
         landmarks, score = self.landmarks(image, roi)
         if landmarks is None:
-            self.reset()
+            self.tracker.reset()
             return None, score
-        self.state = FaceTrackState(landmarks=landmarks, roi=face_roi_from_landmarks(landmarks, (w, h)))
-        if recrop is not None and self.skipper is not None:
-            self.skipper.confirmed(pose_roi, tracking_margins(landmarks, self.state.roi, recrop, (w, h),
-                                                             FACE_TRACKING_REQUIREMENTS))
+        self.tracker.update(landmarks, face_roi_from_landmarks(landmarks, (w, h)), (w, h))
         return landmarks, score

@@ -23,7 +23,7 @@ import numpy as np
 from .models import ModelSession
 from .roi import (NormRect, crop_image, crop_images, landmarks_from_roi, rect_from_alignment_points,
                   rect_from_rotated_extent, rotation_from_points, transform_rect)
-from .tracking import RecropSkipper, TrackingRequirements, choose_tracking_roi, tracking_margins
+from .tracking import RoiTracker, TrackingRequirements
 
 # hand_landmarks_left_and_right_cpu.pbtxt: wrist, pinky, index of each side
 # ("left" is the subject's left).
@@ -84,12 +84,6 @@ def hand_roi_from_landmarks(landmarks: np.ndarray, image_size) -> NormRect:
                           shift_y=HAND_TRACKING_SHIFT_Y, square_long=True)
 
 
-@dataclass
-class HandTrackState:
-    landmarks: Optional[np.ndarray] = None
-    roi: Optional[NormRect] = None
-
-
 @dataclass(frozen=True)
 class HandResult:
     """One hand's landmarks (21, 3), image-normalised, or None; and the model's score."""
@@ -111,24 +105,14 @@ class HandsBranch:
         self.landmarker = landmarker
         self.sides = (LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES)
         self.batched = landmarker.input_shape[0] != 1
-        self.skippers = ([RecropSkipper(HAND_TRACKING_REQUIREMENTS), RecropSkipper(HAND_TRACKING_REQUIREMENTS)]
-                         if skip_recrops else None)
-        self.recrops_run = [0, 0]
-        self.recrops_skipped = [0, 0]
-        self.states = [HandTrackState(), HandTrackState()]
-        self._checked = [None, None]
-        self.reset()
+        self.trackers = [RoiTracker(HAND_TRACKING_REQUIREMENTS, skip_recrops) for _ in range(2)]
 
     def reset(self) -> None:
-        for side in range(2):
-            self.reset_side(side)
+        for tracker in self.trackers:
+            tracker.reset()
 
     def reset_side(self, side: int) -> None:
-        self.states[side] = HandTrackState()
-        # This frame's (pose ROI, recrop ROI) when the recrop model ran, for the skipper.
-        self._checked[side] = None
-        if self.skippers is not None:
-            self.skippers[side].reset()
+        self.trackers[side].reset()
 
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> NormRect:
         """hand_recrop.tflite finds the hand's centre and size inside the pose ROI."""
@@ -147,17 +131,8 @@ class HandsBranch:
         wrist, pinky, index = (pose_landmarks[i] for i in self.sides[side])
         if wrist[3] <= WRIST_VISIBILITY_THRESHOLD:
             return None
-        pose_roi = hand_roi_from_pose(wrist, pinky, index, (w, h))
-        state = self.states[side]
-        self._checked[side] = None
-        if (self.skippers is not None and state.roi is not None
-                and self.skippers[side].can_skip(pose_roi, (w, h))):
-            self.recrops_skipped[side] += 1
-            return state.roi
-        recrop = self.recrop_roi(image, pose_roi)
-        self.recrops_run[side] += 1
-        self._checked[side] = (pose_roi, recrop)
-        return choose_tracking_roi(state.landmarks, state.roi, recrop, (w, h), HAND_TRACKING_REQUIREMENTS)
+        return self.trackers[side].roi_for_frame(hand_roi_from_pose(wrist, pinky, index, (w, h)), (w, h),
+                                                 lambda pose_roi: self.recrop_roi(image, pose_roi))
 
     def _landmark_roi(self, image, pose_landmarks: np.ndarray, side: int) -> Optional[NormRect]:
         roi = self.tracking_roi(image, pose_landmarks, side)
@@ -173,12 +148,7 @@ class HandsBranch:
         lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
         lm[:, 2] /= HAND_Z_NORMALIZATION
         lm = landmarks_from_roi(lm, crop)
-        state = HandTrackState(landmarks=lm, roi=hand_roi_from_landmarks(lm, image_size))
-        self.states[side] = state
-        if self._checked[side] is not None and self.skippers is not None:
-            pose_roi, recrop = self._checked[side]
-            self.skippers[side].confirmed(pose_roi, tracking_margins(
-                lm, state.roi, recrop, image_size, HAND_TRACKING_REQUIREMENTS))
+        self.trackers[side].update(lm, hand_roi_from_landmarks(lm, image_size), image_size)
         return HandResult(lm, score)
 
     def process_side(self, image, pose_landmarks: np.ndarray, side: int) -> HandResult:

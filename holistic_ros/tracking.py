@@ -6,6 +6,7 @@ ROI built from the previous frame's landmarks is kept while it stays close to
 the re-crop ROI and the previous landmarks stay inside the re-crop ROI;
 otherwise the re-crop ROI is used.
 
+:class:`RoiTracker` holds one part's tracking state (the face, or one hand).
 :class:`RecropSkipper` is ours, not MediaPipe's: it saves the re-crop model on
 frames where its answer is foregone (see there).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -178,3 +179,51 @@ class RecropSkipper:
         self._skipped = 0
         confident = rect_ratio <= self.policy.max_rect_ratio and extent <= self.policy.max_landmarks_extent
         self._reference = pose_roi if confident else None
+
+
+class RoiTracker:
+    """One part's tracking across frames (the face, or one hand).
+
+    Holds last frame's landmarks and the ROI they give this frame, picks this
+    frame's ROI as ``roi_tracking_calculator.cc`` does (or, with
+    ``skip_recrops``, lets a :class:`RecropSkipper` spare the re-crop model),
+    and counts re-crops run and skipped.
+    """
+
+    def __init__(self, requirements: TrackingRequirements, skip_recrops: bool = False):
+        self.requirements = requirements
+        self.skipper = RecropSkipper(requirements) if skip_recrops else None
+        self.recrops_run = self.recrops_skipped = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Lose the part: the next frame starts from its re-crop ROI."""
+        self.landmarks: Optional[np.ndarray] = None
+        self.roi: Optional[NormRect] = None
+        self._checked: Optional[Tuple[NormRect, NormRect]] = None   # (pose ROI, recrop ROI) of this frame
+        if self.skipper is not None:
+            self.skipper.reset()
+
+    def roi_for_frame(self, pose_roi: NormRect, image_size: ImageSize,
+                      recrop: Callable[[NormRect], Optional[NormRect]]) -> Optional[NormRect]:
+        """This frame's ROI. ``recrop`` runs the re-crop model in the pose's ROI;
+        when it finds nothing (None) tracking is reset and None returned."""
+        self._checked = None
+        if self.skipper is not None and self.roi is not None and self.skipper.can_skip(pose_roi, image_size):
+            self.recrops_skipped += 1
+            return self.roi
+        recrop_roi = recrop(pose_roi)
+        self.recrops_run += 1
+        if recrop_roi is None:
+            self.reset()
+            return None
+        self._checked = (pose_roi, recrop_roi)
+        return choose_tracking_roi(self.landmarks, self.roi, recrop_roi, image_size, self.requirements)
+
+    def update(self, landmarks: np.ndarray, roi_from_landmarks: NormRect, image_size: ImageSize) -> None:
+        """This frame's landmarks, and the ROI they give the next frame."""
+        self.landmarks, self.roi = landmarks, roi_from_landmarks
+        if self._checked is not None and self.skipper is not None:
+            pose_roi, recrop_roi = self._checked
+            self.skipper.confirmed(pose_roi, tracking_margins(landmarks, roi_from_landmarks, recrop_roi,
+                                                              image_size, self.requirements))

@@ -202,7 +202,8 @@ def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it
     for skip in (False, True):
         with Holistic(skip_recrops=skip, providers=["CPUExecutionProvider"]) as h:
             runs[skip] = [h.process(f, timestamp=(i + 1) / 30) for i, f in enumerate(frames)]
-            counts = (h._face.recrops_run, h._face.recrops_skipped, sum(h._hands.recrops_skipped))
+            counts = (h._face.tracker.recrops_run, h._face.tracker.recrops_skipped,
+                      sum(t.recrops_skipped for t in h._hands.trackers))
         if skip:
             face_run, face_skipped, hands_skipped = counts
             assert face_skipped > face_run, counts
@@ -218,7 +219,8 @@ def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it
 def test_static_mode_never_skips_recrops(holistic, person_rgb):
     for _ in range(3):
         holistic.process(person_rgb)
-    assert holistic._face.recrops_skipped == 0 and holistic._hands.recrops_skipped == [0, 0]
+    assert holistic._face.tracker.recrops_skipped == 0
+    assert [t.recrops_skipped for t in holistic._hands.trackers] == [0, 0]
 
 
 def test_device_crops_feed_the_models_through_io_binding(person_rgb):
