@@ -29,10 +29,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .models import GPU_PROVIDERS, provider_name
+
 OPSET = 16
 
-#: Providers whose OrtValues live in CUDA device memory.
-_CUDA_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 
 
 def crop_to_image_homography(projection: np.ndarray) -> np.ndarray:
@@ -150,10 +150,6 @@ def build_crop_model(out_height: int, out_width: int, border_zero: bool):
     return model
 
 
-def _provider_name(provider) -> str:
-    return provider[0] if isinstance(provider, (tuple, list)) else str(provider)
-
-
 class DeviceCropper:
     """Crops on the execution provider's device; one session per crop size and border.
 
@@ -174,15 +170,15 @@ class DeviceCropper:
     def __init__(self, providers: Sequence, device_id: int = 0):
         # TensorRT would build an engine per frame size for this tiny graph; CUDA
         # runs it directly, on the same device.
-        self.providers = [p for p in providers if _provider_name(p) != "TensorrtExecutionProvider"]
-        if any(_provider_name(p) == "TensorrtExecutionProvider" for p in providers) and \
-                not any(_provider_name(p) == "CUDAExecutionProvider" for p in self.providers):
+        self.providers = [p for p in providers if provider_name(p) != "TensorrtExecutionProvider"]
+        if any(provider_name(p) == "TensorrtExecutionProvider" for p in providers) and \
+                not any(provider_name(p) == "CUDAExecutionProvider" for p in self.providers):
             self.providers.insert(0, ("CUDAExecutionProvider", {"device_id": int(device_id)}))
         if not self.providers:
             raise ValueError("DeviceCropper needs at least one execution provider")
         self.device_id = int(device_id)
-        first = _provider_name(self.providers[0])
-        self.device_type = "cuda" if first in _CUDA_PROVIDERS else "cpu"
+        first = provider_name(self.providers[0])
+        self.device_type = "cuda" if first in GPU_PROVIDERS else "cpu"   # where their OrtValues live
         self._sessions: dict[tuple[int, int, bool], object] = {}
         self._lock = threading.Lock()
 
@@ -206,7 +202,7 @@ class DeviceCropper:
                 model = build_crop_model(*key)
                 session = ort.InferenceSession(model.SerializeToString(), sess_options=options,
                                                providers=self.providers)
-                wanted = _provider_name(self.providers[0])
+                wanted = provider_name(self.providers[0])
                 if wanted not in session.get_providers():
                     # Uploads would go to a device the session does not run on.
                     raise RuntimeError(
@@ -260,8 +256,9 @@ class DeviceCropper:
 class DeviceFrame:
     """One RGB frame, uploaded once, that the pipeline's stages crop on the device.
 
-    Stages crop through :func:`holistic_ros.roi.crop_image`, which hands a
-    ``DeviceFrame`` its own :meth:`crop`; ``shape`` is the host image's, so the
+    Stages crop through :func:`holistic_ros.roi.crop_image` and
+    :func:`~holistic_ros.roi.crop_images`, which hand a ``DeviceFrame`` to its
+    :meth:`crop_batch`; ``shape`` is the host image's, so the
     stages' geometry is unchanged. The crop tensors are ``OrtValue`` on the
     device, which :meth:`holistic_ros.models.ModelSession.run` binds as they are.
     """
@@ -270,12 +267,6 @@ class DeviceFrame:
         self.shape = image.shape
         self.cropper = cropper
         self.value = cropper.upload(image)
-
-    def crop(self, rect, out_width: int, out_height: int, keep_aspect_ratio: bool,
-             value_range: tuple[float, float], border_zero: bool):
-        """One ROI as a :class:`~holistic_ros.roi.Crop` whose tensor is an ``OrtValue``."""
-        _, crops = self.crop_batch([rect], out_width, out_height, keep_aspect_ratio, value_range, border_zero)
-        return crops[0]
 
     def crop_batch(self, rects, out_width: int, out_height: int, keep_aspect_ratio: bool,
                    value_range: tuple[float, float], border_zero: bool):

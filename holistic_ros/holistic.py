@@ -23,7 +23,8 @@ from .face import FaceBranch
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
 from .hands import HandResult, HandsBranch
-from .models import NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions, resolve_providers
+from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
+                     provider_name, resolve_providers)
 from .pose_detection import PoseDetector, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, alignment_rect_from_auxiliary_landmarks, roi_from_auxiliary_landmarks
 from .result import HolisticResult
@@ -213,12 +214,11 @@ class Holistic:
         self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip)
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
-        on_gpu = self.providers[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+        on_gpu = self.providers[0] in GPU_PROVIDERS
         self._cropper = None
         if device_crops or (device_crops is None and on_gpu):
             # The providers the models really run on, so that frames go to their device.
-            self._cropper = DeviceCropper([p for p in requested if (p[0] if isinstance(p, tuple) else p)
-                                           in self.providers], device_id)
+            self._cropper = DeviceCropper([p for p in requested if provider_name(p) in self.providers], device_id)
         self._smoothing = _PoseSmoothing()
         # Without branch threads (GPU), one thread runs each frame's face and hands.
         self._branch_driver = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")

@@ -117,6 +117,15 @@ class ModelStore:
         return entry
 
 
+#: Providers that run on an NVIDIA GPU (they take a ``device_id``).
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+
+
+def provider_name(provider) -> str:
+    """The name of a provider entry: a name, or a (name, options) pair."""
+    return provider[0] if isinstance(provider, (tuple, list)) else str(provider)
+
+
 def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) -> List:
     """Execution providers to ask ONNX Runtime for.
 
@@ -133,7 +142,7 @@ def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) 
         wanted = list(providers)
     chosen: List = []
     for p in wanted:
-        name = p[0] if isinstance(p, (tuple, list)) else p
+        name = provider_name(p)
         if name == "CPUExecutionProvider":
             continue
         if name not in available:
@@ -142,7 +151,7 @@ def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) 
             continue
         if isinstance(p, (tuple, list)):
             chosen.append(tuple(p))
-        elif name in ("CUDAExecutionProvider", "TensorrtExecutionProvider"):
+        elif name in GPU_PROVIDERS:
             chosen.append((name, {"device_id": int(device_id)}))
         else:
             chosen.append(name)
@@ -158,7 +167,7 @@ def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
     import onnxruntime as ort
 
     sessions: Dict[str, ModelSession] = {}
-    wanted = [p[0] if isinstance(p, tuple) else p for p in providers]
+    wanted = [provider_name(p) for p in providers]
     accelerators = [p for p in wanted if p != "CPUExecutionProvider"]
     for name, entry in entries.items():
         if accelerators and not sessions:
@@ -173,8 +182,7 @@ def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
                 LOG.warning("%s could not start (no GPU, or its CUDA/cuDNN libraries are "
                             "missing: pip install 'onnxruntime-gpu[cuda,cudnn]'); running on %s.",
                             ", ".join(missing), ", ".join(active))
-                providers = [p for p in providers
-                             if (p[0] if isinstance(p, tuple) else p) in active]
+                providers = [p for p in providers if provider_name(p) in active]
                 accelerators = []
             sessions[name] = first
             continue

@@ -251,27 +251,26 @@ def crop_roi(image: np.ndarray, rect: NormRect, out_width: int, out_height: int,
     return Crop(tensor=tensor[None], roi=geometry.roi, rect=geometry.rect, padding=geometry.padding)
 
 
-def crop_image(image, rect: NormRect, out_width: int, out_height: int,
-               keep_aspect_ratio: bool, value_range: Tuple[float, float],
-               border_zero: bool) -> Crop:
-    """:func:`crop_roi` for a host image; a frame with its own ``crop`` method
-    (:class:`holistic_ros.device_crop.DeviceFrame`) crops itself, on its device."""
-    if isinstance(image, np.ndarray):
-        return crop_roi(image, rect, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
-    return image.crop(rect, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
-
-
 def crop_images(image, rects: Sequence[NormRect], out_width: int, out_height: int,
                 keep_aspect_ratio: bool, value_range: Tuple[float, float], border_zero: bool):
     """Several ROIs of one image as one batch: (tensor (B, H, W, 3), [Crop]).
 
-    On the host the crops are stacked; a device frame samples them in one run
-    of its crop graph, the batch staying on the device."""
+    A host image is cut with :func:`crop_roi` and the crops stacked; a
+    :class:`holistic_ros.device_crop.DeviceFrame` samples them in one run of
+    its crop graph, the batch staying on the device."""
     if not isinstance(image, np.ndarray):
         return image.crop_batch(rects, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
     crops = [crop_roi(image, r, out_width, out_height, keep_aspect_ratio, value_range, border_zero)
              for r in rects]
     return (crops[0].tensor if len(crops) == 1 else np.concatenate([c.tensor for c in crops])), crops
+
+
+def crop_image(image, rect: NormRect, out_width: int, out_height: int,
+               keep_aspect_ratio: bool, value_range: Tuple[float, float],
+               border_zero: bool) -> Crop:
+    """One ROI of a host image or a device frame (:func:`crop_images` with one rect)."""
+    _, crops = crop_images(image, [rect], out_width, out_height, keep_aspect_ratio, value_range, border_zero)
+    return crops[0]
 
 
 def remove_letterbox(points_roi: np.ndarray, padding: Sequence[float]) -> np.ndarray:
