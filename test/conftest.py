@@ -85,20 +85,21 @@ def media_dir() -> Path:
     return MEDIA_DIR
 
 
+def _media_folder(media_dir: Path, name: str) -> Path:
+    path = media_dir / name
+    if not path.is_dir():
+        pytest.skip(f"test {name} not found at {path}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def images_dir(media_dir: Path) -> Path:
-    path = media_dir / "images"
-    if not path.is_dir():
-        pytest.skip(f"test images not found at {path}")
-    return path
+    return _media_folder(media_dir, "images")
 
 
 @pytest.fixture(scope="session")
 def videos_dir(media_dir: Path) -> Path:
-    path = media_dir / "videos"
-    if not path.is_dir():
-        pytest.skip(f"test videos not found at {path}")
-    return path
+    return _media_folder(media_dir, "videos")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from holistic_ros import Holistic, HolisticResult, ModelError
 from holistic_ros.models import default_models_dir
 
 REPO = Path(__file__).resolve().parent.parent
-MEDIA = REPO.parent / "shared" / "testdata" / "media"
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +24,10 @@ def holistic():
 
 
 @pytest.fixture(scope="module")
-def person_rgb():
+def person_rgb(images_dir):
     import cv2
 
-    path = MEDIA / "images" / "tfe_yoga_tree_pose.jpg"
+    path = images_dir / "tfe_yoga_tree_pose.jpg"
     if not path.is_file():
         pytest.skip(f"test image {path} not found (../shared/testdata/media beside the repo)")
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
@@ -161,24 +160,29 @@ def test_missing_manifest_and_unlisted_complexity(models_copy, tmp_path):
     assert "pose_landmark_lite" not in manifest["models"]
 
 
-def woman_clip_frames(count):
-    """The first ``count`` RGB frames of the woman clip (skips the test without it)."""
+@pytest.fixture(scope="module")
+def woman_clip_frames(videos_dir):
+    """first(count): the first ``count`` RGB frames of the woman clip (skips the test without it)."""
     import cv2
 
-    video = MEDIA / "videos" / "mps_woman_thumbs_up_1280x720.mp4"
+    video = videos_dir / "mps_woman_thumbs_up_1280x720.mp4"
     if not video.is_file():
         pytest.skip(f"test video {video} not found (../shared/testdata/media beside the repo)")
-    cap = cv2.VideoCapture(str(video))
-    frames = []
-    while len(frames) < count:
-        ok, bgr = cap.read()
-        assert ok
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames
+
+    def first(count):
+        cap = cv2.VideoCapture(str(video))
+        frames = []
+        while len(frames) < count:
+            ok, bgr = cap.read()
+            assert ok
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        cap.release()
+        return frames
+
+    return first
 
 
-def test_submit_pipelines_frames_with_the_same_results_as_process():
+def test_submit_pipelines_frames_with_the_same_results_as_process(woman_clip_frames):
     frames = woman_clip_frames(12)
     with Holistic() as h:
         expected = [h.process(f) for f in frames]
@@ -194,7 +198,7 @@ def test_submit_pipelines_frames_with_the_same_results_as_process():
 
 
 @pytest.mark.slow
-def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it():
+def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it(woman_clip_frames):
     """Skipping re-crops only where tracking is sure to hold: on a real clip most
     face re-crops are skipped and the face mesh stays as without skipping."""
     frames = woman_clip_frames(60)
@@ -246,7 +250,7 @@ def test_device_crops_feed_the_models_through_io_binding(person_rgb):
 
 
 @pytest.mark.parametrize("device_crops", [False, True], ids=["opencv_crops", "device_crops"])
-def test_branches_one_by_one_with_batched_hands_give_the_branch_threads_results(device_crops):
+def test_branches_one_by_one_with_batched_hands_give_the_branch_threads_results(device_crops, woman_clip_frames):
     """The GPU's schedule (face, then both hands in one batch; no branch threads),
     run here on the CPU provider, gives what the CPU's branch threads give."""
     frames = woman_clip_frames(40)[25:]   # the hands are up from about frame 25

@@ -87,9 +87,8 @@ def test_matches_opencv_on_synthetic_image(cropper, out_height, out_width, borde
 
 
 @pytest.mark.parametrize("border_zero", [True, False])
-def test_matches_opencv_on_photo(cropper, border_zero, repo_root):
-    images = (repo_root / ".." / "shared" / "testdata" / "media" / "images").resolve()
-    path = images / "mps_couple_and_dog.jpg"
+def test_matches_opencv_on_photo(cropper, border_zero, images_dir):
+    path = images_dir / "mps_couple_and_dog.jpg"
     if not path.is_file():
         pytest.skip(f"test photo {path} not found (../shared/testdata/media/images beside the "
                     "repository); the synthetic-image cases still ran")

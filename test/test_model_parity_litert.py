@@ -32,7 +32,6 @@ pytestmark = pytest.mark.parity
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
 ORACLE_PY = REPO / ".venv-oracle" / "bin" / "python"
-MEDIA = (REPO / ".." / "shared" / "testdata" / "media").resolve()
 
 # (image, [x0, y0, x1, y1] as fractions of the image, scale of the square side
 #  relative to the box's longer side, has_subject: True/False, None = not judged)
@@ -144,14 +143,12 @@ def _session(model):
 
 
 @pytest.fixture(scope="module")
-def parity(tmp_path_factory):
-    if not MEDIA.is_dir() or not (MEDIA / "images").is_dir():
-        pytest.skip(f"test media not found at {MEDIA} (expected ../shared/testdata/media)")
+def parity(tmp_path_factory, images_dir):
     if not ORACLE_PY.exists():
         pytest.skip(f"{ORACLE_PY} absent: the LiteRT/MediaPipe reference needs .venv-oracle "
                     "(mediapipe==0.10.21, ai-edge-litert==2.3.0)")
     tmp = tmp_path_factory.mktemp("parity")
-    inputs = _inputs(MEDIA / "images")
+    inputs = _inputs(images_dir)
     np.savez(tmp / "in.npz", **inputs)
     proc = subprocess.run([str(ORACLE_PY), str(REPO / "tools" / "litert_reference.py"),
                            str(tmp / "in.npz"), str(tmp / "out.npz")],
