@@ -416,7 +416,12 @@ class Holistic:
 
 def _when_all(futures, combine) -> Future:
     """A future of ``combine(*results)`` once every one of ``futures`` is done
-    (or of the first exception among them)."""
+    (or of the first exception among them).
+
+    It completes, and runs its callbacks, on the branch thread that finishes
+    last, before that thread starts its next frame; so frame t+1's future can
+    only complete after frame t's callbacks have returned: results are handed
+    out one at a time, in frame order."""
     out: Future = Future()
     remaining = [len(futures)]
     lock = threading.Lock()

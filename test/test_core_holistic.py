@@ -197,6 +197,29 @@ def test_submit_pipelines_frames_with_the_same_results_as_process(woman_clip_fra
                 np.testing.assert_array_equal(x, y)
 
 
+def test_submitted_frames_complete_one_at_a_time_in_order(woman_clip_frames):
+    """Callbacks of frame t finish before those of frame t+1 start, whichever branch
+    finishes a frame last (the ROS node publishes from these callbacks)."""
+    import threading
+    import time as clock
+
+    events = []
+    with Holistic(providers=["CPUExecutionProvider"]) as h:
+        futures = [h.submit(f, timestamp=(i + 1) / 30) for i, f in enumerate(woman_clip_frames(8))]
+        for i, future in enumerate(futures):
+            def on_done(_, i=i):
+                events.append(("start", i, threading.current_thread().name))
+                clock.sleep(0.005)   # a slow callback, like publishing markers
+                events.append(("end", i, threading.current_thread().name))
+            future.add_done_callback(on_done)
+        for future in futures:
+            future.result()
+        clock.sleep(0.1)   # callbacks added after completion run at once, on this thread
+    late = [e for e in events if e[2] == threading.current_thread().name]
+    delivered = [e for e in events if e not in late]
+    assert [e[:2] for e in delivered] == [(k, i) for i in sorted({e[1] for e in delivered}) for k in ("start", "end")]
+
+
 @pytest.mark.slow
 def test_recrop_skipping_saves_models_and_keeps_the_face_where_mediapipe_puts_it(woman_clip_frames):
     """Skipping re-crops only where tracking is sure to hold: on a real clip most
