@@ -65,31 +65,36 @@ def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
         return np.load(out)["latency_s"]
 
 
-def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = True):
+def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = True,
+             camera_fps: float = 0.0):
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
-    frame's face and hands overlap the next frame's pose; latency is
-    from submit to the result being ready.
+    frame's face and hands overlap the next frame's pose; one frame stays in
+    flight behind the current one. Latency runs from a frame's arrival to its
+    result: at once (closed loop), or with ``camera_fps`` every 1/fps s like a
+    camera's (open loop; time spent waiting behind the previous frame counts).
     """
     latencies, stages, results = [], {}, []
     with Holistic(providers=providers, skip_recrops=skip_recrops, **OPTIONS) as holistic:
         wall = time.perf_counter()
-        if pipelined:
-            futures = []
-            for i, f in enumerate(frames):
-                start = time.perf_counter()
+        pending = None
+        for i, f in enumerate(frames):
+            arrival = time.perf_counter()
+            if camera_fps > 0:
+                arrival = wall + 0.1 + i / camera_fps
+                time.sleep(max(0.0, arrival - time.perf_counter()))
+            if pipelined:
                 future = holistic.submit(f, timestamp=(i + 1) * 0.033333)
-                future.add_done_callback(lambda _, start=start: latencies.append(time.perf_counter() - start))
-                futures.append(future)
-                if len(futures) > 1:      # keep one frame in flight behind the current one
-                    results.append(futures[-2].result())
-            results.append(futures[-1].result())
-        else:
-            for i, f in enumerate(frames):
-                start = time.perf_counter()
+                future.add_done_callback(lambda _, a=arrival: latencies.append(time.perf_counter() - a))
+                if pending is not None:
+                    results.append(pending.result())
+                pending = future
+            else:
                 results.append(holistic.process(f, timestamp=(i + 1) * 0.033333))
-                latencies.append(time.perf_counter() - start)
+                latencies.append(time.perf_counter() - arrival)
+        if pending is not None:
+            results.append(pending.result())
         wall = time.perf_counter() - wall
         used = holistic.providers
     for res in results:
@@ -97,37 +102,6 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
             stages.setdefault(k, []).append(v)
     n = len(frames)
     return np.asarray(latencies), wall, {k: sum(v) / n for k, v in stages.items()}, used
-
-
-def run_ours_at_camera_rate(frames: List[np.ndarray], providers, pipelined: bool, fps: float) -> np.ndarray:
-    """Latency (s) with frames arriving like a camera's, every 1/fps s (open loop).
-
-    Each frame's latency runs from its arrival time to its result, so time spent
-    waiting behind the previous frame counts. process() takes frames one by one;
-    submit() lets a frame's hands run while the next frame's pose starts.
-    """
-    latencies = []
-    period = 1.0 / fps
-    with Holistic(providers=providers, **OPTIONS) as holistic:
-        start = time.perf_counter() + 0.1
-        pending = None
-        for i, f in enumerate(frames):
-            arrival = start + i * period
-            delay = arrival - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            if pipelined:
-                future = holistic.submit(f, timestamp=(i + 1) * 0.033333)
-                future.add_done_callback(lambda _, a=arrival: latencies.append(time.perf_counter() - a))
-                if pending is not None:
-                    pending.result()
-                pending = future
-            else:
-                holistic.process(f, timestamp=(i + 1) * 0.033333)
-                latencies.append(time.perf_counter() - arrival)
-        if pending is not None:
-            pending.result()
-    return np.asarray(latencies)
 
 
 def summary(latencies: np.ndarray, wall: float) -> str:
@@ -208,7 +182,7 @@ def main() -> int:
                           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])))
         if args.camera_fps > 0:
             for label, pipelined in (("process()", False), ("submit() ", True)):
-                ms = run_ours_at_camera_rate(frames, providers, pipelined, args.camera_fps) * 1e3
+                ms = run_ours(frames, providers, pipelined, camera_fps=args.camera_fps)[0] * 1e3
                 print(f"frames arriving at {args.camera_fps:g} FPS, holistic_ros {label}: latency "
                       f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
     if args.mp_models:
