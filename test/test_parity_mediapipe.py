@@ -62,17 +62,20 @@ def _report(title, stats, ious):
     print("\n".join(lines))
 
 
-@pytest.mark.parametrize("refine", [False, True], ids=["refine_off", "refine_on"])
-def test_images_match_mediapipe(media, refine):
+@pytest.mark.parametrize("refine,device_crops", [(False, False), (True, False), (False, True)],
+                         ids=["refine_off", "refine_on", "device_crops"])
+def test_images_match_mediapipe(media, refine, device_crops):
+    """device_crops: the GPU path's crops (an ONNX GridSample graph,
+    holistic_ros.device_crop), on whatever provider runs, held to the same thresholds."""
     paths = parity.image_paths()
     frames = [parity.load_image_rgb(p) for p in paths]
     options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,
                    refine_face_landmarks=refine)
     oracle = parity.run_oracle(frames, options, "images-")
-    with Holistic(**options) as holistic:
+    with Holistic(device_crops=True if device_crops else None, **options) as holistic:
         ours = [holistic.process(f) for f in frames]
     stats, ious = parity.compare_run(ours, oracle, frames)
-    _report(f"images, refine_face_landmarks={refine}", stats, ious)
+    _report(f"images, refine_face_landmarks={refine}, device_crops={device_crops}", stats, ious)
     for c, s in stats.items():
         assert s.presence_agreement >= PRESENCE_MIN, f"{c}: {s.summary()}"
         assert s.mean_error <= ERROR_MAX[c], f"{c}: {s.summary()}"
@@ -81,24 +84,6 @@ def test_images_match_mediapipe(media, refine):
         assert faces and all(f.shape == (478, 3) for f in faces)
     assert ious, "MediaPipe and holistic_ros never both produced a mask"
     assert min(ious) >= MASK_IOU_MIN, f"mask IoUs {np.round(ious, 4)}"
-
-
-def test_images_match_mediapipe_with_device_crops(media):
-    """The GPU path's crops (an ONNX GridSample graph, holistic_ros.device_crop), run
-    here on ONNX Runtime's CPU provider, held to the same thresholds."""
-    paths = parity.image_paths()
-    frames = [parity.load_image_rgb(p) for p in paths]
-    options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,
-                   refine_face_landmarks=False)
-    oracle = parity.run_oracle(frames, options, "images-")
-    with Holistic(device_crops=True, providers=["CPUExecutionProvider"], **options) as holistic:
-        ours = [holistic.process(f) for f in frames]
-    stats, ious = parity.compare_run(ours, oracle, frames)
-    _report("images, device crops on the CPU provider", stats, ious)
-    for c, s in stats.items():
-        assert s.presence_agreement >= PRESENCE_MIN, f"{c}: {s.summary()}"
-        assert s.mean_error <= ERROR_MAX[c], f"{c}: {s.summary()}"
-    assert ious and min(ious) >= MASK_IOU_MIN, f"mask IoUs {np.round(ious, 4)}"
 
 
 @pytest.mark.slow
