@@ -33,6 +33,13 @@ Speed variants, made from the converted ONNX graph (not from TFLite):
     equal to two batch-1 runs.
 `--measure-variants` times them (ORT CPU, 1 and 2 threads, no spinning) on the
 files in --output-dir; it needs only onnx + onnxruntime.
+
+Hand gesture models (convert_gesture_model): MediaPipe's gesture_embedder and
+canned_gesture_classifier, taken from the mediapipe-model-maker==0.1.0.2 wheel
+(the mediapipe wheel has neither; later model-maker releases download them at
+run time), fetched with `pip download --no-deps` and sha256 checked like the
+mediapipe wheel. The embedder has three inputs, so it keeps its own input names
+(GESTURE_MODELS); both are compared with the TFLite interpreter on random input.
 """
 from __future__ import annotations
 
@@ -128,6 +135,25 @@ PRELU_REWRITE = {
     "face_landmark_with_attention": True,
     "hand_recrop": True,
     "hand_landmark_full": False,
+}
+
+# Hand gesture models: mediapipe-model-maker's wheel is pure Python (py3-none-any).
+MODEL_MAKER_VERSION = "0.1.0.2"
+MODEL_MAKER_WHEEL_NAME = f"mediapipe_model_maker-{MODEL_MAKER_VERSION}-py3-none-any.whl"
+MODEL_MAKER_WHEEL_SHA256 = "eb106b1f94a9984ffdef0f50f84e4e61aab27a8906df7fad63f34d35fba3a187"
+_GESTURE_DIR = "mediapipe_model_maker/models/gesture_recognizer/"
+# name -> (path in the wheel, {TFLite input name: canonical name} in TFLite input
+# order, canonical output names). The embedder's three inputs are the tensors
+# hand_gesture_recognizer_graph.cc concatenates (ConcatenateTensorVectorCalculator:
+# landmarks, handedness, world landmarks); checked against the TFLite names.
+GESTURE_MODELS = {
+    "gesture_embedder": (_GESTURE_DIR + "gesture_embedder.tflite",
+                         {"hand": "hand_landmarks", "handedness": "handedness",
+                          "world_hand": "hand_world_landmarks"},
+                         ["embedding"]),
+    "canned_gesture_classifier": (_GESTURE_DIR + "canned_gesture_classifier.tflite",
+                                  {"hand_embedding": "embedding"},
+                                  ["scores"]),
 }
 
 
@@ -879,6 +905,115 @@ def measure_variants(out_dir: Path, rounds: int):
             log(f"  threads {threads}: " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
 
 
+# --------------------------------------------------------------------------
+# Hand gesture models (mediapipe-model-maker wheel)
+# --------------------------------------------------------------------------
+def get_model_maker_wheel(cache_dir: Path) -> Path:
+    """The mediapipe-model-maker wheel, downloaded without its (TensorFlow) dependencies."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    wheel = cache_dir / MODEL_MAKER_WHEEL_NAME
+    if not wheel.exists():
+        log(f"downloading mediapipe-model-maker=={MODEL_MAKER_VERSION} into {cache_dir}")
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                        f"mediapipe-model-maker=={MODEL_MAKER_VERSION}", "-d", str(cache_dir)],
+                       check=True)
+    digest = sha256_file(wheel)
+    if digest != MODEL_MAKER_WHEEL_SHA256:
+        raise SystemExit(f"{wheel}: sha256 {digest} != expected {MODEL_MAKER_WHEEL_SHA256}")
+    log(f"wheel {wheel} sha256 ok")
+    return wheel
+
+
+def tflite_outputs_multi(tflite_bytes: bytes, feeds: list):
+    """TFLite interpreter outputs for a model with several inputs (feeds in input order)."""
+    import tensorflow as tf
+    interp = tf.lite.Interpreter(model_content=tflite_bytes, num_threads=2)
+    interp.allocate_tensors()
+    for d, x in zip(interp.get_input_details(), feeds):
+        interp.set_tensor(d["index"], x)
+    interp.invoke()
+    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+
+
+def convert_gesture_model(name, tflite_bytes, input_names, canonical_outputs, out_dir: Path,
+                          workdir: Path):
+    """One gesture model: tf2onnx, canonical input/output names, deterministic, TFLite-checked."""
+    import onnx
+    log(f"== {name}")
+    tfl_inputs, tfl_outputs = tflite_io(tflite_bytes)
+    if [n for n, _ in tfl_inputs] != list(input_names):
+        raise ValueError(f"{name}: TFLite inputs {tfl_inputs}, expected {list(input_names)}")
+    if custom_codes(tflite_bytes):
+        raise ValueError(f"{name}: unexpected custom ops {custom_codes(tflite_bytes)}")
+    tfl_path = workdir / f"{name}.tflite"
+    tfl_path.write_bytes(tflite_bytes)
+    model = run_tf2onnx(tfl_path)
+    g = model.graph
+    if len(g.input) != len(tfl_inputs) or len(g.output) != len(canonical_outputs):
+        raise ValueError(f"{name}: ONNX has {len(g.input)} inputs / {len(g.output)} outputs")
+    for vi, (tfl_name, shape) in zip(list(g.input), tfl_inputs):
+        if vi.name.split(":")[0] != tfl_name:
+            raise ValueError(f"{name}: ONNX input {vi.name}, TFLite says {tfl_name}")
+        rename_value(g, vi.name, input_names[tfl_name])
+        set_static_shape(vi, shape)
+    for vi, canon, (tfl_name, shape) in zip(list(g.output), canonical_outputs, tfl_outputs):
+        if vi.name.split(":")[0] != tfl_name:
+            raise ValueError(f"{name}: ONNX output {vi.name}, TFLite says {tfl_name}")
+        rename_value(g, vi.name, canon)
+        set_static_shape(vi, shape)
+    canonicalize_names(model)
+    store_weights_fp16(model)
+    model.producer_name = "holistic_ros tools/convert_models.py"
+    model.producer_version = CONVERTER_VERSION
+    model.doc_string = (f"MediaPipe {name} from mediapipe-model-maker {MODEL_MAKER_VERSION}, "
+                        f"converted with tf2onnx (Apache-2.0)")
+    onnx.checker.check_model(model, full_check=True)
+    data = model.SerializeToString()
+    sess = ort_session(data)
+    rng = np.random.default_rng(0)
+    for trial in range(3):
+        # Landmark-like values (the embedder's inputs are wrist-centred, box-scaled
+        # coordinates around [-1, 1]; the handedness a probability).
+        feeds = [rng.uniform(-1.0, 1.0, size=shape).astype(np.float32) if len(shape) > 2 or shape[-1] > 1
+                 else rng.uniform(0.0, 1.0, size=shape).astype(np.float32) for _, shape in tfl_inputs]
+        got = sess.run(None, {input_names[n]: x for (n, _), x in zip(tfl_inputs, feeds)})
+        ref = tflite_outputs_multi(tflite_bytes, feeds)
+        for cname, r, o in zip(canonical_outputs, ref, got):
+            if r.shape != o.shape:
+                raise ValueError(f"{name}.{cname}: shape {o.shape} != TFLite {r.shape}")
+            d = float(np.max(np.abs(r - o)))
+            log(f"  check vs TFLite {cname} (random input {trial}): max|diff| {d:.3g}")
+            if d > 1e-4 * max(1.0, float(np.max(np.abs(r)))):
+                raise ValueError(f"{name}.{cname}: differs from TFLite by {d}")
+    out_path = out_dir / f"{name}.onnx"
+    out_path.write_bytes(data)
+    log(f"  wrote {out_path} ({len(data)} bytes)")
+
+    def io(vals):
+        return [{"name": v.name, "shape": list(v.shape), "dtype": "float32"} for v in vals]
+    for v in sess.get_inputs() + sess.get_outputs():
+        if v.type != "tensor(float)":
+            raise ValueError(f"{name}: {v.name} is {v.type}")
+    return {"file": out_path.name, "sha256": sha256_bytes(data), "bytes": len(data),
+            "source_package": f"mediapipe-model-maker=={MODEL_MAKER_VERSION}",
+            "source_wheel": MODEL_MAKER_WHEEL_NAME, "source_wheel_sha256": MODEL_MAKER_WHEEL_SHA256,
+            "source_path": GESTURE_MODELS[name][0], "source_sha256": sha256_bytes(tflite_bytes),
+            "prelu_rewrite": False, "inputs": io(sess.get_inputs()), "outputs": io(sess.get_outputs())}
+
+
+def convert_gesture_models(names, cache_dir: Path, out_dir: Path, workdir: Path) -> dict:
+    """Manifest entries of the gesture models in ``names`` (converted from the model-maker wheel)."""
+    if not names:
+        return {}
+    wheel = get_model_maker_wheel(cache_dir)
+    entries = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for name in names:
+            path, input_names, outputs = GESTURE_MODELS[name]
+            entries[name] = convert_gesture_model(name, zf.read(path), input_names, outputs, out_dir, workdir)
+    return entries
+
+
 def main(argv=None):
     if os.environ.get("PYTHONHASHSEED") != "0":
         # tf2onnx iterates over sets of names in places; a fixed hash seed
@@ -928,8 +1063,9 @@ def main(argv=None):
                 jobs.append((n, p.read_bytes(), outs, f"user-supplied:{p.name}"))
             elif not p.exists():
                 log(f"(no {p}, skipping {n})")
+    gesture_jobs = [n for n in GESTURE_MODELS if wanted is None or n in wanted]
     if wanted:
-        missing = wanted - {j[0] for j in jobs}
+        missing = wanted - {j[0] for j in jobs} - set(gesture_jobs)
         if missing:
             raise SystemExit(f"not found: {sorted(missing)}")
 
@@ -956,6 +1092,7 @@ def main(argv=None):
                 models[ename] = {k: entry[k] for k in keys}
             if t:
                 timings[name] = t
+        models.update(convert_gesture_models(gesture_jobs, args.cache_dir, out_dir, Path(tmp)))
 
     manifest = {
         "format": 1,
