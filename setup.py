@@ -6,12 +6,12 @@ The ROS 2 package itself is built by colcon from CMakeLists.txt/package.xml
     pip install .
     python -c "from holistic_ros import Holistic"
 
-The ROS node modules are installed too but only import rclpy when used.
+The ROS adapter (holistic_ros.ros) is installed too; only it imports rclpy.
 """
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = Path(__file__).resolve().parent
 VERSION = "0.1.0"
@@ -24,9 +24,10 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=["holistic_ros", "holistic_ros.models"],
+    # The layers (pipeline, spatial, gestures, drawing, ros) and the models.
+    packages=find_packages(include=["holistic_ros", "holistic_ros.*"]) + ["holistic_ros.models"],
     # The converted models live in the repository's top-level models/ folder and
-    # are installed inside the package, where holistic_ros.models finds them.
+    # are installed inside the package, where holistic_ros.pipeline.models finds them.
     package_dir={"holistic_ros": "holistic_ros", "holistic_ros.models": "models"},
     package_data={"holistic_ros.models": ["*.onnx", "manifest.json", "README.md"]},
     install_requires=[

@@ -1,16 +1,21 @@
 """holistic_ros: MediaPipe Holistic on ONNX Runtime, with a ROS 2 node.
 
-The pipeline core (this package's top level) imports no ROS:
+The core imports no ROS:
 
     from holistic_ros import Holistic
     with Holistic() as holistic:
         result = holistic.process(rgb)
 
-The ROS 2 adapter is :mod:`holistic_ros.node`.
+Layers, each importing only those before it:
+
+* :mod:`holistic_ros.pipeline`: the MediaPipe cascade (``Holistic``, ``HolisticResult``).
+* :mod:`holistic_ros.spatial`: camera model, depth fusion, landmarks in metres.
+* :mod:`holistic_ros.gestures`: body gestures over time, pointing rays, debounced events.
+* :mod:`holistic_ros.drawing`: landmark connection tables and image annotation.
+* :mod:`holistic_ros.ros`: the ROS 2 adapter (node, messages, markers, TF, tools);
+  the only layer that imports rclpy or ROS message packages.
 """
 
-from .holistic import Holistic, HolisticOptions
-from .models import ModelError
-from .result import HolisticResult
+from .pipeline import Holistic, HolisticOptions, HolisticResult, ModelError
 
 __all__ = ["Holistic", "HolisticOptions", "HolisticResult", "ModelError"]

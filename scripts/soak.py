@@ -92,7 +92,7 @@ def main() -> int:
 
     from holistic_ros.msg import HolisticLandmarks
 
-    from holistic_ros.node import HolisticNode
+    from holistic_ros.ros.node import HolisticNode
 
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.signals import SignalHandlerOptions

@@ -1,12 +1,12 @@
-"""SSD anchors, decoding and weighted NMS (holistic_ros.detection)."""
+"""SSD anchors, decoding and weighted NMS (holistic_ros.pipeline.detection)."""
 
 import numpy as np
 import pytest
 
-from holistic_ros.detection import (DecodeOptions, Detection, decode_detections, generate_anchor_centers,
+from holistic_ros.pipeline.detection import (DecodeOptions, Detection, decode_detections, generate_anchor_centers,
                                     remove_detection_letterbox, weighted_nms)
-from holistic_ros.face import FACE_DETECTION_ANCHORS
-from holistic_ros.pose_detection import POSE_DETECTION_ANCHORS
+from holistic_ros.pipeline.face import FACE_DETECTION_ANCHORS
+from holistic_ros.pipeline.pose_detection import POSE_DETECTION_ANCHORS
 
 
 def test_anchor_counts_match_mediapipe_models():

@@ -1,11 +1,11 @@
-"""Temporal filters (holistic_ros.filters) against scalar transcriptions of MediaPipe's."""
+"""Temporal filters (holistic_ros.pipeline.filters) against scalar transcriptions of MediaPipe's."""
 
 import math
 
 import numpy as np
 import pytest
 
-from holistic_ros.filters import (LandmarksSmoother, OneEuroArrayFilter, OneEuroSettings, VisibilitySmoother,
+from holistic_ros.pipeline.filters import (LandmarksSmoother, OneEuroArrayFilter, OneEuroSettings, VisibilitySmoother,
                                   smooth_segmentation)
 
 

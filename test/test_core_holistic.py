@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from holistic_ros import Holistic, HolisticResult, ModelError
-from holistic_ros.models import default_models_dir
+from holistic_ros.pipeline.models import default_models_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -253,7 +253,7 @@ def test_static_mode_never_skips_recrops(holistic, person_rgb):
 def test_device_crops_feed_the_models_through_io_binding(person_rgb):
     """The GPU path's structure on the CPU provider: one upload per frame, crops as
     OrtValues, models bound to them; the landmarks agree with the OpenCV path."""
-    from holistic_ros.device_crop import DeviceFrame
+    from holistic_ros.pipeline.device_crop import DeviceFrame
 
     results = {}
     for device in (False, True):
@@ -292,3 +292,28 @@ def test_branches_one_by_one_with_batched_hands_give_the_branch_threads_results(
                 np.testing.assert_allclose(x, y, rtol=0, atol=1e-5, err_msg=field)
                 hands_seen += field.endswith("hand_landmarks")
     assert hands_seen > 0
+
+
+def test_a_missing_gpu_is_said_once_per_process_and_only_when_asked_for(caplog, monkeypatch):
+    from holistic_ros.pipeline import models
+
+    monkeypatch.setattr(models, "_SAID", set())
+    real_gpu = models.gpu_present()
+    cpu_only = ["CPUExecutionProvider"]
+    # Automatic choice on a machine with no GPU device: CUDA is not even tried.
+    monkeypatch.setattr(models, "gpu_present", lambda: False)
+    assert models.resolve_providers(None) == cpu_only
+    with caplog.at_level("WARNING", logger="holistic_ros"):
+        for _ in range(2):
+            Holistic(static_image_mode=True).close()
+    assert not [r for r in caplog.records if "could not start" in r.getMessage()]
+    if not real_gpu:
+        # Asked for by name but unable to start here: said once, not at every build.
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="holistic_ros"):
+            for _ in range(3):
+                h = Holistic(static_image_mode=True, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+                assert h.providers == cpu_only
+                h.close()
+        said = [r for r in caplog.records if "could not start" in r.getMessage()]
+        assert len(said) == 1, [r.getMessage() for r in said]

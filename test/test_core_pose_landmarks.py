@@ -1,9 +1,9 @@
-"""Heatmap refinement of the pose landmarks (holistic_ros.pose_landmarks)."""
+"""Heatmap refinement of the pose landmarks (holistic_ros.pipeline.pose_landmarks)."""
 
 import numpy as np
 
-from holistic_ros.activations import sigmoid
-from holistic_ros.pose_landmarks import refine_landmarks_from_heatmap
+from holistic_ros.pipeline.activations import sigmoid
+from holistic_ros.pipeline.pose_landmarks import refine_landmarks_from_heatmap
 
 
 def refine_one_by_one(landmarks, heatmap, kernel_size=7, min_confidence=0.5):

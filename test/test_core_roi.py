@@ -1,4 +1,4 @@
-"""ROI geometry (holistic_ros.roi) against hand-worked cases and OpenCV."""
+"""ROI geometry (holistic_ros.pipeline.roi) against hand-worked cases and OpenCV."""
 
 import math
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from holistic_ros.roi import (NormRect, crop_roi, crop_to_image_matrix, landmarks_from_roi, normalize_radians,
+from holistic_ros.pipeline.roi import (NormRect, crop_roi, crop_to_image_matrix, landmarks_from_roi, normalize_radians,
                               pad_rect_to_aspect, project_from_roi, rect_from_alignment_points,
                               rect_from_bounding_box, rect_from_rotated_extent, remove_letterbox,
                               rotation_from_points, transform_rect)

@@ -1,11 +1,11 @@
-"""Keep-or-recrop decisions (holistic_ros.tracking)."""
+"""Keep-or-recrop decisions (holistic_ros.pipeline.tracking)."""
 
 import math
 
 import numpy as np
 
-from holistic_ros.roi import NormRect
-from holistic_ros.tracking import TrackingRequirements, choose_tracking_roi
+from holistic_ros.pipeline.roi import NormRect
+from holistic_ros.pipeline.tracking import TrackingRequirements, choose_tracking_roi
 
 REQ = TrackingRequirements(rotation_degrees=15.0, translation=0.1, scale=0.3, recrop_rect_margin=-0.2)
 SIZE = (640, 480)
@@ -34,7 +34,7 @@ def test_without_history_uses_recrop():
 
 # -- RecropSkipper ---------------------------------------------------------------
 
-from holistic_ros.tracking import (RecropSkipper, RecropSkipPolicy, rect_difference_ratio,  # noqa: E402
+from holistic_ros.pipeline.tracking import (RecropSkipper, RecropSkipPolicy, rect_difference_ratio,  # noqa: E402
                                    rect_requirements_satisfied, tracking_margins)
 
 

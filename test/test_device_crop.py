@@ -1,4 +1,4 @@
-"""Device-side ROI crops (holistic_ros.device_crop) against the OpenCV crop of holistic_ros.roi.
+"""Device-side ROI crops (holistic_ros.pipeline.device_crop) against the OpenCV crop of holistic_ros.pipeline.roi.
 
 Runs on ONNX Runtime's CPUExecutionProvider; the graph and the IO binding are the
 same on CUDA, where the last test also checks the device (skipped without a GPU).
@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from holistic_ros.device_crop import (
+from holistic_ros.pipeline.device_crop import (
     DeviceCropper,
     build_crop_model,
     crop_to_image_homography,
 )
-from holistic_ros.roi import NormRect, crop_geometry, crop_roi
+from holistic_ros.pipeline.roi import NormRect, crop_geometry, crop_roi
 
 CPU = ["CPUExecutionProvider"]
 

@@ -1,4 +1,4 @@
-"""holistic_ros.image_conversion: every accepted encoding, every rejected message."""
+"""holistic_ros.ros.image_conversion: every accepted encoding, every rejected message."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 sensor_msgs = pytest.importorskip("sensor_msgs.msg", reason="sensor_msgs (ROS 2) not installed")
 from std_msgs.msg import Header  # noqa: E402
 
-from holistic_ros.image_conversion import (  # noqa: E402
+from holistic_ros.ros.image_conversion import (  # noqa: E402
     SUPPORTED_ENCODINGS, ImageConversionError, array_to_image_msg, compressed_msg_to_rgb,
     cv_bridge_converter, image_msg_to_rgb, mask_to_image_msg, rgb_to_image_msg)
 

@@ -27,7 +27,7 @@ from conftest import load_rgb, require_messages
 
 require_messages()
 
-from holistic_ros.node import PARAMETERS  # noqa: E402
+from holistic_ros.ros.node import PARAMETERS  # noqa: E402
 
 WAIT_S = 120.0   # upper bound on waiting; not a performance threshold
 
@@ -221,7 +221,7 @@ def test_node_runs_with_the_params_file(install_prefix: Path, share: Path, ros_p
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
-    from holistic_ros.image_conversion import rgb_to_image_msg
+    from holistic_ros.ros.image_conversion import rgb_to_image_msg
     from holistic_ros.msg import HolisticLandmarks
 
     received = []

@@ -1,4 +1,4 @@
-"""holistic_ros.markers and holistic_ros.connections (pure functions)."""
+"""holistic_ros.ros.markers and holistic_ros.drawing.connections (pure functions)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from holistic_ros import connections
-from holistic_ros.result import HolisticResult
+from holistic_ros.drawing import connections
+from holistic_ros.pipeline.result import HolisticResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # MediaPipe's Python tables: from the oracle venv, else from an upstream checkout.
@@ -51,7 +51,7 @@ def test_connection_counts():
 
 
 # ----------------------------------------------------------------------------- markers
-markers = pytest.importorskip("holistic_ros.markers", reason="visualization_msgs not installed")
+markers = pytest.importorskip("holistic_ros.ros.markers", reason="visualization_msgs not installed")
 from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import Marker  # noqa: E402
 
@@ -176,7 +176,7 @@ def test_delete_all():
 
 
 def test_drawing_marks_the_image():
-    from holistic_ros.drawing import draw_holistic
+    from holistic_ros.drawing.annotate import draw_holistic
 
     image = np.zeros((480, 640, 3), np.uint8)
     assert draw_holistic(image, HolisticResult(image_size=(640, 480))).sum() == 0

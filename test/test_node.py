@@ -32,11 +32,11 @@ from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
-from holistic_ros.image_conversion import image_msg_to_rgb, rgb_to_image_msg  # noqa: E402
+from holistic_ros.ros.image_conversion import image_msg_to_rgb, rgb_to_image_msg  # noqa: E402
 from holistic_ros.msg import HolisticLandmarks  # noqa: E402
-from holistic_ros.node import HolisticNode  # noqa: E402
-from holistic_ros.result import HolisticResult  # noqa: E402
-from holistic_ros.ros_messages import landmarks_from_msgs  # noqa: E402
+from holistic_ros.ros.node import HolisticNode  # noqa: E402
+from holistic_ros.pipeline.result import HolisticResult  # noqa: E402
+from holistic_ros.ros.messages import landmarks_from_msgs  # noqa: E402
 
 WAIT_S = 60.0   # upper bound on waiting for a message; not a performance threshold
 
@@ -460,7 +460,7 @@ def test_real_image_without_a_person(context, core_available, images_dir: Path):
 
 
 def test_execution_provider_mapping():
-    from holistic_ros.node import pipeline_kwargs, providers_for, PARAMETERS
+    from holistic_ros.ros.node import pipeline_kwargs, providers_for, PARAMETERS
 
     assert providers_for("auto") is None
     assert providers_for("cpu") == ["CPUExecutionProvider"]

@@ -66,7 +66,7 @@ def _report(title, stats, ious):
                          ids=["refine_off", "refine_on", "device_crops"])
 def test_images_match_mediapipe(media, refine, device_crops):
     """device_crops: the GPU path's crops (an ONNX GridSample graph,
-    holistic_ros.device_crop), on whatever provider runs, held to the same thresholds."""
+    holistic_ros.pipeline.device_crop), on whatever provider runs, held to the same thresholds."""
     paths = parity.image_paths()
     frames = [parity.load_image_rgb(p) for p in paths]
     options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,

@@ -1,4 +1,4 @@
-"""holistic_ros.ros_messages: HolisticResult -> HolisticLandmarks, with hand-made results."""
+"""holistic_ros.ros.messages: HolisticResult -> HolisticLandmarks, with hand-made results."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ require_messages()
 from std_msgs.msg import Header  # noqa: E402
 
 from holistic_ros.msg import HolisticLandmarks  # noqa: E402
-from holistic_ros.result import HolisticResult  # noqa: E402
-from holistic_ros.ros_messages import (  # noqa: E402
+from holistic_ros.pipeline.result import HolisticResult  # noqa: E402
+from holistic_ros.ros.messages import (  # noqa: E402
     holistic_result_to_msg, landmarks_from_msgs, landmarks_to_msgs)
 
 RNG = np.random.default_rng(3)

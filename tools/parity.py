@@ -115,7 +115,7 @@ def oracle_mask(results: Dict[str, np.ndarray], i: int) -> Optional[np.ndarray]:
 
 def oracle_as_results(oracle: Dict[str, np.ndarray], frames: Sequence[np.ndarray]) -> List:
     """MediaPipe's results in holistic_ros's result type, to compare two oracle runs."""
-    from holistic_ros.result import HolisticResult
+    from holistic_ros.pipeline.result import HolisticResult
 
     out = []
     for i, f in enumerate(frames):

@@ -27,9 +27,9 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
-from holistic_ros.connections import (
+from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
-from holistic_ros.result import HolisticResult
+from holistic_ros.pipeline.result import HolisticResult
 
 PARTS = ("pose", "face", "left_hand", "right_hand")
 LINES_ID = 0

@@ -8,7 +8,7 @@ ONNX graph (``GridSample``), and the result stays on the device as an
 ``OrtValue`` that the next model takes through IO binding: no host round trip
 per crop.
 
-The CPU path keeps OpenCV (:func:`holistic_ros.roi.crop_roi`): its pixels
+The CPU path keeps OpenCV (:func:`holistic_ros.pipeline.roi.crop_roi`): its pixels
 match MediaPipe's OpenCV image-to-tensor converter exactly, while this graph
 samples with float bilinear weights where ``cv2.warpPerspective`` quantises
 sample positions to 1/32 pixel and rounds to uint8. The two differ by well
@@ -144,7 +144,7 @@ def build_crop_model(out_height: int, out_width: int, border_zero: bool):
                                                ["batch", out_height, out_width, 3])],
         initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="holistic_ros.device_crop")
+                              producer_name="holistic_ros.pipeline.device_crop")
     model.ir_version = 8  # opset 16's IR version; accepted by every onnxruntime since 1.11
     onnx.checker.check_model(model)
     return model
@@ -161,7 +161,7 @@ class DeviceCropper:
     be called from several threads.
 
     ``providers`` as for the model sessions, and best the list they actually
-    run on (after :func:`holistic_ros.models.create_sessions`' fallback): the
+    run on (after :func:`holistic_ros.pipeline.models.create_sessions`' fallback): the
     first one decides the device ('cuda' for CUDA/TensorRT, else 'cpu'), and a
     crop session that cannot start on it raises instead of silently running
     elsewhere.
@@ -256,11 +256,11 @@ class DeviceCropper:
 class DeviceFrame:
     """One RGB frame, uploaded once, that the pipeline's stages crop on the device.
 
-    Stages crop through :func:`holistic_ros.roi.crop_image` and
-    :func:`~holistic_ros.roi.crop_images`, which hand a ``DeviceFrame`` to its
+    Stages crop through :func:`holistic_ros.pipeline.roi.crop_image` and
+    :func:`~holistic_ros.pipeline.roi.crop_images`, which hand a ``DeviceFrame`` to its
     :meth:`crop_batch`; ``shape`` is the host image's, so the
     stages' geometry is unchanged. The crop tensors are ``OrtValue`` on the
-    device, which :meth:`holistic_ros.models.ModelSession.run` binds as they are.
+    device, which :meth:`holistic_ros.pipeline.models.ModelSession.run` binds as they are.
     """
 
     def __init__(self, image: np.ndarray, cropper: DeviceCropper):

@@ -3,7 +3,7 @@
 ``modules/pose_landmark/pose_landmarks_and_segmentation_inverse_projection.pbtxt``
 (WarpAffineCalculator with the inverse crop matrix, bilinear, zero border,
 no half-pixel shift as in ``calculators/image/affine_transformation_runner_opencv.cc``);
-the temporal smoothing is :func:`holistic_ros.filters.smooth_segmentation`.
+the temporal smoothing is :func:`holistic_ros.pipeline.filters.smooth_segmentation`.
 """
 
 from __future__ import annotations

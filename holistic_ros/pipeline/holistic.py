@@ -149,10 +149,10 @@ class Holistic:
     the installed ones). ``parallel_branches`` runs the face and the two hands
     concurrently on the CPU (results are the same either way).
     ``skip_recrops`` (video mode only) skips the face and hand re-crop models
-    on frames where tracking is sure to hold (:class:`~holistic_ros.tracking.RecropSkipper`);
+    on frames where tracking is sure to hold (:class:`~holistic_ros.pipeline.tracking.RecropSkipper`);
     False runs them every frame, as MediaPipe does.
     ``device_crops`` uploads each frame once and cuts every model input out
-    of it on the execution provider's device (:mod:`holistic_ros.device_crop`),
+    of it on the execution provider's device (:mod:`holistic_ros.pipeline.device_crop`),
     feeding the models through IO binding; ``None`` means: when the models run
     on a GPU. On the CPU, OpenCV's crops are the ones whose pixels match MediaPipe's.
     """

@@ -26,8 +26,8 @@ from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 
-from holistic_ros.ros_main import run_node
-from holistic_ros.image_conversion import ImageConversionError, image_msg_to_rgb
+from holistic_ros.ros.main import run_node
+from holistic_ros.ros.image_conversion import ImageConversionError, image_msg_to_rgb
 from holistic_ros.msg import HolisticLandmarks
 
 

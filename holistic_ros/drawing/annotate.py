@@ -13,9 +13,9 @@ from typing import Iterable, Optional, Tuple
 import cv2
 import numpy as np
 
-from holistic_ros.connections import (
+from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS, Edge)
-from holistic_ros.result import HolisticResult
+from holistic_ros.pipeline.result import HolisticResult
 
 #: drawing_utils.py's _VISIBILITY_THRESHOLD and _PRESENCE_THRESHOLD.
 VISIBILITY_THRESHOLD = 0.5

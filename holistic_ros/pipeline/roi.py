@@ -256,7 +256,7 @@ def crop_images(image, rects: Sequence[NormRect], out_width: int, out_height: in
     """Several ROIs of one image as one batch: (tensor (B, H, W, 3), [Crop]).
 
     A host image is cut with :func:`crop_roi` and the crops stacked; a
-    :class:`holistic_ros.device_crop.DeviceFrame` samples them in one run of
+    :class:`holistic_ros.pipeline.device_crop.DeviceFrame` samples them in one run of
     its crop graph, the batch staying on the device."""
     if not isinstance(image, np.ndarray):
         return image.crop_batch(rects, out_width, out_height, keep_aspect_ratio, value_range, border_zero)

@@ -11,7 +11,7 @@ from typing import List, Optional
 import numpy as np
 
 from holistic_ros.msg import HolisticLandmarks, Landmark
-from holistic_ros.result import HolisticResult
+from holistic_ros.pipeline.result import HolisticResult
 
 NAN = float("nan")
 

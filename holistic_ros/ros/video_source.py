@@ -23,8 +23,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 
-from holistic_ros.ros_main import run_node
-from holistic_ros.image_conversion import array_to_image_msg
+from holistic_ros.ros.main import run_node
+from holistic_ros.ros.image_conversion import array_to_image_msg
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 FOLDER_RATE_HZ = 10.0

@@ -11,10 +11,12 @@ Execution providers are chosen in one place (:func:`resolve_providers`).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -49,11 +51,12 @@ def default_models_dir() -> Path:
     env = os.environ.get("HOLISTIC_ROS_MODELS_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "models", here.parent / "models"):
+    package = Path(__file__).resolve().parent.parent   # holistic_ros/
+    # Installed: holistic_ros/models/ (pip and colcon put them there); source tree: <repo>/models/.
+    for candidate in (package / "models", package.parent / "models"):
         if (candidate / MANIFEST_NAME).is_file():
             return candidate
-    return here / "models"
+    return package / "models"
 
 
 def _sha256(path: Path) -> str:
@@ -126,18 +129,44 @@ def provider_name(provider) -> str:
     return provider[0] if isinstance(provider, (tuple, list)) else str(provider)
 
 
+#: Device nodes an NVIDIA driver creates (desktop / server GPUs, and Jetson's integrated GPU).
+_GPU_DEVICE_PATTERNS = ("/dev/nvidia[0-9]*", "/dev/nvhost-gpu", "/dev/nvgpu/igpu0")
+
+# Warnings said once per process: a CPU-only user who builds Holistic many times (a
+# benchmark, a node rebuilding its pipeline) is told about a missing GPU once.
+_SAID: set = set()
+_SAID_LOCK = threading.Lock()
+
+
+def warn_once(message: str, *args) -> None:
+    """``LOG.warning`` the first time this exact message is given in this process."""
+    text = message % args if args else message
+    with _SAID_LOCK:
+        if text in _SAID:
+            return
+        _SAID.add(text)
+    LOG.warning(text)
+
+
+def gpu_present() -> bool:
+    """Whether this machine looks like it has an NVIDIA GPU (a driver device node exists)."""
+    return any(glob.glob(pattern) for pattern in _GPU_DEVICE_PATTERNS)
+
+
 def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) -> List:
     """Execution providers to ask ONNX Runtime for.
 
-    ``None`` means: CUDA when this onnxruntime build has it, then CPU. A list is
-    taken as given, filtered to what the build offers (CPU is always kept last).
-    TensorRT is used only when asked for by name.
+    ``None`` means: CUDA when this onnxruntime build has it and the machine has a
+    GPU, then CPU (``onnxruntime-gpu`` lists CUDA even where no GPU is; trying it
+    there only costs start-up time and a warning). A list is taken as given,
+    filtered to what the build offers (CPU is always kept last). TensorRT is used
+    only when asked for by name.
     """
     import onnxruntime as ort
 
     available = ort.get_available_providers()
     if providers is None:
-        wanted: List = ["CUDAExecutionProvider"]
+        wanted: List = ["CUDAExecutionProvider"] if gpu_present() else []
     else:
         wanted = list(providers)
     chosen: List = []
@@ -146,8 +175,8 @@ def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) 
         if name == "CPUExecutionProvider":
             continue
         if name not in available:
-            LOG.warning("Execution provider %s is not in this onnxruntime build (%s); skipping it.",
-                        name, ", ".join(available))
+            warn_once("Execution provider %s is not in this onnxruntime build (%s); skipping it.",
+                      name, ", ".join(available))
             continue
         if isinstance(p, (tuple, list)):
             chosen.append(tuple(p))
@@ -179,9 +208,9 @@ def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
             active = first.providers
             missing = [p for p in accelerators if p not in active]
             if missing:
-                LOG.warning("%s could not start (no GPU, or its CUDA/cuDNN libraries are "
-                            "missing: pip install 'onnxruntime-gpu[cuda,cudnn]'); running on %s.",
-                            ", ".join(missing), ", ".join(active))
+                warn_once("%s could not start (no GPU, or its CUDA/cuDNN libraries are "
+                          "missing: pip install 'onnxruntime-gpu[cuda,cudnn]'); running on %s.",
+                          ", ".join(missing), ", ".join(active))
                 providers = [p for p in providers if provider_name(p) in active]
                 accelerators = []
             sessions[name] = first
@@ -221,7 +250,7 @@ class ModelSession:
     def run(self, tensor) -> Dict[str, np.ndarray]:
         """Outputs by name, on the host. ``tensor`` is a NumPy array, or an
         ``OrtValue`` already on the session's device (a crop made there by
-        :class:`holistic_ros.device_crop.DeviceCropper`), which is bound as it is."""
+        :class:`holistic_ros.pipeline.device_crop.DeviceCropper`), which is bound as it is."""
         if isinstance(tensor, np.ndarray):
             outputs = self.session.run(self.output_names, {self.input_name: tensor})
             return dict(zip(self.output_names, outputs))

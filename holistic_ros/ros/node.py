@@ -34,14 +34,14 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from holistic_ros.drawing import draw_holistic
-from holistic_ros.image_conversion import (
+from holistic_ros.drawing.annotate import draw_holistic
+from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, image_converter, mask_to_image_msg,
     rgb_to_image_msg)
-from holistic_ros.markers import FACE_STYLES, MarkerSettings, build_markers, delete_all_markers
+from holistic_ros.ros.markers import FACE_STYLES, MarkerSettings, build_markers, delete_all_markers
 from holistic_ros.msg import HolisticLandmarks
-from holistic_ros.ros_main import run_node
-from holistic_ros.ros_messages import holistic_result_to_msg
+from holistic_ros.ros.main import run_node
+from holistic_ros.ros.messages import holistic_result_to_msg
 
 #: ``execution_provider`` parameter -> ONNX Runtime providers (None: the core's automatic choice).
 EXECUTION_PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
