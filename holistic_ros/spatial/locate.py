@@ -1,0 +1,489 @@
+"""Where the person is, in metres, in the camera optical frame: :func:`locate`.
+
+Two sources of distance, one rule:
+
+* The **body model**: MediaPipe's pose world landmarks are metric, hip-centred, in axes
+  aligned with the camera's. A translation ``t`` places them in front of the camera;
+  without depth it is solved so that they project onto the 2D landmarks through K
+  (linear least squares, two equations per landmark, weighted by visibility). The
+  distance is then only as good as MediaPipe's idea of the body's size.
+* **Depth**, when given, measures each landmark over a window of valid pixels; readings
+  that disagree with the body model (fitted to the readings by iterative trimming) are
+  rejected, and landmarks without an accepted reading take the fitted model's depth.
+
+Either way each located point is ``z_i * ray(u_i, v_i)``: it lies on the ray of its 2D
+landmark and projects back onto it, so the 3D never contradicts the image. Hands and the
+face keep their own models' shape (hand world landmarks, face-mesh relative z) and are
+placed by the wrist / nose of the located body, or by depth when it agrees with the body.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from ..pipeline.landmark_names import HandLandmark, PoseLandmark
+from .camera import PinholeCamera
+from .depth import DepthRange, check_depth_image, depth_scale, sample_windows
+from .frames import (FACE_NOSE_TIP, Pose3D, body_pose, face_pose, facing_angle, gaze_pose, hand_pose,
+                     head_pose)
+
+
+class PointSource(enum.IntEnum):
+    """Where a located point's depth came from (values of ``Located3D.pose_source``)."""
+
+    NONE = 0  #: no 2D landmark (NaN): the point is NaN
+    MODEL = 1  #: the fitted body model (no reading, or a reading rejected as an outlier)
+    MEASURED = 2  #: the depth image
+
+
+NONE = PointSource.NONE
+MODEL = PointSource.MODEL
+MEASURED = PointSource.MEASURED
+
+#: ``Located3D.distance_source`` values.
+DISTANCE_FROM_DEPTH = "depth"
+DISTANCE_FROM_BODY_MODEL = "body_model"
+
+
+@dataclass(frozen=True)
+class LocateOptions:
+    """Tuning of :func:`locate`; the defaults suit a person 0.5-8 m from an RGB-D camera."""
+
+    #: Depth readings outside this range are no reading.
+    depth_range: DepthRange = DepthRange()
+    #: Half-size (metres on the body) of the depth window at a pose landmark: about half
+    #: a wrist's width, so that the window stays on the limb at any distance.
+    pose_window_m: float = 0.02
+    #: Half-size (metres) of the window at a hand or face landmark.
+    detail_window_m: float = 0.008
+    #: A pose reading further than this from the fitted body model is rejected (a hand in
+    #: front of a wall edge, a chair between the camera and a knee).
+    outlier_m: float = 0.2
+    #: A hand or face reading further than this from its part's fitted shape is rejected.
+    detail_outlier_m: float = 0.05
+    #: Prior weight (metres of depth spread) pulling the fitted depth scale of the body
+    #: model toward 1, and the range the scale is kept in (see :func:`fit_depth_model`).
+    depth_scale_prior_m: float = 0.05
+    depth_scale_range: Tuple[float, float] = (0.0, 2.0)
+    #: Fewest accepted pose readings for depth to set the distance; fewer falls back to
+    #: the body model alone.
+    min_measured_points: int = 3
+    #: Fewest accepted readings for depth to place a hand or the face.
+    min_detail_points: int = 3
+    #: Trimming rounds of the robust fits (each re-fits to the current inliers).
+    fit_iterations: int = 5
+    #: Person-mask values below this are background.
+    mask_threshold: float = 0.5
+    #: ``looking_at_camera`` when the face's forward axis is within this angle (rad) of
+    #: the direction to the camera.
+    looking_angle_rad: float = math.radians(20.0)
+
+
+@dataclass(frozen=True)
+class Located3D:
+    """One person located in the camera optical frame (x right, y down, z ahead), metres.
+
+    Fields are None when the part was not found (or, for poses, when its landmarks are
+    degenerate). Points of landmarks without a 2D position (NaN) are NaN.
+    """
+
+    #: (33, 3) float32 pose landmarks.
+    pose_landmarks: Optional[np.ndarray] = None
+    #: (33,) uint8 :class:`PointSource` of each pose landmark's depth.
+    pose_source: Optional[np.ndarray] = None
+    #: (33,) float32 in [0, 1]: MediaPipe's visibility of the landmark; 0 where NONE.
+    pose_confidence: Optional[np.ndarray] = None
+    #: (21, 3) float32 each, the subject's left / right hand.
+    left_hand_landmarks: Optional[np.ndarray] = None
+    right_hand_landmarks: Optional[np.ndarray] = None
+    #: (468 or 478, 3) float32.
+    face_landmarks: Optional[np.ndarray] = None
+    #: Frames (see :mod:`holistic_ros.spatial.frames`).
+    body_pose: Optional[Pose3D] = None
+    head_pose: Optional[Pose3D] = None
+    face_pose: Optional[Pose3D] = None
+    gaze_pose: Optional[Pose3D] = None
+    left_hand_pose: Optional[Pose3D] = None
+    right_hand_pose: Optional[Pose3D] = None
+    #: "depth" when depth readings set the distance, "body_model" when MediaPipe's body
+    #: size did (no depth, or no usable reading: see ``distance_note``); None: no pose.
+    distance_source: Optional[str] = None
+    #: Why depth was not used although given ("" otherwise).
+    distance_note: str = ""
+    #: What placed each hand and the face: "depth", or "body" (the located wrist / nose).
+    left_hand_placement: Optional[str] = None
+    right_hand_placement: Optional[str] = None
+    face_placement: Optional[str] = None
+    #: (3,) translation of the body model: its point i is at depth
+    #: ``t[2] + body_depth_scale * world_z_i`` (world: the pose world landmarks).
+    body_translation: Optional[np.ndarray] = None
+    #: Scale of the model's depth extent fitted to depth readings (1 without depth).
+    body_depth_scale: float = 1.0
+    #: Whether the face (or, without a face mesh, the head) points at the camera, and the
+    #: angle (rad) between its forward axis and the direction to the camera.
+    looking_at_camera: bool = False
+    looking_angle_rad: Optional[float] = None
+
+
+_EMPTY = Located3D()
+
+
+# ---------------------------------------------------------------------------- fits
+def solve_translation(world: np.ndarray, xy_norm: np.ndarray, weights: np.ndarray) -> Optional[np.ndarray]:
+    """Translation t so that ``world + t`` projects onto the undistorted normalised ``xy_norm``.
+
+    From ``x_i = (X_i + tx) / (Z_i + tz)``: ``tx - x_i tz = x_i Z_i - X_i`` (and the same in
+    y), two linear equations per landmark, rows weighted by sqrt(weight). None when the
+    system is degenerate or puts the body behind the camera.
+    """
+    ok = np.all(np.isfinite(world), axis=1) & np.all(np.isfinite(xy_norm), axis=1) & (weights > 0)
+    if int(ok.sum()) < 2:
+        return None
+    w = np.sqrt(weights[ok])[:, None]
+    x, y = xy_norm[ok, 0], xy_norm[ok, 1]
+    wx, wy, wz = world[ok, 0], world[ok, 1], world[ok, 2]
+    n = x.size
+    a = np.zeros((2 * n, 3))
+    a[:n, 0] = 1.0
+    a[:n, 2] = -x
+    a[n:, 1] = 1.0
+    a[n:, 2] = -y
+    b = np.concatenate([x * wz - wx, y * wz - wy])
+    ww = np.concatenate([w, w])
+    t, _, rank, _ = np.linalg.lstsq(a * ww, b * ww[:, 0], rcond=None)
+    if rank < 3 or not np.all(np.isfinite(t)):
+        return None
+    if np.any(wz[...] + t[2] <= 0.0):
+        return None
+    return t
+
+
+def _xy_for_depth(world: np.ndarray, xy_norm: np.ndarray, weights: np.ndarray, z_model: np.ndarray) -> np.ndarray:
+    """tx, ty of the body model once depth has fixed each model depth ``z_model``
+    (weighted mean of ``x_i z_i - X_i``)."""
+    ok = np.all(np.isfinite(world), axis=1) & np.all(np.isfinite(xy_norm), axis=1) & (weights > 0)
+    w = weights[ok]
+    tx = np.sum(w * (xy_norm[ok, 0] * z_model[ok] - world[ok, 0])) / np.sum(w)
+    ty = np.sum(w * (xy_norm[ok, 1] * z_model[ok] - world[ok, 1])) / np.sum(w)
+    return np.array([tx, ty])
+
+
+def fit_depth_model(measured: np.ndarray, model_rel: np.ndarray, weights: np.ndarray, threshold: float,
+                    iterations: int, scale_prior_m: float, scale_range: Tuple[float, float]
+                    ) -> Tuple[Optional[float], float, np.ndarray]:
+    """Robust fit of ``measured_i ~ offset + scale * model_rel_i`` by iterative trimming.
+
+    ``model_rel`` is the body model's depth of each landmark relative to the hips. Its
+    scale is fitted too because the model's depth extent is the least certain part of a
+    monocular estimate (a photo on a wall is flat, MediaPipe still gives it depth); a
+    prior pulls the scale toward 1 with the weight of ``scale_prior_m`` of depth spread,
+    so that a body seen with little depth spread keeps the model's shape. Starts from
+    scale 1 and the weighted median offset; each round re-fits to the readings within
+    ``threshold``. Returns (offset, scale, inlier mask); offset None when no reading.
+    """
+    valid = np.isfinite(measured) & np.isfinite(model_rel) & (weights > 0)
+    inliers = np.zeros(measured.shape, dtype=bool)
+    if not np.any(valid):
+        return None, 1.0, inliers
+    m = measured[valid].astype(np.float64)
+    r = model_rel[valid]
+    w = weights[valid]
+    scale = 1.0
+    offset = _weighted_median(m - r, w)
+    prior = float(np.sum(w)) * scale_prior_m ** 2
+    for _ in range(max(1, iterations)):
+        keep = np.abs(m - offset - scale * r) <= threshold
+        if not np.any(keep):
+            break
+        wk, mk, rk = w[keep], m[keep], r[keep]
+        sw = float(np.sum(wk))
+        r_mean = float(np.sum(wk * rk)) / sw
+        m_mean = float(np.sum(wk * mk)) / sw
+        spread = float(np.sum(wk * (rk - r_mean) ** 2))
+        cross = float(np.sum(wk * (rk - r_mean) * (mk - m_mean)))
+        new_scale = float(np.clip((cross + prior) / (spread + prior), *scale_range))
+        new_offset = m_mean - new_scale * r_mean
+        if new_scale == scale and new_offset == offset:
+            break
+        scale, offset = new_scale, new_offset
+    inliers[valid] = np.abs(m - offset - scale * r) <= threshold
+    return offset, scale, inliers
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
+def robust_offset(measured: np.ndarray, model_rel: np.ndarray, weights: np.ndarray, threshold: float,
+                  iterations: int) -> Tuple[Optional[float], np.ndarray]:
+    """Robust offset o with ``measured_i ~ model_rel_i + o``: start at the weighted median,
+    then keep re-fitting the weighted mean of the readings within ``threshold`` of it.
+
+    Returns (o, inlier mask); o is None when no reading is finite.
+    """
+    residual = measured - model_rel
+    valid = np.isfinite(residual) & (weights > 0)
+    inliers = np.zeros(residual.shape, dtype=bool)
+    if not np.any(valid):
+        return None, inliers
+    r = residual[valid]
+    w = weights[valid]
+    offset = _weighted_median(r, w)
+    for _ in range(max(1, iterations)):
+        keep = np.abs(r - offset) <= threshold
+        if not np.any(keep):
+            break
+        new_offset = float(np.sum(w[keep] * r[keep]) / np.sum(w[keep]))
+        if new_offset == offset:
+            break
+        offset = new_offset
+    inliers[valid] = np.abs(r - offset) <= threshold
+    return offset, inliers
+
+
+# ---------------------------------------------------------------------------- helpers
+def _image_size(result: Any, cam: PinholeCamera) -> Tuple[int, int]:
+    size = tuple(int(v) for v in (getattr(result, "image_size", None) or (0, 0)))
+    if size[0] <= 0 or size[1] <= 0:
+        return cam.width, cam.height
+    return size  # type: ignore[return-value]
+
+
+def _camera_for(result: Any, cam: PinholeCamera) -> PinholeCamera:
+    """The camera at the resolution of the processed image (camera_info may be at another)."""
+    width, height = _image_size(result, cam)
+    if (width, height) == (cam.width, cam.height):
+        return cam
+    try:
+        depth_scale((cam.height, cam.width), (width, height))
+    except ValueError as err:
+        raise ValueError(f"camera_info is {cam.width}x{cam.height} but the image is {width}x{height}, "
+                         "not a scale of it; publish the camera_info of this image") from err
+    return cam.scaled_to(width, height)
+
+
+def _finite_rows(a: np.ndarray) -> np.ndarray:
+    return np.all(np.isfinite(a), axis=1)
+
+
+def _in_image(uv_px: np.ndarray, cam: PinholeCamera) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return ((uv_px[:, 0] >= -0.5) & (uv_px[:, 0] <= cam.width - 0.5)
+                & (uv_px[:, 1] >= -0.5) & (uv_px[:, 1] <= cam.height - 0.5))
+
+
+@dataclass(frozen=True)
+class _DepthInput:
+    """The checked depth image and what sampling it needs."""
+
+    depth: np.ndarray
+    mask: Optional[np.ndarray]
+    image_size: Tuple[int, int]
+    options: LocateOptions
+
+    def sample(self, uv_px: np.ndarray, radius_px: float, cam: PinholeCamera) -> np.ndarray:
+        ok = _in_image(uv_px, cam)
+        out = np.full(uv_px.shape[0], np.nan, dtype=np.float32)
+        if np.any(ok):
+            out[ok] = sample_windows(self.depth, uv_px[ok], radius_px, self.image_size,
+                                     self.options.depth_range, self.mask, self.options.mask_threshold)
+        return out
+
+
+def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, uv_px: np.ndarray, cam: PinholeCamera,
+                depth_in: Optional[_DepthInput], options: LocateOptions,
+                shape_scales_with_depth: bool) -> Tuple[np.ndarray, str]:
+    """Points ``(anchor + rel_z_i) * ray_i`` of a hand or the face.
+
+    ``rel_z`` is the part's own shape (metres relative to its anchor landmark, computed at
+    ``anchor_z``; ``shape_scales_with_depth`` when it came from image-scale z and so grows
+    with the distance). With depth the anchor is fitted to the part's readings, and used
+    only when it agrees with the body's anchor within ``outlier_m`` (a box in front of a
+    hand is not the hand).
+    """
+    placement = "body"
+    z0 = anchor_z
+    if depth_in is not None:
+        radius_px = options.detail_window_m * cam.pixels_per_metre(anchor_z)
+        measured = depth_in.sample(uv_px, radius_px, cam)
+        offset, inliers = robust_offset(measured, rel_z, np.ones_like(rel_z), options.detail_outlier_m,
+                                        options.fit_iterations)
+        if (offset is not None and int(inliers.sum()) >= options.min_detail_points
+                and abs(offset - anchor_z) <= options.outlier_m):
+            z0 = offset
+            placement = "depth"
+            if shape_scales_with_depth:
+                rel_z = rel_z * (z0 / anchor_z)
+    z = z0 + rel_z
+    return (z[:, None] * rays).astype(np.float32), placement
+
+
+def _hand_world(result: Any, side: str) -> Optional[np.ndarray]:
+    world = getattr(result, f"{side}_hand_world_landmarks", None)
+    if world is None:
+        return None
+    world = np.asarray(world, dtype=np.float64)
+    if world.ndim != 2 or world.shape[0] != 21 or world.shape[1] < 3:
+        return None
+    return world[:, :3]
+
+
+# ---------------------------------------------------------------------------- locate
+def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None,
+           options: LocateOptions = LocateOptions()) -> Located3D:
+    """Locate the person of a :class:`~holistic_ros.HolisticResult` in the camera frame.
+
+    ``cam``: the colour camera (scaled automatically when the processed image has another
+    size of the same aspect). ``depth``: (H, W) registered to the colour image, uint16
+    millimetres or float32 metres, any scale of the image's size. ``mask``: (H, W) person
+    mask in [0, 1], any scale; ``result.segmentation_mask`` is used when None.
+
+    Bad landmarks (NaN) and a result without pose give None fields, never an exception.
+    Depth of an unsupported dtype or a size that is not a scale of the image raises a
+    ValueError saying so (the caller's input is wrong); depth without a usable reading
+    falls back to the body model and says so in ``distance_note``.
+    """
+    cam = _camera_for(result, cam)
+    image_size = (cam.width, cam.height)
+    depth_in: Optional[_DepthInput] = None
+    if depth is not None:
+        checked = check_depth_image(depth)
+        depth_scale(checked.shape, image_size)  # raises with both sizes when not a scale
+        if mask is None:
+            mask = getattr(result, "segmentation_mask", None)
+        depth_in = _DepthInput(checked, None if mask is None else np.asarray(mask), image_size, options)
+
+    pose_norm = getattr(result, "pose_landmarks", None)
+    pose_world = getattr(result, "pose_world_landmarks", None)
+    if pose_norm is None or pose_world is None:
+        return _EMPTY
+    pose_norm = np.asarray(pose_norm, dtype=np.float64)
+    world = np.asarray(pose_world, dtype=np.float64)[:, :3]
+    uv_px = cam.pixels_from_normalized(pose_norm[:, :2])
+    rays = cam.rays(uv_px)
+    visibility = np.nan_to_num(pose_norm[:, 3], nan=0.0) if pose_norm.shape[1] > 3 else np.ones(len(pose_norm))
+    visibility = np.clip(visibility, 0.0, 1.0)
+    valid = _finite_rows(rays) & _finite_rows(world)
+    weights = np.where(valid, np.maximum(visibility, 1e-3), 0.0)
+
+    t = solve_translation(world, rays[:, :2], weights)
+    if t is None:
+        return _EMPTY
+    z_model = world[:, 2] + t[2]
+    z = z_model.copy()
+    source = np.where(valid, MODEL, NONE).astype(np.uint8)
+    distance_source = DISTANCE_FROM_BODY_MODEL
+    note = ""
+    depth_scale_fit = 1.0
+
+    if depth_in is not None:
+        radius_px = options.pose_window_m * cam.pixels_per_metre(t[2])
+        measured = depth_in.sample(uv_px, radius_px, cam)
+        measured[~valid] = np.nan
+        offset, scale, inliers = fit_depth_model(measured, world[:, 2], weights, options.outlier_m,
+                                                 options.fit_iterations, options.depth_scale_prior_m,
+                                                 options.depth_scale_range)
+        n_inliers = int(inliers.sum())
+        if offset is None:
+            note = "no valid depth reading at the person's landmarks"
+        elif n_inliers < options.min_measured_points:
+            note = (f"only {n_inliers} depth readings agree with the body model "
+                    f"(need {options.min_measured_points})")
+        else:
+            z_model = offset + scale * world[:, 2]
+            t = np.array([*_xy_for_depth(world, rays[:, :2], weights, z_model), offset])
+            depth_scale_fit = scale
+            z = np.where(inliers, measured, z_model)
+            source[inliers] = MEASURED
+            distance_source = DISTANCE_FROM_DEPTH
+
+    pose_cam = (z[:, None] * rays).astype(np.float32)
+    pose_cam[~valid] = np.nan
+    confidence = np.where(valid, visibility, 0.0).astype(np.float32)
+
+    hands = {}
+    for side, wrist in (("left", PoseLandmark.LEFT_WRIST), ("right", PoseLandmark.RIGHT_WRIST)):
+        hands[side] = _locate_hand(result, side, float(pose_cam[wrist, 2]), cam, depth_in, options)
+    face_cam, face_placement = _locate_face(result, float(pose_cam[PoseLandmark.NOSE, 2]), cam, depth_in, options)
+
+    body = body_pose(pose_cam)
+    head = head_pose(pose_cam)
+    face = face_pose(face_cam) if face_cam is not None else None
+    looking_frame = face if face is not None else head
+    gaze = gaze_pose(looking_frame) if looking_frame is not None else None
+    angle = facing_angle(looking_frame) if looking_frame is not None else None
+    return Located3D(
+        pose_landmarks=pose_cam,
+        pose_source=source,
+        pose_confidence=confidence,
+        left_hand_landmarks=hands["left"][0],
+        right_hand_landmarks=hands["right"][0],
+        face_landmarks=face_cam,
+        body_pose=body,
+        head_pose=head,
+        face_pose=face,
+        gaze_pose=gaze,
+        left_hand_pose=hand_pose(hands["left"][0], is_left=True) if hands["left"][0] is not None else None,
+        right_hand_pose=hand_pose(hands["right"][0], is_left=False) if hands["right"][0] is not None else None,
+        distance_source=distance_source,
+        distance_note=note,
+        left_hand_placement=hands["left"][1],
+        right_hand_placement=hands["right"][1],
+        face_placement=face_placement,
+        body_translation=t.astype(np.float64),
+        body_depth_scale=depth_scale_fit,
+        looking_at_camera=bool(angle is not None and angle <= options.looking_angle_rad),
+        looking_angle_rad=angle,
+    )
+
+
+def _locate_hand(result: Any, side: str, wrist_z: float, cam: PinholeCamera, depth_in: Optional[_DepthInput],
+                 options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
+    """A hand's 21 points: its own shape, placed at the located pose wrist's depth (or by depth).
+
+    Shape: the hand model's world landmarks (metric) when the result has them, else the
+    image landmarks' relative z, which MediaPipe gives on the scale of x (normalised by
+    the image width): metres = z_norm * width * Z / fx at the hand's depth Z.
+    """
+    hand_norm = getattr(result, f"{side}_hand_landmarks", None)
+    if hand_norm is None or not math.isfinite(wrist_z) or wrist_z <= 0.0:
+        return None, None
+    hand_norm = np.asarray(hand_norm, dtype=np.float64)
+    uv_px = cam.pixels_from_normalized(hand_norm[:, :2])
+    rays = cam.rays(uv_px)
+    if not np.all(_finite_rows(rays)):
+        return None, None
+    world = _hand_world(result, side)
+    metric_shape = world is not None and bool(np.all(np.isfinite(world)))
+    if metric_shape:
+        rel_z = world[:, 2] - world[HandLandmark.WRIST, 2]
+    else:
+        rel_norm = hand_norm[:, 2] - hand_norm[HandLandmark.WRIST, 2]
+        if not np.all(np.isfinite(rel_norm)):
+            return None, None
+        rel_z = rel_norm * cam.width * wrist_z / cam.fx
+    return _place_part(rays, rel_z, wrist_z, uv_px, cam, depth_in, options, shape_scales_with_depth=not metric_shape)
+
+
+def _locate_face(result: Any, nose_z: float, cam: PinholeCamera, depth_in: Optional[_DepthInput],
+                 options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
+    """The face mesh: its relative z (scale of x) in metres at the head's depth, the nose
+    tip placed at the located pose nose's depth (or the mesh placed by depth)."""
+    face_norm = getattr(result, "face_landmarks", None)
+    if face_norm is None or not math.isfinite(nose_z) or nose_z <= 0.0:
+        return None, None
+    face_norm = np.asarray(face_norm, dtype=np.float64)
+    uv_px = cam.pixels_from_normalized(face_norm[:, :2])
+    rays = cam.rays(uv_px)
+    rel_norm = face_norm[:, 2] - face_norm[FACE_NOSE_TIP, 2]
+    if not (np.all(_finite_rows(rays)) and np.all(np.isfinite(rel_norm))):
+        return None, None
+    rel_z = rel_norm * cam.width * nose_z / cam.fx
+    return _place_part(rays, rel_z, nose_z, uv_px, cam, depth_in, options, shape_scales_with_depth=True)
