@@ -24,10 +24,13 @@ Two facts that decide how Holistic's hands are fed (checked in the upstream grap
   landmarks, which the hand model outputs in the ROI's frame and
   ``world_landmark_projection_calculator.cc`` rotates back (done in ``hands.py``).
 * The handedness is the hand landmark model's own output (``handedness_to_matrix`` turns
-  MediaPipe's top class back into P(right)). That model assumes a mirrored (selfie) image,
-  so on an ordinary camera image it calls the subject's left hand "Right". Holistic's
-  ``left``/``right`` are the subject's; when the model's score is not at hand,
-  :func:`right_hand_score_for_side` gives the value the model would give for that side.
+  MediaPipe's top class back into P(right)), so Holistic feeds the model's output for its
+  own crop, whatever convention it follows. MediaPipe's documents say its hand graphs assume
+  a mirrored (selfie) image; measured here, mediapipe 0.10.21's GestureRecognizer
+  handedness agreed with Holistic's side (the subject's own, from the pose) on 6 of the 7
+  hands both found in the shared photos and on every hand of the woman clip, i.e. on an
+  ordinary camera image P(right) is high for the subject's right hand.
+  :func:`right_hand_score_for_side` encodes that for callers without the model's score.
 """
 
 from __future__ import annotations
@@ -152,14 +155,12 @@ def handedness_to_matrix(right_hand_score: float) -> np.ndarray:
 
 
 def right_hand_score_for_side(subject_side: str) -> float:
-    """P(right) the hand model would give a hand of the subject's ``"left"``/``"right"`` side.
-
-    The hand model assumes a mirrored image; Holistic runs on the camera image as it is, so
-    the subject's left hand looks like a right hand to it (1.0) and vice versa (0.0).
+    """P(right) the hand model typically gives a hand of the subject's ``"left"``/``"right"`` side
+    on an ordinary (not mirrored) camera image: 1.0 for the right hand (measured, module docstring).
     """
     if subject_side not in ("left", "right"):
         raise ValueError(f"subject_side must be 'left' or 'right', got {subject_side!r}")
-    return 1.0 if subject_side == "left" else 0.0
+    return 1.0 if subject_side == "right" else 0.0
 
 
 def combined_prediction(scores: np.ndarray, labels: Sequence[str] = CANNED_GESTURE_LABELS,

@@ -9,7 +9,10 @@ Ports, under ``mediapipe/modules/``:
 ``holistic_landmark/hand_recrop_by_roi_cpu.pbtxt``,
 ``holistic_landmark/hand_tracking.pbtxt`` with ``holistic_landmark/hand_landmarks_to_roi.pbtxt``
 and ``hand_landmark/calculators/hand_landmarks_to_rect_calculator.cc``,
-``hand_landmark/hand_landmark_cpu.pbtxt``.
+``hand_landmark/hand_landmark_cpu.pbtxt``; the world landmarks, which Holistic drops, as
+``tasks/cc/vision/hand_landmarker/hand_landmarks_detector_graph.cc`` keeps them (rotated out
+of the ROI by ``calculators/util/world_landmark_projection_calculator.cc``); with a gesture
+recognizer, each hand's gesture (:mod:`holistic_ros.pipeline.hand_gesture`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .hand_gesture import HandGesture, HandGestureRecognizer
 from .models import ModelSession
 from .roi import (NormRect, crop_image, crop_images, landmarks_from_roi, rect_from_alignment_points,
                   rect_from_rotated_extent, rotation_from_points, transform_rect)
@@ -84,12 +88,30 @@ def hand_roi_from_landmarks(landmarks: np.ndarray, image_size) -> NormRect:
                           shift_y=HAND_TRACKING_SHIFT_Y, square_long=True)
 
 
+def world_landmarks_from_roi(world_roi: np.ndarray, rotation: float) -> np.ndarray:
+    """world_landmark_projection_calculator.cc: the model's metric landmarks are in the
+    ROI's rotated frame; rotate x, y back into the image's axes (z unchanged)."""
+    c, s = math.cos(rotation), math.sin(rotation)
+    out = np.array(world_roi, dtype=np.float64, copy=True)
+    out[:, 0] = c * world_roi[:, 0] - s * world_roi[:, 1]
+    out[:, 1] = s * world_roi[:, 0] + c * world_roi[:, 1]
+    return out
+
+
 @dataclass(frozen=True)
 class HandResult:
-    """One hand's landmarks (21, 3), image-normalised, or None; and the model's score."""
+    """One hand's landmarks (21, 3), image-normalised, or None; and the model's score.
+
+    ``world_landmarks`` (21, 3) metres around the hand's centre, in the image's axes;
+    ``handedness`` the model's P(right hand) (mirrored-image convention, see
+    :mod:`~holistic_ros.pipeline.hand_gesture`); ``gesture`` when gestures are recognised.
+    """
 
     landmarks: Optional[np.ndarray] = None
     score: Optional[float] = None
+    world_landmarks: Optional[np.ndarray] = None
+    handedness: Optional[float] = None
+    gesture: Optional[HandGesture] = None
 
 
 class HandsBranch:
@@ -100,9 +122,11 @@ class HandsBranch:
     when the model takes a batch.
     """
 
-    def __init__(self, recrop: ModelSession, landmarker: ModelSession, skip_recrops: bool = False):
+    def __init__(self, recrop: ModelSession, landmarker: ModelSession, skip_recrops: bool = False,
+                 gestures: Optional[HandGestureRecognizer] = None):
         self.recrop_model = recrop
         self.landmarker = landmarker
+        self.gestures = gestures
         self.sides = (LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES)
         self.batched = landmarker.input_shape[0] != 1
         self.trackers = [RoiTracker(HAND_TRACKING_REQUIREMENTS, skip_recrops) for _ in range(2)]
@@ -149,7 +173,14 @@ class HandsBranch:
         lm[:, 2] /= HAND_Z_NORMALIZATION
         lm = landmarks_from_roi(lm, crop)
         self.trackers[side].update(lm, hand_roi_from_landmarks(lm, image_size), image_size)
-        return HandResult(lm, score)
+        world = world_landmarks_from_roi(out["world_landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64),
+                                         crop.rect.rotation)
+        handedness = float(np.asarray(out["handedness"]).reshape(-1)[0])
+        gesture = None
+        if self.gestures is not None:
+            # The image itself is upright: rotation 0 (hand_gesture.py says why).
+            gesture = self.gestures.recognize(lm, world, handedness, image_size)
+        return HandResult(lm, score, world, handedness, gesture)
 
     def process_side(self, image, pose_landmarks: np.ndarray, side: int) -> HandResult:
         """One hand (0: left, 1: right), start to finish; the two sides share no

@@ -22,6 +22,7 @@ from .device_crop import DeviceCropper, DeviceFrame
 from .face import FaceBranch
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
+from .hand_gesture import HandGestureRecognizer
 from .hands import HandResult, HandsBranch
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
@@ -155,6 +156,8 @@ class Holistic:
     of it on the execution provider's device (:mod:`holistic_ros.pipeline.device_crop`),
     feeding the models through IO binding; ``None`` means: when the models run
     on a GPU. On the CPU, OpenCV's crops are the ones whose pixels match MediaPipe's.
+    ``recognize_gestures`` also loads MediaPipe's hand gesture models and gives each found
+    hand its canned gesture (``result.left_hand_gesture`` / ``right_hand_gesture``).
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -163,7 +166,7 @@ class Holistic:
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
                  parallel_branches: bool = True, skip_recrops: bool = True,
-                 device_crops: Optional[bool] = None):
+                 device_crops: Optional[bool] = None, recognize_gestures: bool = False):
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -183,6 +186,8 @@ class Holistic:
                  "face_detection_short_range",
                  "face_landmark_with_attention" if self.options.refine_face_landmarks else "face_landmark",
                  "hand_recrop", "hand_landmark_full"]
+        if recognize_gestures:   # MediaPipe's hand gesture models (pipeline/hand_gesture.py)
+            names += ["gesture_embedder", "canned_gesture_classifier"]
         entries = {name: store.entry(name) for name in names}
         pose_names = set(names[:2])
         sessions = create_sessions({n: e for n, e in entries.items() if n in pose_names}, requested)
@@ -211,7 +216,10 @@ class Holistic:
         skip = skip_recrops and not self.options.static_image_mode
         self._face = FaceBranch(sessions[names[2]], sessions[names[3]],
                                 with_attention=self.options.refine_face_landmarks, skip_recrops=skip)
-        self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip)
+        gestures = (HandGestureRecognizer(sessions["gesture_embedder"], sessions["canned_gesture_classifier"])
+                    if recognize_gestures else None)
+        self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip,
+                                  gestures=gestures)
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         on_gpu = self.providers[0] in GPU_PROVIDERS
@@ -450,6 +458,8 @@ def _result(pose: "_PoseStageOutput", face, left, right) -> HolisticResult:
         pose_landmarks=f32(pose.landmarks), pose_presence=f32(pose.presence),
         pose_world_landmarks=f32(pose.world), face_landmarks=f32(face_landmarks),
         left_hand_landmarks=f32(left.landmarks), right_hand_landmarks=f32(right.landmarks),
+        left_hand_world_landmarks=f32(left.world_landmarks), right_hand_world_landmarks=f32(right.world_landmarks),
+        left_hand_gesture=left.gesture, right_hand_gesture=right.gesture,
         segmentation_mask=pose.mask, pose_score=pose.score,
         face_score=face_score if face_landmarks is not None else None,
         left_hand_score=left.score if left.landmarks is not None else None,

@@ -12,6 +12,10 @@ from typing import Mapping, Optional, Tuple
 
 import numpy as np
 
+from .hand_gesture import HandGesture
+
+__all__ = ["HolisticResult", "HandGesture"]
+
 NUM_POSE_LANDMARKS = 33
 NUM_FACE_LANDMARKS = 468
 NUM_FACE_LANDMARKS_REFINED = 478
@@ -39,6 +43,13 @@ class HolisticResult:
     left_hand_landmarks: Optional[np.ndarray] = None
     #: (21, 3): the subject's right hand (pose landmarks 16/18/20).
     right_hand_landmarks: Optional[np.ndarray] = None
+    #: (21, 3) float32 metres around the hand's centre, image axes (x right, y down, z away from
+    #: the camera): the hand model's world landmarks, which MediaPipe Holistic drops.
+    left_hand_world_landmarks: Optional[np.ndarray] = None
+    right_hand_world_landmarks: Optional[np.ndarray] = None
+    #: MediaPipe's canned hand gesture of each found hand, with ``Holistic(recognize_gestures=True)``.
+    left_hand_gesture: Optional[HandGesture] = None
+    right_hand_gesture: Optional[HandGesture] = None
     #: (H, W) float32 in [0, 1], when segmentation is enabled and a pose was found.
     segmentation_mask: Optional[np.ndarray] = None
     #: Model confidence (the landmark model's presence flag) per part, None when absent.
