@@ -54,8 +54,13 @@ $(CONVERT_VENV)/.stamp: tools/requirements-convert.txt
 models/manifest.json:
 	$(MAKE) models
 
+# tf2_msgs is not on PyPI: where none is installed, a test-only package of the same
+# definition (test/ros_packages/tf2_msgs) is built beside ours, so the node's TF output
+# can be received and checked. A ROS install has the real one and skips it.
+TEST_ROS_PACKAGES = $(if $(wildcard $(VENV)/share/tf2_msgs/package.xml),,"$(ROOT)/test/ros_packages/tf2_msgs")
+
 build: venv models/manifest.json
-	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" \
+	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" $(TEST_ROS_PACKAGES) \
 	    --cmake-args -DPython3_EXECUTABLE="$(VPY)" -DBUILD_TESTING=OFF
 
 # One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
