@@ -147,3 +147,44 @@ def test_cv_bridge_gives_the_same_arrays(encoding):
     for padding in (0, 3):
         msg = make_msg(source, encoding, padding)
         np.testing.assert_array_equal(convert(msg), image_msg_to_rgb(msg))
+
+
+# ---------------------------------------------------------------- depth
+def _depth_msg(array: np.ndarray, encoding: str, big_endian: bool = False, padding: int = 0):
+    order = ">" if big_endian else "<"
+    raw = np.ascontiguousarray(array.astype(array.dtype.newbyteorder(order)))
+    rows = raw.view(np.uint8).reshape(array.shape[0], -1)
+    if padding:
+        rows = np.concatenate([rows, np.zeros((rows.shape[0], padding), np.uint8)], axis=1)
+    msg = sensor_msgs.Image()
+    msg.height, msg.width = array.shape
+    msg.encoding = encoding
+    msg.is_bigendian = int(big_endian)
+    msg.step = rows.shape[1]
+    msg.data = rows.tobytes()
+    return msg
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("encoding,dtype", [("16UC1", np.uint16), ("mono16", np.uint16), ("32FC1", np.float32)])
+def test_depth_keeps_its_units_dtype_and_byte_order(encoding, dtype, big_endian):
+    from holistic_ros.ros.image_conversion import depth_msg_to_array
+
+    depth = (RNG.random((4, 6)) * 5000).astype(dtype)
+    depth[0, 0] = 0
+    if dtype == np.float32:
+        depth[1, 1] = np.nan
+    got = depth_msg_to_array(_depth_msg(depth, encoding, big_endian, padding=4))
+    assert got.dtype == dtype and got.shape == depth.shape
+    np.testing.assert_array_equal(got, depth)
+
+
+def test_depth_of_another_encoding_or_a_short_buffer_is_refused_with_the_reason():
+    from holistic_ros.ros.image_conversion import depth_msg_to_array
+
+    with pytest.raises(ImageConversionError, match="unsupported depth encoding 'rgb8'.*16UC1.*32FC1"):
+        depth_msg_to_array(make_msg(RGB, "rgb8"))
+    msg = _depth_msg(np.ones((4, 6), np.uint16), "16UC1")
+    msg.data = msg.data[:-3]
+    with pytest.raises(ImageConversionError, match="truncated"):
+        depth_msg_to_array(msg)

@@ -31,6 +31,33 @@ class ImageConversionError(ValueError):
     """The message cannot be read as an image; the text says why, for the node's log."""
 
 
+def _msg_pixels(msg, channels: int, dtype: np.dtype, encoding: str) -> np.ndarray:
+    """View of an Image message's data as (H, W, channels) of ``dtype``, checking the
+    size, the ``step`` and the buffer length; no copy where the byte order allows."""
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if height <= 0 or width <= 0:
+        raise ImageConversionError(f"empty image: {width}x{height}")
+    pixel_bytes = channels * dtype.itemsize
+    row_bytes = width * pixel_bytes
+    if step < row_bytes:
+        raise ImageConversionError(
+            f"step {step} is smaller than width * bytes per pixel = {width} * {pixel_bytes} = {row_bytes}"
+            f" for {encoding}")
+    buffer = np.frombuffer(msg.data, dtype=np.uint8)
+    expected = step * height
+    if buffer.size != expected:
+        kind = "truncated" if buffer.size < expected else "too long"
+        raise ImageConversionError(
+            f"data buffer {kind}: {buffer.size} bytes, expected step * height = "
+            f"{step} * {height} = {expected}")
+    rows = buffer.reshape(height, step)[:, :row_bytes]
+    if dtype.itemsize == 1:
+        return rows.reshape(height, width, channels)
+    order = ">" if msg.is_bigendian else "<"
+    pixels = np.ascontiguousarray(rows).view(dtype.newbyteorder(order)).reshape(height, width, channels)
+    return pixels.astype(dtype.newbyteorder("="), copy=False)
+
+
 def image_msg_to_array(msg) -> np.ndarray:
     """View of a ``sensor_msgs/Image`` as (H, W, C) uint8 (C from the encoding), no copy.
 
@@ -41,24 +68,26 @@ def image_msg_to_array(msg) -> np.ndarray:
     if encoding not in CHANNELS:
         raise ImageConversionError(
             f"unsupported encoding '{msg.encoding}' (supported: {', '.join(SUPPORTED_ENCODINGS)})")
-    height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    channels = CHANNELS[encoding]
-    if height <= 0 or width <= 0:
-        raise ImageConversionError(f"empty image: {width}x{height}")
-    row_bytes = width * channels
-    if step < row_bytes:
+    return _msg_pixels(msg, CHANNELS[encoding], np.dtype(np.uint8), encoding)
+
+
+#: Depth encodings and the array type each gives: 16UC1 (and mono16) millimetres, 32FC1
+#: metres (REP-118). The units follow from the dtype in :func:`holistic_ros.spatial.locate`.
+DEPTH_ENCODINGS = {"16uc1": np.dtype(np.uint16), "mono16": np.dtype(np.uint16), "32fc1": np.dtype(np.float32)}
+
+
+def depth_msg_to_array(msg) -> np.ndarray:
+    """``sensor_msgs/Image`` depth -> (H, W) uint16 millimetres (16UC1) or float32 metres (32FC1).
+
+    Raises ImageConversionError for another encoding (with the ones accepted) or a
+    malformed buffer, as :func:`image_msg_to_array` does.
+    """
+    encoding = msg.encoding.lower()
+    if encoding not in DEPTH_ENCODINGS:
         raise ImageConversionError(
-            f"step {step} is smaller than width * channels = {width} * {channels} = {row_bytes}"
-            f" for {encoding}")
-    buffer = np.frombuffer(msg.data, dtype=np.uint8)
-    expected = step * height
-    if buffer.size != expected:
-        kind = "truncated" if buffer.size < expected else "too long"
-        raise ImageConversionError(
-            f"data buffer {kind}: {buffer.size} bytes, expected step * height = "
-            f"{step} * {height} = {expected}")
-    rows = buffer.reshape(height, step)[:, :row_bytes]
-    return rows.reshape(height, width, channels)
+            f"unsupported depth encoding '{msg.encoding}' (supported: 16UC1 millimetres, 32FC1 metres); "
+            "publish a depth image registered to the colour image")
+    return _msg_pixels(msg, 1, DEPTH_ENCODINGS[encoding], msg.encoding)[:, :, 0]
 
 
 def image_msg_to_rgb(msg) -> np.ndarray:
