@@ -4,13 +4,17 @@ A thin adapter around :class:`holistic_ros.Holistic`:
 
 * parameters (config/holistic.yaml) with descriptors and ranges; thresholds, marker and
   publish switches change at run time, pipeline options rebuild the pipeline;
-* subscribes ``image`` (sensor_msgs/Image) or ``image/compressed``, sensor-data QoS,
-  depth 1; a worker thread always takes the newest frame and counts the ones it skips;
-* publishes ``holistic/landmarks``, ``holistic/segmentation``, ``holistic/markers``,
-  ``holistic/annotated`` and ``diagnostics``, each with the input image's header.
+* subscribes ``image`` (sensor_msgs/Image) or ``image/compressed``, depth 1; a worker
+  thread always takes the newest frame and counts the ones it skips; optionally
+  ``depth/image`` and ``camera_info``, matched to the image by stamp (:mod:`.sync`);
+* publishes ``holistic/people`` (every person, with camera-frame 3D and gestures),
+  ``holistic/landmarks`` (the most prominent person), ``holistic/gesture_events``,
+  ``holistic/segmentation``, ``holistic/markers``, ``holistic/annotated``, TF on ``/tf``
+  and ``diagnostics``, each with the input image's header.
 
-Message building lives in ros_messages.py and markers.py, image conversion in
-image_conversion.py, drawing in drawing.py.
+Metric 3D comes from :mod:`holistic_ros.spatial`, gestures from
+:mod:`holistic_ros.gestures`; message building lives in :mod:`.messages`,
+:mod:`.markers` and :mod:`.tf`, image conversion in :mod:`.image_conversion`.
 """
 
 from __future__ import annotations
@@ -28,30 +32,35 @@ from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.time import Time
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from holistic_ros.drawing.annotate import draw_holistic
+from holistic_ros.drawing.annotate import draw_people
 from holistic_ros.ros.image_conversion import (
-    ImageConversionError, compressed_msg_to_rgb, image_converter, mask_to_image_msg,
+    ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter, mask_to_image_msg,
     rgb_to_image_msg)
-from holistic_ros.ros.markers import FACE_STYLES, MarkerSettings, build_markers, delete_all_markers
-from holistic_ros.msg import HolisticLandmarks
+from holistic_ros.ros.markers import (FACE_STYLES, MarkerSettings, build_markers, delete_all_markers,
+                                      person_annotations)
+from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 from holistic_ros.ros.main import run_node
-from holistic_ros.ros.messages import holistic_result_to_msg
+from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
+from holistic_ros.ros.person import GestureTracks, assemble_frame
+from holistic_ros.ros.sync import StampBuffer
+from holistic_ros.ros.tf import person_transforms
 
 #: ``execution_provider`` parameter -> ONNX Runtime providers (None: the core's automatic choice).
 EXECUTION_PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 TRANSPORTS = ("raw", "compressed")
+RELIABILITIES = ("best_effort", "reliable")
 
 #: Options passed to Holistic(); changing one of these rebuilds the pipeline.
 PIPELINE_PARAMETERS = (
     "static_image_mode", "model_complexity", "smooth_landmarks", "enable_segmentation",
     "smooth_segmentation", "refine_face_landmarks", "skip_recrops", "execution_provider", "device_id",
-    "models_dir")
+    "models_dir", "max_num_people", "recognize_gestures")
 THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
 
 #: Seconds between repeats of the same kind of error in the log.
@@ -86,6 +95,11 @@ PARAMETERS: Dict[str, tuple] = {
     "skip_recrops": (True, "Skip the face and hand re-crop models on frames where tracking is sure "
                            "to hold (fewer models per frame); false: run them every frame, as "
                            "MediaPipe does (rebuilds).", {}),
+    "max_num_people": (1, "Most people tracked at once; 1 is MediaPipe Holistic unchanged (rebuilds).",
+                       {"integer_range": _range_int(1, 10)}),
+    "recognize_gestures": (True, "MediaPipe's canned hand gestures per hand (two small models) and the "
+                                 "body gestures over time, with events on holistic/gesture_events "
+                                 "(rebuilds).", {}),
     # ONNX Runtime
     "execution_provider": ("auto", "ONNX Runtime execution provider: auto (CUDA if usable, else "
                                    "CPU), cpu, cuda, tensorrt (rebuilds).",
@@ -106,6 +120,44 @@ PARAMETERS: Dict[str, tuple] = {
                   {"read_only": True}),
     "diagnostics_period": (1.0, "Seconds between diagnostics messages.",
                            {"floating_point_range": _range_float(0.1, 60.0), "read_only": True}),
+    "image_reliability": ("best_effort", "QoS reliability of the image subscription: best_effort "
+                                         "(connects to any publisher) or reliable (lost fragments of "
+                                         "large images are sent again; the publisher must be reliable).",
+                          {"read_only": True, "additional_constraints": "best_effort or reliable"}),
+    # Metric 3D: camera model, depth, TF
+    "use_camera_info": (True, "Subscribe to camera_info and give camera-frame 3D and TF.",
+                        {"read_only": True}),
+    "use_depth": (False, "Subscribe to depth/image (16UC1 mm or 32FC1 m, registered to the image, any "
+                         "scale of its size) and place people by depth.", {"read_only": True}),
+    "depth_reliability": ("best_effort", "QoS reliability of the depth subscription.",
+                          {"read_only": True, "additional_constraints": "best_effort or reliable"}),
+    "camera_info_reliability": ("best_effort", "QoS reliability of the camera_info subscription.",
+                                {"read_only": True, "additional_constraints": "best_effort or reliable"}),
+    "sync_slop": (0.05, "Seconds by which depth or camera_info stamps may differ from the image's "
+                        "and still match (message_filters' ApproximateTime slop).",
+                  {"floating_point_range": _range_float(0.0, 1.0)}),
+    "depth_wait": (0.1, "Seconds a frame waits for its depth image before it goes on without.",
+                   {"floating_point_range": _range_float(0.0, 5.0)}),
+    "field_of_view": (0.0, "Horizontal field of view in degrees, standing in for camera_info when "
+                           "none arrives (a guess: distances scale with it); 0: none.",
+                      {"floating_point_range": _range_float(0.0, 179.0)}),
+    "publish_tf": (True, "Publish body_<id>, head_<id>, face_<id>, gaze_<id> and "
+                         "holistic_{left,right}_hand_<id> on /tf (run time).", {}),
+    # Gestures (run time; see holistic_ros/gestures/settings.py)
+    "gestures.on_threshold": (0.6, "Score at which a gesture starts its onset (hysteresis, upper).",
+                              {"floating_point_range": _range_float(0.0, 1.0)}),
+    "gestures.off_threshold": (0.4, "Score under which a gesture starts to end (hysteresis, lower).",
+                               {"floating_point_range": _range_float(0.0, 1.0)}),
+    "gestures.min_hold_s": (0.25, "Seconds a gesture must hold before its onset event.",
+                            {"floating_point_range": _range_float(0.0, 10.0)}),
+    "gestures.min_release_s": (0.25, "Seconds under the off threshold before the end event.",
+                               {"floating_point_range": _range_float(0.0, 10.0)}),
+    "gestures.cooldown_s": (0.5, "Seconds after an end before the same gesture can start again.",
+                            {"floating_point_range": _range_float(0.0, 60.0)}),
+    "gestures.pointing_plane": ([0.0, 0.0, 0.0, 0.0], "Plane n.p + d = 0 as [nx, ny, nz, d] in the "
+                                                     "camera frame (metres), e.g. the floor; pointing "
+                                                     "rays report where they meet it. All zero: none.",
+                                {"additional_constraints": "4 finite values"}),
     # Markers (run time)
     "markers.frame_id": ("", "Frame of the markers (an optical frame: x right, y down, z "
                              "forward); empty: the image's frame_id.", {}),
@@ -127,7 +179,8 @@ PARAMETERS: Dict[str, tuple] = {
 }
 
 _CHOICES = {"execution_provider": EXECUTION_PROVIDERS, "image_transport": TRANSPORTS,
-            "markers.face": FACE_STYLES}
+            "markers.face": FACE_STYLES, "image_reliability": RELIABILITIES,
+            "depth_reliability": RELIABILITIES, "camera_info_reliability": RELIABILITIES}
 
 
 def providers_for(execution_provider: str) -> Optional[list]:
@@ -162,7 +215,41 @@ def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
         providers=providers_for(values["execution_provider"]),
         device_id=int(values["device_id"]),
         models_dir=values["models_dir"] or None,
+        recognize_gestures=bool(values["recognize_gestures"]),
+        # Only asked for when more than one: a pipeline without the option is the same thing.
+        **({"max_num_people": int(values["max_num_people"])} if int(values["max_num_people"]) > 1 else {}),
     )
+
+
+def gesture_settings(values: Dict[str, Any]):
+    """The body gesture layer's settings from parameter values (raises ValueError with the reason)."""
+    from holistic_ros.gestures import GestureSettings
+
+    plane = [float(v) for v in values["gestures.pointing_plane"]]
+    return GestureSettings(
+        on_threshold=float(values["gestures.on_threshold"]),
+        off_threshold=float(values["gestures.off_threshold"]),
+        min_hold_s=float(values["gestures.min_hold_s"]),
+        min_release_s=float(values["gestures.min_release_s"]),
+        cooldown_s=float(values["gestures.cooldown_s"]),
+        pointing_plane=tuple(plane) if any(plane) else None)
+
+
+def _qos_keep(reliability: str, depth: int) -> QoSProfile:
+    """Like :func:`_qos`, keeping the last ``depth`` messages (depth and camera_info are
+    buffered until the matching image is processed)."""
+    qos = _qos(reliability)
+    qos.depth = depth
+    return qos
+
+
+def _qos(reliability: str) -> QoSProfile:
+    """Depth 1 (a frame that arrives while another waits replaces it, as MediaPipe's
+    FlowLimiter), volatile, with the reliability asked for."""
+    return QoSProfile(depth=1, durability=qos_profile_sensor_data.durability,
+                      history=qos_profile_sensor_data.history,
+                      reliability=(ReliabilityPolicy.RELIABLE if reliability == "reliable"
+                                   else ReliabilityPolicy.BEST_EFFORT))
 
 
 def marker_settings(values: Dict[str, Any]) -> MarkerSettings:
@@ -235,7 +322,16 @@ class HolisticNode(Node):
         self._pipelined = bool(self._values["pipelined"])
         self._in_flight = None          # pipelined mode: the frame whose face and hands still run
 
+        self._gesture_settings = gesture_settings(self._values)
+        self._gesture_tracks = GestureTracks(self._gesture_settings)
+        self._said_once = set()
+
+        self._people_pub = self.create_publisher(HolisticPeople, "holistic/people", 10)
         self._landmarks_pub = self.create_publisher(HolisticLandmarks, "holistic/landmarks", 10)
+        # Events are edges: reliable and kept for late joiners' last few, so none is lost.
+        self._events_pub = self.create_publisher(GestureEvent, "holistic/gesture_events",
+                                                 QoSProfile(depth=50))
+        self._tf_pub = self._make_tf_publisher()
         self._mask_pub = self.create_publisher(Image, "holistic/segmentation", 10)
         self._markers_pub = self.create_publisher(MarkerArray, "holistic/markers", 10)
         self._annotated_pub = self.create_publisher(Image, "holistic/annotated", 10)
@@ -249,10 +345,19 @@ class HolisticNode(Node):
         self._worker = threading.Thread(target=self._work, name="holistic_worker", daemon=True)
         self._worker.start()
 
-        # Depth 1: a frame that arrives while another waits replaces it (MediaPipe's FlowLimiter).
-        qos = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
-                         durability=qos_profile_sensor_data.durability,
-                         history=qos_profile_sensor_data.history)
+        qos = _qos(self._values["image_reliability"])
+        # Depth and camera_info wait in stamp-ordered buffers until an image claims them.
+        self._depth_buffer = self._info_buffer = None
+        if self._values["use_depth"]:
+            self._depth_buffer = StampBuffer(queue_size=10, slop=float(self._values["sync_slop"]))
+            self._depth_sub = self.create_subscription(
+                Image, "depth/image", lambda m: self._depth_buffer.add(self._stamp_seconds(m.header), m),
+                _qos_keep(self._values["depth_reliability"], 5))
+        if self._values["use_camera_info"]:
+            self._info_buffer = StampBuffer(queue_size=10, slop=float(self._values["sync_slop"]))
+            self._info_sub = self.create_subscription(
+                CameraInfo, "camera_info", lambda m: self._info_buffer.add(self._stamp_seconds(m.header), m),
+                _qos_keep(self._values["camera_info_reliability"], 5))
         if self._values["image_transport"] == "compressed":
             self._sub = self.create_subscription(
                 CompressedImage, "image/compressed", lambda m: self._on_image(m, True), qos)
@@ -273,6 +378,13 @@ class HolisticNode(Node):
         origin = values["markers.world_origin"]
         if len(origin) != 3 or not all(math.isfinite(v) for v in origin):
             return f"markers.world_origin needs 3 finite values, got {list(origin)}"
+        plane = values["gestures.pointing_plane"]
+        if len(plane) != 4 or not all(math.isfinite(v) for v in plane):
+            return f"gestures.pointing_plane needs 4 finite values [nx, ny, nz, d], got {list(plane)}"
+        try:
+            gesture_settings(values)
+        except ValueError as error:
+            return str(error)
         return None
 
     def _on_set_parameters(self, params: List[Parameter]) -> SetParametersResult:
@@ -300,6 +412,14 @@ class HolisticNode(Node):
                     min_detection_confidence=float(values["min_detection_confidence"]),
                     min_tracking_confidence=float(values["min_tracking_confidence"]))
         self._markers = marker_settings(values)
+        new_gestures = gesture_settings(values)
+        if new_gestures != self._gesture_settings:
+            self._gesture_settings = new_gestures
+            self._gesture_tracks.reset(new_gestures)
+        if self._depth_buffer is not None:
+            self._depth_buffer.slop = float(values["sync_slop"])
+        if self._info_buffer is not None:
+            self._info_buffer.slop = float(values["sync_slop"])
         self._publish_annotated = bool(values["publish_annotated"])
         if self._publish_markers and not values["publish_markers"]:
             header = Header(stamp=self.get_clock().now().to_msg(),
@@ -351,6 +471,73 @@ class HolisticNode(Node):
             stamp = self.get_clock().now().nanoseconds * 1e-9
         return stamp
 
+    def _say_once(self, key: str, text: str) -> None:
+        """A warning said once in the node's life (a missing input is a set-up matter)."""
+        if key not in self._said_once:
+            self._said_once.add(key)
+            self.get_logger().warning(text)
+
+    def _make_tf_publisher(self):
+        """A ``/tf`` publisher of tf2_msgs/TFMessage, or None when tf2_msgs is not installed
+        (every ROS install has it; PyPI does not)."""
+        try:
+            from tf2_msgs.msg import TFMessage
+        except ImportError:
+            self.get_logger().warning("tf2_msgs is not installed: no TF frames will be published")
+            return None
+        self._tf_message = TFMessage
+        return self.create_publisher(TFMessage, "/tf", 100)
+
+    def _camera_for(self, stamp: float, width: int, height: int):
+        """The camera model for an image: its camera_info (matched by stamp, else the latest
+        one), else the field_of_view parameter, else None (no camera-frame 3D)."""
+        from holistic_ros.spatial import PinholeCamera
+
+        if self._info_buffer is not None:
+            info = self._info_buffer.match(stamp)
+            if info is None:
+                latest = self._info_buffer.latest()
+                if latest is not None:
+                    gap = abs(latest[0] - stamp)
+                    self._say_once("info_stamp", f"camera_info stamps do not match the images' within "
+                                                 f"sync_slop ({gap:.3f} s apart); using the latest "
+                                                 "camera_info (intrinsics rarely change)")
+                    info = latest[1]
+            if info is not None:
+                try:
+                    camera = PinholeCamera.from_k(info.k, info.d, info.width or width, info.height or height,
+                                                  info.distortion_model or "plumb_bob")
+                    return camera if (camera.width, camera.height) == (width, height) else \
+                        camera.scaled_to(width, height)
+                except ValueError as error:
+                    self._error(f"camera_info ignored: {error}")
+        fov = float(self._values["field_of_view"])
+        if fov > 0.0:
+            self._say_once("fov", f"no camera_info: camera-frame 3D from field_of_view={fov:g} deg, a guess; "
+                                  "distances scale with it")
+            return PinholeCamera.from_field_of_view(math.radians(fov), width, height)
+        self._say_once("no_camera", "no camera_info received (use_camera_info, or remap camera_info) and no "
+                                    "field_of_view: no camera-frame 3D, no TF; markers hang at "
+                                    "markers.world_origin")
+        return None
+
+    def _depth_for(self, stamp: float):
+        """The depth image matched to the image's stamp, as an array, or None."""
+        if self._depth_buffer is None:
+            return None
+        msg = self._depth_buffer.wait_for(stamp, float(self._values["depth_wait"]))
+        if msg is None:
+            gap = self._depth_buffer.nearest_gap(stamp)
+            self._error("no depth image within sync_slop of the image stamp "
+                        + ("(none received yet on depth/image)" if gap is None
+                           else f"(nearest {gap:.3f} s away)") + "; this frame is placed without depth")
+            return None
+        try:
+            return depth_msg_to_array(msg)
+        except ImageConversionError as error:
+            self._error(f"depth image ignored: {error}")
+            return None
+
     def process_image(self, msg, compressed: bool = False) -> None:
         """Convert, run the pipeline, publish. Public so tests can drive it synchronously."""
         try:
@@ -360,6 +547,8 @@ class HolisticNode(Node):
             return
         header = msg.header
         stamp = self._stamp_seconds(header)
+        camera = self._camera_for(stamp, rgb.shape[1], rgb.shape[0])
+        depth = self._depth_for(stamp) if camera is not None else None
         with self._pipeline_lock:
             if self._last_stamp is not None and stamp <= self._last_stamp:
                 self.get_logger().info(
@@ -379,31 +568,41 @@ class HolisticNode(Node):
             except RuntimeError as error:
                 self._error(f"pipeline error: {error}")
                 return
+        inputs = (rgb, header, stamp, camera, depth, start)
         if submit is None:
-            self._publish_outputs(rgb, header, result, start)
+            self._publish_outputs(result, *inputs)
             return
         # This frame's face and hands now run in the background; its outputs are
         # published when they finish, in frame order. Wait for the frame before
         # it, so that at most two frames are in flight and none queue up.
-        future.add_done_callback(lambda done: self._publish_future(done, rgb, header, start))
+        future.add_done_callback(lambda done: self._publish_future(done, inputs))
         previous, self._in_flight = self._in_flight, future
         if previous is not None:
             previous.exception()
 
-    def _publish_future(self, future, rgb, header, start: float) -> None:
+    def _publish_future(self, future, inputs) -> None:
         error = future.exception()
         if error is not None:
             self._error(f"pipeline error: {error}")
             return
         try:
-            self._publish_outputs(rgb, header, future.result(), start)
+            self._publish_outputs(future.result(), *inputs)
         except Exception as error:  # a callback must not raise into the pipeline's thread
             self._error(f"unexpected error publishing a frame: {error!r}")
 
-    def _publish_outputs(self, rgb, header, result, start: float) -> None:
-        """Landmarks, mask, markers and annotated image of one frame, with its header."""
+    def _publish_outputs(self, result, rgb, header, stamp: float, camera, depth, start: float) -> None:
+        """Everything about one frame, with the image's header."""
         elapsed_ms = (time.perf_counter() - start) * 1e3
+        gestures = self._gesture_tracks if self._values["recognize_gestures"] else None
+        frame = assemble_frame(result, stamp, camera=camera, depth=depth, gestures=gestures, on_error=self._error)
+        self._people_pub.publish(people_to_msg(frame, header, elapsed_ms))
         self._landmarks_pub.publish(holistic_result_to_msg(result, header, elapsed_ms))
+        for event in gesture_events_to_msgs(frame, header):
+            self._events_pub.publish(event)
+        if self._tf_pub is not None and self._values["publish_tf"]:
+            transforms = person_transforms(frame, header)
+            if transforms:
+                self._tf_pub.publish(self._tf_message(transforms=transforms))
         if self._values["enable_segmentation"]:
             mask = result.segmentation_mask
             if mask is None:  # no person: an empty mask, so every frame has one
@@ -411,12 +610,11 @@ class HolisticNode(Node):
             self._mask_pub.publish(mask_to_image_msg(mask, header))
         self._last_frame_id = header.frame_id
         if self._publish_markers:
-            markers, self._markers_shown = build_markers(
-                result, header, self._markers, self._markers_shown)
+            markers, self._markers_shown = build_markers(frame, header, self._markers, self._markers_shown)
             if markers.markers:
                 self._markers_pub.publish(markers)
         if self._publish_annotated:
-            self._annotated_pub.publish(rgb_to_image_msg(draw_holistic(rgb.copy(), result), header))
+            self._annotated_pub.publish(rgb_to_image_msg(draw_people(rgb.copy(), person_annotations(frame)), header))
         now_ns = self.get_clock().now().nanoseconds
         with self._stats.lock:
             self._stats.processed += 1

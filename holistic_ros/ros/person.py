@@ -36,3 +36,74 @@ class FrameOutput:
     image_size: Tuple[int, int]   # (width, height) pixels
     #: True when positions are real camera-frame metres (a camera model was available).
     located: bool = False
+
+
+def people_of(result) -> Tuple[Any, ...]:
+    """The people of a pipeline result, most prominent first.
+
+    ``result.people`` where the pipeline gives it (several people); else the result itself
+    when it holds a pose (one person), else nobody."""
+    people = tuple(getattr(result, "people", ()) or ())
+    if people:
+        return people
+    return (result,) if result.pose_landmarks is not None else ()
+
+
+class GestureTracks:
+    """One :class:`holistic_ros.gestures.BodyGestureRecognizer` per person id.
+
+    A person's temporal state (waving, debouncing) must never mix with another's; ids are
+    never reused, so the state of a person who left is dropped with them."""
+
+    def __init__(self, settings=None):
+        self.settings = settings
+        self._by_id: dict = {}
+
+    def update(self, person_id: int, result, timestamp: float, points_cam=None):
+        from holistic_ros.gestures import BodyGestureRecognizer
+
+        recognizer = self._by_id.get(person_id)
+        if recognizer is None:
+            recognizer = self._by_id[person_id] = BodyGestureRecognizer(self.settings)
+        return recognizer.update(result, timestamp, points_cam=points_cam)
+
+    def keep_only(self, person_ids) -> None:
+        for gone in set(self._by_id) - set(person_ids):
+            del self._by_id[gone]
+
+    def reset(self, settings=None) -> None:
+        if settings is not None:
+            self.settings = settings
+        self._by_id.clear()
+
+
+def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: Optional[GestureTracks] = None,
+                   on_error=None) -> FrameOutput:
+    """Locate every person of ``result`` in the camera frame (when ``camera`` is given, with
+    ``depth`` when given) and run their body gestures (when ``gestures`` is given).
+
+    A depth image the spatial layer refuses (wrong size) is reported through
+    ``on_error(text)`` and that person is located from the body model instead: the frame's
+    other outputs go on."""
+    from holistic_ros.spatial import locate
+
+    people = []
+    for person in people_of(result):
+        person_id = int(getattr(person, "person_id", 0))
+        located = None
+        if camera is not None:
+            try:
+                located = locate(person, camera, depth=depth)
+            except ValueError as error:
+                if on_error is not None:
+                    on_error(f"depth ignored: {error}")
+                located = locate(person, camera)
+        frame = None
+        if gestures is not None:
+            points = None if located is None else located.pose_landmarks
+            frame = gestures.update(person_id, person, timestamp, points_cam=points)
+        people.append(PersonFrame(person_id=person_id, result=person, located=located, gestures=frame))
+    if gestures is not None:
+        gestures.keep_only(p.person_id for p in people)
+    width, height = result.image_size
+    return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None)

@@ -1,0 +1,53 @@
+"""TF frames of each person: REP-155 ``body_<id>``, ``head_<id>``, ``face_<id>``,
+``gaze_<id>``, and our hand frames, as ``geometry_msgs/TransformStamped``.
+
+Parent: the image's frame_id; stamp: the image's stamp (never now(): on a moving robot a
+position stamped late is a position in the wrong place). The poses come from
+:mod:`holistic_ros.spatial` (``Located3D``); this module only names and packs them.
+``tf2_ros`` is not needed: the node publishes ``tf2_msgs/TFMessage`` on ``/tf`` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List
+
+#: Located3D pose field -> TF frame prefix. REP-155 names the first four; REP-155 has no hand
+#: frames, so ours say whose they are.
+FRAME_PREFIXES: Dict[str, str] = {
+    "body_pose": "body",
+    "head_pose": "head",
+    "face_pose": "face",
+    "gaze_pose": "gaze",
+    "left_hand_pose": "holistic_left_hand",
+    "right_hand_pose": "holistic_right_hand",
+}
+
+
+def frame_name(prefix: str, person_id: int) -> str:
+    return f"{prefix}_{int(person_id)}"
+
+
+def person_transforms(frame, header) -> List:
+    """TransformStamped for every pose located this frame, for every person of ``frame``
+    (:class:`holistic_ros.ros.person.FrameOutput`)."""
+    from geometry_msgs.msg import TransformStamped
+
+    transforms = []
+    for person in frame.people:
+        located = person.located
+        if located is None:
+            continue
+        for field, prefix in FRAME_PREFIXES.items():
+            pose = getattr(located, field, None)
+            if pose is None:
+                continue
+            t = TransformStamped()
+            t.header.stamp = header.stamp
+            t.header.frame_id = header.frame_id
+            t.child_frame_id = frame_name(prefix, person.person_id)
+            t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (
+                float(v) for v in pose.position)
+            (t.transform.rotation.x, t.transform.rotation.y, t.transform.rotation.z,
+             t.transform.rotation.w) = (float(v) for v in pose.quaternion)
+            transforms.append(t)
+    return transforms
