@@ -36,6 +36,7 @@ from holistic_ros.ros.image_conversion import image_msg_to_rgb, rgb_to_image_msg
 from holistic_ros.msg import HolisticLandmarks  # noqa: E402
 from holistic_ros.ros.node import HolisticNode  # noqa: E402
 from holistic_ros.pipeline.result import HolisticResult  # noqa: E402
+from holistic_ros.ros.markers import marker_id, namespace  # noqa: E402
 from holistic_ros.ros.messages import landmarks_from_msgs  # noqa: E402
 
 WAIT_S = 60.0   # upper bound on waiting for a message; not a performance threshold
@@ -207,8 +208,11 @@ def test_outputs_carry_the_input_header(fake):
     annotated = fake.messages("annotated")[0]
     assert annotated.header == header(100) and (annotated.width, annotated.height) == (64, 48)
     markers = fake.messages("markers")[0]
-    assert {(m.ns, m.id) for m in markers.markers} == {
-        (ns, i) for ns in ("pose", "face", "left_hand") for i in (0, 1)}
+    drawn = {(m.ns, m.id) for m in markers.markers}
+    parts = {(namespace(0, part), marker_id(0, part, what))
+             for part in ("pose", "face", "left_hand") for what in ("lines", "points")}
+    assert parts <= drawn   # one person (id 0 from a pipeline that gives no ids), the parts found
+    assert not any(ns == namespace(0, "right_hand") for ns, _ in drawn)
     assert all(m.header.stamp == header(100).stamp for m in markers.markers)
     assert all(m.header.frame_id == "camera_optical_frame" for m in markers.markers)
     # the header stamp is the pipeline's timestamp
@@ -416,7 +420,9 @@ def test_real_image_matches_the_core(context, core_available, images_dir: Path):
         np.testing.assert_allclose(mask, expected.segmentation_mask, atol=1e-5)
 
         markers = {(m.ns, m.id): m for m in harness.messages("markers")[0].markers}
-        pose_points = np.array([(p.x, p.y, p.z) for p in markers[("pose", 1)].points])
+        person_id = getattr(expected, "person_id", 0)
+        pose_points = np.array([(p.x, p.y, p.z) for p in
+                                markers[(namespace(person_id, "pose"), marker_id(person_id, "pose", "points"))].points])
         origin = np.array(harness.node.get_parameter("markers.world_origin").value)
         np.testing.assert_allclose(pose_points, expected.pose_world_landmarks[:, :3] + origin,
                                    atol=1e-5)
