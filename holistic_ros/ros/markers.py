@@ -1,25 +1,45 @@
-"""HolisticResult -> visualization_msgs/MarkerArray for RViz: pure functions.
+"""People of one frame -> visualization_msgs/MarkerArray for RViz: pure functions.
 
-Each part has its own namespace ("pose", "face", "left_hand", "right_hand") and the
-same two ids every frame: ``LINES_ID`` (a LINE_LIST of the part's connections) and
-``POINTS_ID`` (a SPHERE_LIST of its landmarks). When a part that was shown disappears,
-its two markers are sent as DELETE; :func:`delete_all_markers` clears everything.
+One namespace per person and part, ``person_<id>/<part>``, and one colour per person
+(:func:`holistic_ros.drawing.annotate.person_color`, the palette of the annotated image).
+Marker ids are stable across frames and unique over all people, as Azure Kinect's body
+tracker numbers them: ``id = person_id * 100 + slot`` (:data:`SLOTS`). Every marker drawn
+last frame and not drawn now is sent as DELETE, so a part that vanished and every marker
+of a person who left disappear at once; :func:`delete_all_markers` clears everything.
 
-Placement, in ``MarkerSettings.frame_id`` (meant to be an optical frame: x right,
-y down, z forward, like the camera's and like MediaPipe's own axes):
+Parts (namespace suffix: markers):
 
-* ``use_world_landmarks``: the pose's world landmarks (metres, origin between the hips)
-  shifted by ``world_origin``. MediaPipe gives no metric face or hand landmarks, so
-  those are attached to the pose's nose and wrists and scaled by the metres-per-pixel
-  of the shoulders and hips (an approximation, for display).
-* otherwise, the image plane: pixel coordinates times ``image_scale`` (metres per
-  pixel), image centre at ``world_origin``, z from MediaPipe's relative depth.
+* ``pose``, ``face``, ``left_hand``, ``right_hand``: a LINE_LIST of the part's connections
+  and a SPHERE_LIST of its landmarks;
+* ``pointing``: an ARROW per pointing arm (origin, direction, ``pointing_length`` metres)
+  and a SPHERE where the ray meets the gesture layer's plane, when it does;
+* ``gestures``: TEXT_VIEW_FACING above each hand with MediaPipe's hand gesture and score;
+* ``label``: TEXT_VIEW_FACING above the head: the person's id, then the active body gestures
+  with their confidence.
+
+Placement, per person:
+
+* **located** (a camera model was available: ``PersonFrame.located``): the real positions
+  in metres in the camera optical frame (x right, y down, z ahead); the markers carry the
+  image's header (frame and stamp), which is the parent of the node's TF frames.
+* otherwise, in ``MarkerSettings.frame_id`` (meant to be an optical frame):
+  ``use_world_landmarks``: the pose's world landmarks (metres, origin between the hips)
+  with the hips at ``world_origin``; the face and hands, which MediaPipe gives only in
+  image coordinates, hang from the pose's nose and wrists at the body's metres per pixel
+  (an approximation, for display). With several people, each is shifted sideways from the
+  first by the pixel distance between their hips at its own metres per pixel, so they stand
+  side by side, not inside each other. Without ``use_world_landmarks``: the image plane,
+  pixel coordinates times ``image_scale``, image centre at ``world_origin``.
+
+Points with no position (NaN: a located landmark without a 2D position) are left out,
+and so is every line that ends at one: RViz refuses a marker with a NaN point.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import AbstractSet, Dict, FrozenSet, Optional, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import numpy as np
 from builtin_interfaces.msg import Duration
@@ -27,32 +47,55 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from holistic_ros.drawing.annotate import (
+    PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
 from holistic_ros.pipeline.result import HolisticResult
+from holistic_ros.ros.person import FrameOutput, PersonFrame
 
 PARTS = ("pose", "face", "left_hand", "right_hand")
+#: Namespaces of a person, after ``person_<id>/``.
+NAMESPACES = PARTS + ("pointing", "gestures", "label")
+FACE_STYLES = ("contours", "points", "none")
+
+#: Marker id = person_id * IDS_PER_PERSON + slot (Azure_Kinect_ROS_Driver numbers its body
+#: markers body_id * 100 + joint the same way).
+IDS_PER_PERSON = 100
+#: (namespace suffix, what) -> slot.
+SLOTS: Dict[Tuple[str, str], int] = {
+    ("pose", "lines"): 0, ("pose", "points"): 1,
+    ("face", "lines"): 2, ("face", "points"): 3,
+    ("left_hand", "lines"): 4, ("left_hand", "points"): 5,
+    ("right_hand", "lines"): 6, ("right_hand", "points"): 7,
+    ("pointing", "left"): 8, ("pointing", "right"): 9,
+    ("pointing", "left_target"): 10, ("pointing", "right_target"): 11,
+    ("gestures", "left_hand"): 12, ("gestures", "right_hand"): 13,
+    ("label", "head"): 14,
+}
+#: Slots of the connections and the landmarks of each part (ids of person 0).
 LINES_ID = 0
 POINTS_ID = 1
-FACE_STYLES = ("contours", "points", "none")
 
 # Pose indices the face and hands hang from in world mode (MediaPipe pose topology).
 POSE_NOSE, POSE_LEFT_WRIST, POSE_RIGHT_WRIST = 0, 15, 16
+POSE_LEFT_HIP, POSE_RIGHT_HIP = 23, 24
+#: Pose landmarks of the head (nose, eyes, ears, mouth): the label sits above them.
+POSE_HEAD = tuple(range(11))
 FACE_NOSE_TIP, HAND_WRIST = 1, 0
 # Shoulders and hips: long, rigid segments to estimate metres per pixel.
 _SCALE_SEGMENTS = ((11, 12), (11, 23), (12, 24), (23, 24))
 
-_COLORS: Dict[str, Tuple[float, float, float]] = {
-    "pose": (0.95, 0.95, 0.95),
-    "face": (0.75, 0.75, 0.75),
-    "left_hand": (1.0, 0.55, 0.0),
-    "right_hand": (0.0, 0.63, 1.0),
+#: How each part is drawn in the person's colour: (mix with white 0..1, alpha).
+_SHADES: Dict[str, Tuple[float, float]] = {
+    "pose": (0.0, 1.0), "face": (0.3, 0.8), "left_hand": (0.35, 1.0), "right_hand": (0.35, 1.0),
+    "pointing": (0.0, 0.9), "gestures": (0.6, 1.0), "label": (0.6, 1.0),
 }
 
 
 @dataclass(frozen=True)
 class MarkerSettings:
-    frame_id: str = ""              # "" = the input image's frame_id
+    frame_id: str = ""              # "" = the input image's frame_id (always that one for located people)
     use_world_landmarks: bool = True
     world_origin: Tuple[float, float, float] = (0.0, 0.0, 2.0)   # metres, in frame_id
     image_scale: float = 0.002      # metres per pixel in image-plane mode
@@ -60,17 +103,38 @@ class MarkerSettings:
     line_width: float = 0.01        # metres
     point_size: float = 0.02        # metres
     lifetime: float = 0.0           # seconds, 0 = until replaced or deleted
+    pointing_length: float = 1.0    # metres: length of the pointing arrow
+    text_size: float = 0.06         # metres: height of the gesture and id labels
+    label_offset: float = 0.08      # metres between the top of a hand or head and its label
 
     def __post_init__(self):
         if self.face_style not in FACE_STYLES:
             raise ValueError(f"face_style must be one of {FACE_STYLES}, not {self.face_style!r}")
         if len(self.world_origin) != 3:
             raise ValueError("world_origin needs 3 values (x, y, z)")
+        for name in ("pointing_length", "text_size"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of metres, not {value!r}")
+        if not (math.isfinite(self.label_offset) and self.label_offset >= 0):
+            raise ValueError(f"label_offset must be >= 0 metres, not {self.label_offset!r}")
 
 
 DEFAULT_FRAME_ID = "camera"   # used when both the setting and the image's frame_id are empty
 
+#: A marker's key: (namespace, id).
+MarkerKey = Tuple[str, int]
 
+
+def namespace(person_id: int, part: str) -> str:
+    return f"person_{int(person_id)}/{part}"
+
+
+def marker_id(person_id: int, part: str, what: str) -> int:
+    return int(person_id) * IDS_PER_PERSON + SLOTS[(part, what)]
+
+
+# ----------------------------------------------------------------------------- placement
 def _image_plane(landmarks: np.ndarray, size: Tuple[int, int], settings: MarkerSettings) -> np.ndarray:
     width, height = size
     xyz = np.asarray(landmarks[:, :3], dtype=np.float64)
@@ -86,7 +150,13 @@ def _metres_per_pixel(result: HolisticResult) -> Optional[float]:
     world = result.pose_world_landmarks[:, :2]
     px = sum(np.linalg.norm(pixels[a] - pixels[b]) for a, b in _SCALE_SEGMENTS)
     m = sum(np.linalg.norm(world[a] - world[b]) for a, b in _SCALE_SEGMENTS)
-    return float(m / px) if px > 1e-6 else None
+    return float(m / px) if px > 1e-6 and math.isfinite(m / px) else None
+
+
+def _hips_px(result: HolisticResult) -> np.ndarray:
+    width, height = result.image_size
+    hips = result.pose_landmarks[[POSE_LEFT_HIP, POSE_RIGHT_HIP], :2].astype(np.float64)
+    return hips.mean(axis=0) * np.array([width, height])
 
 
 def _attached(landmarks: np.ndarray, anchor_index: int, anchor_world: np.ndarray,
@@ -97,20 +167,29 @@ def _attached(landmarks: np.ndarray, anchor_index: int, anchor_world: np.ndarray
     return anchor_world + (pixels - pixels[anchor_index]) * metres_per_px
 
 
-def part_points(result: HolisticResult, settings: MarkerSettings) -> Dict[str, np.ndarray]:
-    """(N, 3) marker positions in metres for each part that was found."""
+def _world_mode(result: HolisticResult, settings: MarkerSettings) -> Optional[float]:
+    """Metres per pixel when ``result`` can be drawn from its world landmarks, else None."""
+    if not (settings.use_world_landmarks and result.pose_world_landmarks is not None
+            and result.pose_landmarks is not None):
+        return None
+    return _metres_per_pixel(result)
+
+
+def part_points(result: HolisticResult, settings: MarkerSettings,
+                origin: Optional[Sequence[float]] = None) -> Dict[str, np.ndarray]:
+    """(N, 3) marker positions in metres for each part that was found (no camera model).
+
+    ``origin``: where the hips go in world mode (default ``settings.world_origin``).
+    """
     parts = {"pose": result.pose_landmarks, "face": result.face_landmarks,
              "left_hand": result.left_hand_landmarks, "right_hand": result.right_hand_landmarks}
     found = {name: lm for name, lm in parts.items() if lm is not None}
     size = result.image_size
-    world = result.pose_world_landmarks
-    use_world = (settings.use_world_landmarks and world is not None
-                 and result.pose_landmarks is not None)
-    scale = _metres_per_pixel(result) if use_world else None
-    if not use_world or scale is None:
+    scale = _world_mode(result, settings)
+    if scale is None:
         return {name: _image_plane(lm, size, settings) for name, lm in found.items()}
-    origin = np.asarray(settings.world_origin)
-    pose_world = np.asarray(world[:, :3], dtype=np.float64) + origin
+    hips = np.asarray(settings.world_origin if origin is None else origin, dtype=np.float64)
+    pose_world = np.asarray(result.pose_world_landmarks[:, :3], dtype=np.float64) + hips
     anchors = {"face": (FACE_NOSE_TIP, POSE_NOSE), "left_hand": (HAND_WRIST, POSE_LEFT_WRIST),
                "right_hand": (HAND_WRIST, POSE_RIGHT_WRIST)}
     points = {}
@@ -123,6 +202,63 @@ def part_points(result: HolisticResult, settings: MarkerSettings) -> Dict[str, n
     return points
 
 
+@dataclass(frozen=True)
+class _Placed:
+    """One person's marker positions: parts, and how to bring a world-landmark-frame point
+    (a pointing ray built without camera points) into the marker frame (None: it cannot be)."""
+
+    points: Dict[str, np.ndarray]
+    world_to_marker: Optional[Callable[[np.ndarray], np.ndarray]]
+    located: bool
+
+
+def _located_points(person: PersonFrame) -> Optional[_Placed]:
+    located = person.located
+    if located is None or located.pose_landmarks is None:
+        return None
+    points = {"pose": located.pose_landmarks, "face": located.face_landmarks,
+              "left_hand": located.left_hand_landmarks, "right_hand": located.right_hand_landmarks}
+    points = {k: np.asarray(v, dtype=np.float64)[:, :3] for k, v in points.items() if v is not None}
+    world_to_marker = None
+    t = located.body_translation
+    if t is not None:
+        # The body model of locate(): world point i sits at (X + tx, Y + ty, tz + s * Z).
+        tx, ty, tz = (float(v) for v in np.asarray(t)[:3])
+        s = float(located.body_depth_scale)
+
+        def world_to_marker(p: np.ndarray, tx=tx, ty=ty, tz=tz, s=s) -> np.ndarray:
+            p = np.asarray(p, dtype=np.float64)
+            return np.array([p[0] + tx, p[1] + ty, tz + s * p[2]])
+    return _Placed(points, world_to_marker, True)
+
+
+def _place_people(frame: FrameOutput, settings: MarkerSettings) -> List[_Placed]:
+    placed: List[_Placed] = []
+    first_hips_px: Optional[np.ndarray] = None
+    for person in frame.people:
+        located = _located_points(person)
+        if located is not None:
+            placed.append(located)
+            continue
+        result = person.result
+        scale = _world_mode(result, settings)
+        origin = np.asarray(settings.world_origin, dtype=np.float64)
+        if scale is not None:
+            hips_px = _hips_px(result)
+            if first_hips_px is None:
+                first_hips_px = hips_px
+            elif np.all(np.isfinite(hips_px)):
+                origin = origin + np.array([*(hips_px - first_hips_px) * scale, 0.0])
+        points = part_points(result, settings, origin)
+        world_to_marker = None
+        if scale is not None:
+            def world_to_marker(p: np.ndarray, origin=origin) -> np.ndarray:
+                return np.asarray(p, dtype=np.float64)[:3] + origin
+        placed.append(_Placed(points, world_to_marker, False))
+    return placed
+
+
+# ----------------------------------------------------------------------------- markers
 def _connections(name: str, count: int, settings: MarkerSettings):
     if name == "pose":
         return POSE_CONNECTIONS
@@ -133,11 +269,11 @@ def _connections(name: str, count: int, settings: MarkerSettings):
     return HAND_CONNECTIONS
 
 
-def _base_marker(header, frame_id: str, name: str, marker_id: int, settings: MarkerSettings) -> Marker:
+def _base_marker(header, frame_id: str, ns: str, marker_id: int, settings: MarkerSettings) -> Marker:
     marker = Marker()
     marker.header.stamp = header.stamp
     marker.header.frame_id = frame_id
-    marker.ns = name
+    marker.ns = ns
     marker.id = marker_id
     marker.pose.orientation.w = 1.0
     seconds = float(settings.lifetime)
@@ -145,65 +281,191 @@ def _base_marker(header, frame_id: str, name: str, marker_id: int, settings: Mar
     return marker
 
 
-def _color(name: str, alpha: float = 1.0) -> ColorRGBA:
-    r, g, b = _COLORS[name]
-    return ColorRGBA(r=r, g=g, b=b, a=alpha)
+def part_color(person_id: int, part: str) -> ColorRGBA:
+    """The person's colour (0..1), lightened and made translucent as ``part`` is drawn."""
+    mix, alpha = _SHADES[part]
+    r, g, b = (c / 255.0 for c in person_color(person_id))
+    return ColorRGBA(r=r + (1.0 - r) * mix, g=g + (1.0 - g) * mix, b=b + (1.0 - b) * mix, a=alpha)
+
+
+def _point(p) -> Point:
+    return Point(x=float(p[0]), y=float(p[1]), z=float(p[2]))
 
 
 def marker_frame(header, settings: MarkerSettings) -> str:
     return settings.frame_id or header.frame_id or DEFAULT_FRAME_ID
 
 
-def build_markers(result: HolisticResult, header, settings: MarkerSettings,
-                  shown_before: AbstractSet[str] = frozenset()) -> Tuple[MarkerArray, FrozenSet[str]]:
-    """Markers for one frame, and the set of parts now shown (pass it back next frame).
+def located_frame(header, settings: MarkerSettings) -> str:
+    """Frame of located people's markers: the image's own (their positions are in it)."""
+    return header.frame_id or settings.frame_id or DEFAULT_FRAME_ID
 
-    A part in ``shown_before`` that is absent now gets DELETE markers for both its ids.
-    """
-    frame_id = marker_frame(header, settings)
-    array = MarkerArray()
-    points = part_points(result, settings)
-    if settings.face_style == "none":
-        points.pop("face", None)
-    for name in PARTS:
-        if name not in points:
-            if name in shown_before:
-                for marker_id in (LINES_ID, POINTS_ID):
-                    marker = _base_marker(header, frame_id, name, marker_id, settings)
-                    marker.action = Marker.DELETE
-                    array.markers.append(marker)
-            continue
-        xyz = points[name]
-        edges = sorted(_connections(name, len(xyz), settings))
-        lines = _base_marker(header, frame_id, name, LINES_ID, settings)
+
+def _part_markers(person_id: int, name: str, xyz: np.ndarray, header, frame_id: str,
+                  settings: MarkerSettings) -> List[Marker]:
+    ns = namespace(person_id, name)
+    finite = np.all(np.isfinite(xyz), axis=1)
+    edges = sorted((a, b) for a, b in _connections(name, len(xyz), settings)
+                   if a < len(xyz) and b < len(xyz) and finite[a] and finite[b])
+    if name == "face" and settings.face_style == "contours":
+        # only the contour landmarks as dots, not all 468
+        shown = sorted({i for edge in edges for i in edge})
+    else:
+        shown = [i for i in range(len(xyz)) if finite[i]]
+    markers = []
+    if edges:
+        lines = _base_marker(header, frame_id, ns, marker_id(person_id, name, "lines"), settings)
         lines.type = Marker.LINE_LIST
         lines.action = Marker.ADD
         lines.scale.x = settings.line_width * (0.5 if name == "face" else 1.0)
-        lines.color = _color(name)
-        lines.points = [Point(x=p[0], y=p[1], z=p[2])
-                        for a, b in edges for p in (xyz[a].tolist(), xyz[b].tolist())]
-        dots = _base_marker(header, frame_id, name, POINTS_ID, settings)
+        lines.color = part_color(person_id, name)
+        lines.points = [_point(xyz[i]) for edge in edges for i in edge]
+        markers.append(lines)
+    if shown:
+        dots = _base_marker(header, frame_id, ns, marker_id(person_id, name, "points"), settings)
         dots.type = Marker.SPHERE_LIST
         dots.action = Marker.ADD
         size = settings.point_size * (0.3 if name == "face" else 1.0)
         dots.scale.x = dots.scale.y = dots.scale.z = size
-        dots.color = _color(name)
-        dots.points = [Point(x=x, y=y, z=z) for x, y, z in xyz.tolist()]
-        if name == "face" and settings.face_style == "contours":
-            array.markers.append(lines)
-            # only the contour landmarks as dots, not all 468
-            used = sorted({i for edge in edges for i in edge})
-            dots.points = [dots.points[i] for i in used]
-            array.markers.append(dots)
-        else:
-            if edges:
-                array.markers.append(lines)
-            elif name in shown_before:
-                lines.action = Marker.DELETE
-                lines.points = []
-                array.markers.append(lines)
-            array.markers.append(dots)
-    return array, frozenset(points)
+        dots.color = part_color(person_id, name)
+        dots.points = [_point(xyz[i]) for i in shown]
+        markers.append(dots)
+    return markers
+
+
+def _text_marker(person_id: int, part: str, what: str, text: str, position: np.ndarray, header,
+                 frame_id: str, settings: MarkerSettings) -> Marker:
+    marker = _base_marker(header, frame_id, namespace(person_id, part), marker_id(person_id, part, what), settings)
+    marker.type = Marker.TEXT_VIEW_FACING
+    marker.action = Marker.ADD
+    marker.text = text
+    marker.scale.z = settings.text_size
+    marker.color = part_color(person_id, part)
+    marker.pose.position = _point(position)
+    return marker
+
+
+def _above(points: Optional[np.ndarray], settings: MarkerSettings, lines: int = 1) -> Optional[np.ndarray]:
+    """A point above ``points`` (marker frames are optical: up is -y) for a ``lines``-line label."""
+    if points is None:
+        return None
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if not len(points):
+        return None
+    centre = points.mean(axis=0)
+    top = float(points[:, 1].min())
+    return np.array([centre[0], top - settings.label_offset - 0.5 * lines * settings.text_size, centre[2]])
+
+
+def _pointing_markers(person: PersonFrame, placed: _Placed, header, frame_id: str,
+                      settings: MarkerSettings) -> List[Marker]:
+    gestures = person.gestures
+    markers: List[Marker] = []
+    for ray in getattr(gestures, "pointing", ()) if gestures is not None else ():
+        if ray.side not in ("left", "right"):
+            continue
+        origin = np.asarray(ray.origin, dtype=np.float64)[:3]
+        direction = np.asarray(ray.direction, dtype=np.float64)[:3]
+        target = None if ray.plane_point is None else np.asarray(ray.plane_point, dtype=np.float64)[:3]
+        if ray.in_camera_frame and not placed.located:
+            continue   # camera-frame ray of a person drawn without a camera model: nowhere to put it
+        if not ray.in_camera_frame:
+            # A ray in the world landmarks' frame goes where the person's body went, when the
+            # placement knows how (not in the image plane).
+            if placed.world_to_marker is None:
+                continue
+            tip = placed.world_to_marker(origin + direction)
+            origin = placed.world_to_marker(origin)
+            direction = tip - origin
+            target = None if target is None else placed.world_to_marker(target)
+        norm = float(np.linalg.norm(direction))
+        if not (norm > 0 and np.all(np.isfinite(origin)) and np.all(np.isfinite(direction))):
+            continue
+        end = origin + direction / norm * settings.pointing_length
+        arrow = _base_marker(header, frame_id, namespace(person.person_id, "pointing"),
+                             marker_id(person.person_id, "pointing", ray.side), settings)
+        arrow.type = Marker.ARROW
+        arrow.action = Marker.ADD
+        # With two points: scale.x the shaft diameter, scale.y the head diameter, scale.z the head length.
+        arrow.scale.x = settings.line_width * 1.5
+        arrow.scale.y = settings.line_width * 3.0
+        arrow.scale.z = settings.line_width * 5.0
+        arrow.color = part_color(person.person_id, "pointing")
+        arrow.points = [_point(origin), _point(end)]
+        markers.append(arrow)
+        if target is not None and np.all(np.isfinite(target)):
+            dot = _base_marker(header, frame_id, namespace(person.person_id, "pointing"),
+                               marker_id(person.person_id, "pointing", f"{ray.side}_target"), settings)
+            dot.type = Marker.SPHERE
+            dot.action = Marker.ADD
+            dot.scale.x = dot.scale.y = dot.scale.z = settings.point_size * 3.0
+            dot.color = part_color(person.person_id, "pointing")
+            dot.pose.position = _point(target)
+            markers.append(dot)
+    return markers
+
+
+def _person_markers(person: PersonFrame, placed: _Placed, header, frame_id: str,
+                    settings: MarkerSettings) -> List[Marker]:
+    points = dict(placed.points)
+    if settings.face_style == "none":
+        points.pop("face", None)
+    markers: List[Marker] = []
+    for name in PARTS:
+        if name in points:
+            markers.extend(_part_markers(person.person_id, name, points[name], header, frame_id, settings))
+    markers.extend(_pointing_markers(person, placed, header, frame_id, settings))
+    for part, text in hand_gesture_texts(person.result).items():
+        position = _above(placed.points.get(part), settings)
+        if position is not None:
+            markers.append(_text_marker(person.person_id, "gestures", part, text, position, header, frame_id,
+                                        settings))
+    pose = placed.points.get("pose")
+    head = None if pose is None else pose[list(POSE_HEAD)]
+    labels = [f"#{int(person.person_id)}"] + [gesture_text(label, confidence)
+                                              for label, confidence in body_gesture_labels(person.gestures)]
+    # TEXT_VIEW_FACING is centred on its position: lift it by half its own height per line.
+    position = _above(head, settings, lines=len(labels))
+    if position is not None:
+        markers.append(_text_marker(person.person_id, "label", "head", "\n".join(reversed(labels)), position,
+                                    header, frame_id, settings))
+    return markers
+
+
+def _as_frame(frame) -> FrameOutput:
+    """A bare HolisticResult (single-person callers) is person 0 without a camera model."""
+    if isinstance(frame, HolisticResult):
+        return FrameOutput(people=(PersonFrame(person_id=0, result=frame),), image_size=frame.image_size)
+    return frame
+
+
+def build_markers(frame: FrameOutput, header, settings: MarkerSettings,
+                  drawn_before: AbstractSet[MarkerKey] = frozenset()
+                  ) -> Tuple[MarkerArray, FrozenSet[MarkerKey]]:
+    """Markers for one frame, and the (namespace, id) of every marker now drawn (pass it back next frame).
+
+    ``frame``: the people of the frame (a bare ``HolisticResult`` is taken as person 0).
+    Every marker in ``drawn_before`` that is not drawn now gets a DELETE: a vanished part,
+    a gesture that ended, every marker of a person who left.
+    """
+    frame = _as_frame(frame)
+    array = MarkerArray()
+    for person, placed in zip(frame.people, _place_people(frame, settings)):
+        frame_id = located_frame(header, settings) if placed.located else marker_frame(header, settings)
+        array.markers.extend(_person_markers(person, placed, header, frame_id, settings))
+    drawn = frozenset((m.ns, m.id) for m in array.markers)
+    for ns, stale_id in sorted(set(drawn_before) - drawn):
+        marker = _base_marker(header, marker_frame(header, settings), ns, stale_id, settings)
+        marker.action = Marker.DELETE
+        array.markers.append(marker)
+    return array, drawn
+
+
+def person_annotations(frame: FrameOutput):
+    """What :func:`holistic_ros.drawing.annotate.draw_people` draws for ``frame``'s people."""
+    return tuple(PersonAnnotation(person_id=p.person_id, result=p.result,
+                                  body_gestures=body_gesture_labels(p.gestures))
+                 for p in _as_frame(frame).people)
 
 
 def delete_all_markers(header, settings: MarkerSettings) -> MarkerArray:
