@@ -12,7 +12,7 @@ Ports, under ``mediapipe/modules/``:
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -20,7 +20,8 @@ from . import face_refinement_indices as refine
 from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, generate_anchor_centers, weighted_nms
 from .activations import sigmoid
 from .models import ModelSession
-from .roi import NormRect, crop_image, landmarks_from_roi, project_from_roi, rect_from_bounding_box, transform_rect
+from .roi import (NormRect, crop_image, crop_images, landmarks_from_roi, project_from_roi, rect_from_bounding_box,
+                  transform_rect)
 from .tracking import RoiTracker, TrackingRequirements
 
 # face_landmarks_from_pose_to_recrop_roi.pbtxt: pose landmarks 0-10 (the face),
@@ -121,7 +122,20 @@ class FaceBranch:
         """(landmarks (N, 3) image-normalised, score) or (None, score)."""
         crop = crop_image(image, roi, FACE_LANDMARK_INPUT_SIZE, FACE_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=False, value_range=(0.0, 1.0), border_zero=False)
-        out = self.landmarker.run(crop.tensor)
+        return self._decode(self.landmarker.run(crop.tensor), crop)
+
+    def landmarks_batch(self, image, rois: Sequence[NormRect]) -> List[tuple]:
+        """:meth:`landmarks` of several faces (several people), the crops in one run
+        when the model takes a batch (tools/convert_models.py DYNAMIC_BATCH)."""
+        if self.landmarker.input_shape[0] == 1 or len(rois) <= 1:
+            return [self.landmarks(image, roi) for roi in rois]
+        batch, crops = crop_images(image, list(rois), FACE_LANDMARK_INPUT_SIZE, FACE_LANDMARK_INPUT_SIZE,
+                                   keep_aspect_ratio=False, value_range=(0.0, 1.0), border_zero=False)
+        out = self.landmarker.run(batch)
+        return [self._decode({k: v[i:i + 1] for k, v in out.items()}, crop) for i, crop in enumerate(crops)]
+
+    def _decode(self, out, crop):
+        """One crop's outputs (batch of one): (landmarks, score) or (None, score)."""
         score = float(sigmoid(np.asarray(out["face_flag"], dtype=np.float64).reshape(-1)[0]))
         if score <= FACE_PRESENCE_THRESHOLD:
             return None, score
@@ -137,14 +151,22 @@ class FaceBranch:
         Tracking runs in static mode too, as in MediaPipe's graph, where only
         the pose stage depends on ``use_prev_landmarks``.
         """
-        h, w = image.shape[:2]
-        roi = self.tracker.roi_for_frame(face_roi_from_pose(pose_landmarks, (w, h)), (w, h),
-                                         lambda pose_roi: self.recrop_roi(image, pose_roi))
+        roi = self.tracking_roi(image, pose_landmarks)
         if roi is None:
             return None, None
-        landmarks, score = self.landmarks(image, roi)
+        return self.finish(self.landmarks(image, roi), (image.shape[1], image.shape[0]))
+
+    def tracking_roi(self, image, pose_landmarks: np.ndarray) -> Optional[NormRect]:
+        """This frame's face ROI (re-crop model and tracking), or None when no face is found."""
+        h, w = image.shape[:2]
+        return self.tracker.roi_for_frame(face_roi_from_pose(pose_landmarks, (w, h)), (w, h),
+                                          lambda pose_roi: self.recrop_roi(image, pose_roi))
+
+    def finish(self, found, image_size):
+        """Tracking state from this frame's (landmarks, score); returns them."""
+        landmarks, score = found
         if landmarks is None:
             self.tracker.reset()
             return None, score
-        self.tracker.update(landmarks, face_roi_from_landmarks(landmarks, (w, h)), (w, h))
+        self.tracker.update(landmarks, face_roi_from_landmarks(landmarks, image_size), image_size)
         return landmarks, score

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -197,16 +197,33 @@ class HandsBranch:
 
     def _landmarks_for(self, image, pose_landmarks: np.ndarray, sides) -> dict:
         """Results of ``sides``: their landmark crops go through the model as one batch."""
-        results = {side: HandResult() for side in sides}
-        rois = [(side, self._landmark_roi(image, pose_landmarks, side)) for side in sides]
-        rois = [(side, roi) for side, roi in rois if roi is not None]
-        if not rois:
-            return results
-        batch, crops = crop_images(image, [roi for _, roi in rois], HAND_LANDMARK_INPUT_SIZE,
+        results = landmarks_of_hands(image, [(self, pose_landmarks, side) for side in sides])
+        return dict(zip(sides, results))
+
+
+def landmarks_of_hands(image, hands: Sequence[Tuple[HandsBranch, np.ndarray, int]]) -> List[HandResult]:
+    """Results of several hands, each ``(branch, its body's pose landmarks, side)``.
+
+    Each hand's ROI comes from its own body's wrist and its branch's tracking
+    state (one :class:`HandsBranch` per person), so a hand cannot move to
+    another body; the landmark crops of all of them (one person's two hands,
+    or every person's) go through the hand model as one batch when it takes one.
+    """
+    results = [HandResult() for _ in hands]
+    todo = [(k, branch._landmark_roi(image, pose_landmarks, side))
+            for k, (branch, pose_landmarks, side) in enumerate(hands)]
+    todo = [(k, roi) for k, roi in todo if roi is not None]
+    if not todo:
+        return results
+    landmarker = hands[0][0].landmarker
+    groups = [todo] if landmarker.input_shape[0] != 1 else [[job] for job in todo]
+    size = (image.shape[1], image.shape[0])
+    for group in groups:
+        batch, crops = crop_images(image, [roi for _, roi in group], HAND_LANDMARK_INPUT_SIZE,
                                    HAND_LANDMARK_INPUT_SIZE, keep_aspect_ratio=True, value_range=(0.0, 1.0),
                                    border_zero=False)
-        out = self.landmarker.run(batch)
-        size = (image.shape[1], image.shape[0])
-        for i, ((side, _), crop) in enumerate(zip(rois, crops)):
-            results[side] = self._finish(side, crop, {k: v[i:i + 1] for k, v in out.items()}, size)
-        return results
+        out = landmarker.run(batch)
+        for i, ((k, _), crop) in enumerate(zip(group, crops)):
+            branch, _, side = hands[k]
+            results[k] = branch._finish(side, crop, {key: v[i:i + 1] for key, v in out.items()}, size)
+    return results

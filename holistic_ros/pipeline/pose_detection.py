@@ -8,7 +8,7 @@ Ports ``modules/pose_detection/pose_detection_cpu.pbtxt`` and
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -31,14 +31,19 @@ POSE_ROI_SCALE = 1.25
 
 
 class PoseDetector:
-    """Finds the most prominent person; returns the first detection after NMS."""
+    """Finds people: the first detection after NMS is the most prominent person
+    (MediaPipe keeps only it); :meth:`detect_all` keeps up to N, for several people."""
 
     def __init__(self, session: ModelSession):
         self.session = session
         self.anchors = generate_anchor_centers(POSE_DETECTION_ANCHORS)
 
     def detect(self, image: np.ndarray, min_score: float) -> Optional[Detection]:
-        h, w = image.shape[:2]
+        detections = self.detect_all(image, min_score, max_detections=1)
+        return detections[0] if detections else None
+
+    def detect_all(self, image: np.ndarray, min_score: float, max_detections: int) -> List[Detection]:
+        """Up to ``max_detections`` people, best score first, in image-normalised coordinates."""
         whole_image = NormRect(0.5, 0.5, 1.0, 1.0, 0.0)
         crop = crop_image(image, whole_image, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
@@ -47,10 +52,8 @@ class PoseDetector:
                                 scale=float(POSE_DETECTION_INPUT_SIZE), min_score=min_score,
                                 nms_iou_threshold=POSE_DETECTION_NMS_IOU)
         candidates = decode_detections(out["regressors"], out["classificators"], self.anchors, options)
-        detections = weighted_nms(candidates, options.nms_iou_threshold, max_detections=1)
-        if not detections:
-            return None
-        return remove_detection_letterbox(detections[0], crop.padding)
+        detections = weighted_nms(candidates, options.nms_iou_threshold, max_detections=max_detections)
+        return [remove_detection_letterbox(d, crop.padding) for d in detections]
 
 
 def roi_from_pose_detection(detection: Detection, image_size) -> NormRect:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from .activations import sigmoid
 from .models import ModelSession
-from .roi import Crop, NormRect, crop_image, landmarks_from_roi, rect_from_alignment_points, transform_rect
+from .roi import (Crop, NormRect, crop_image, crop_images, landmarks_from_roi, rect_from_alignment_points,
+                  transform_rect)
 
 # tensors_to_pose_landmarks_and_segmentation.pbtxt
 POSE_LANDMARK_INPUT_SIZE = 256
@@ -93,7 +94,22 @@ class PoseLandmarker:
     def run(self, image: np.ndarray, roi: NormRect, with_segmentation: bool) -> PoseLandmarkOutput:
         crop = crop_image(image, roi, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
-        out = self.session.run(crop.tensor)
+        return self._decode(self.session.run(crop.tensor), crop, with_segmentation)
+
+    def run_batch(self, image, rois: Sequence[NormRect], with_segmentation: bool) -> List[PoseLandmarkOutput]:
+        """One output per ROI (one person each): every crop in one run when the model
+        takes a batch (tools/convert_models.py DYNAMIC_BATCH), else one run per crop."""
+        if self.session.input_shape[0] == 1 or len(rois) <= 1:
+            return [self.run(image, roi, with_segmentation) for roi in rois]
+        batch, crops = crop_images(image, list(rois), POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
+                                   keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        out = self.session.run(batch)
+        return [self._decode({k: v[i:i + 1] for k, v in out.items()}, crop, with_segmentation)
+                for i, crop in enumerate(crops)]
+
+    @staticmethod
+    def _decode(out, crop: Crop, with_segmentation: bool) -> PoseLandmarkOutput:
+        """One crop's model outputs (batch of one), mapped back to the image."""
         score = float(np.asarray(out["pose_flag"]).reshape(-1)[0])
         raw = out["landmarks"].reshape(NUM_MODEL_LANDMARKS, 5).astype(np.float64)
         lm = np.empty_like(raw)
