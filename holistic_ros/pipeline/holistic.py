@@ -3,8 +3,11 @@
 Wiring follows ``mediapipe/modules/holistic_landmark/holistic_landmark_cpu.pbtxt``
 and ``mediapipe/modules/pose_landmark/pose_landmark_cpu.pbtxt``; options and
 defaults follow ``mediapipe/python/solutions/holistic.py``. Per-stream state
-(the tracking ROIs, the filters, the previous mask) lives here, behind
-:meth:`Holistic.reset`.
+(the tracking ROIs, the filters, the previous mask) lives in one
+:class:`~holistic_ros.pipeline.people.PersonTrack` per person, behind
+:meth:`Holistic.reset`. With ``max_num_people`` > 1 the people are found,
+matched and given ids by :mod:`holistic_ros.pipeline.people`, and each model
+runs once per frame on all of them (one batch per model).
 """
 
 from __future__ import annotations
@@ -13,23 +16,23 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Dict, Optional, Sequence, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .device_crop import DeviceCropper, DeviceFrame
 from .face import FaceBranch
-from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
-                      LandmarksSmoother, VisibilitySmoother, smooth_segmentation)
+from .filters import smooth_segmentation
 from .hand_gesture import HandGestureRecognizer
-from .hands import HandResult, HandsBranch
+from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
+from .people import PeopleTracker, PersonTrack, prominence, resolve_shared_bodies
 from .pose_detection import PoseDetector, roi_from_pose_detection
-from .pose_landmarks import PoseLandmarker, alignment_rect_from_auxiliary_landmarks, roi_from_auxiliary_landmarks
+from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
 from .result import HolisticResult
-from .roi import NormRect, rect_is_valid
+from .roi import rect_is_valid
 from .segmentation import mask_to_image
 
 LOG = logging.getLogger("holistic_ros")
@@ -87,54 +90,30 @@ def validate_image(image) -> np.ndarray:
 
 
 @dataclass
+class _PersonPose:
+    """One person's pose this frame, handed to the face and hand stages."""
+
+    track: PersonTrack
+    landmarks: np.ndarray          # (33, 4) smoothed
+    world: np.ndarray
+    presence: np.ndarray
+    score: float
+    mask: Optional[np.ndarray] = None
+
+
+@dataclass
 class _PoseStageOutput:
-    """What a frame's pose stage hands to its face and hand stage."""
+    """What a frame's pose stage hands to its face and hand stages."""
 
     size: Tuple[int, int]
     stage_ms: Dict[str, float]
     restart: bool = False
+    #: One person: the frame's mask, also on frames where the pose was then rejected (as MediaPipe).
     mask: Optional[np.ndarray] = None
-    landmarks: Optional[np.ndarray] = None   # (33, 4) smoothed; None: no pose this frame
-    world: Optional[np.ndarray] = None
-    presence: Optional[np.ndarray] = None
-    score: Optional[float] = None
-
-
-class _PoseSmoothing:
-    """The filters of ``pose_landmark_filtering.pbtxt``."""
-
-    def __init__(self):
-        self.visibility = VisibilitySmoother()
-        self.landmarks = LandmarksSmoother(POSE_LANDMARKS_FILTER)
-        self.world_visibility = VisibilitySmoother()
-        self.world = LandmarksSmoother(POSE_WORLD_LANDMARKS_FILTER)
-        self.aux_visibility = VisibilitySmoother()
-        self.aux = LandmarksSmoother(POSE_AUXILIARY_LANDMARKS_FILTER)
-
-    def reset(self) -> None:
-        for f in (self.visibility, self.landmarks, self.world_visibility, self.world,
-                  self.aux_visibility, self.aux):
-            f.reset()
-
-    def apply(self, landmarks, world, aux, image_size, timestamp, smooth_landmarks: bool):
-        """Filtered (landmarks, world, aux). The auxiliary landmarks, which
-        place the next frame's ROI, are filtered even when landmark smoothing
-        is off: their filter sits outside the switch in the upstream graph."""
-        # The object scale comes from the raw auxiliary landmarks' unscaled alignment rect.
-        w, h = image_size
-        scale_rect = alignment_rect_from_auxiliary_landmarks(aux, image_size)
-        object_scale = (scale_rect.width * w + scale_rect.height * h) / 2.0
-        if smooth_landmarks:
-            landmarks = landmarks.copy()
-            landmarks[:, 3] = self.visibility.apply(landmarks[:, 3])
-            landmarks = self.landmarks.apply(landmarks, image_size, timestamp, object_scale)
-            world = world.copy()
-            world[:, 3] = self.world_visibility.apply(world[:, 3])
-            world = self.world.apply_world(world, timestamp)
-        aux = aux.copy()
-        aux[:, 3] = self.aux_visibility.apply(aux[:, 3])
-        aux = self.aux.apply(aux, image_size, timestamp, object_scale)
-        return landmarks, world, aux
+    #: The people found, most prominent first.
+    people: List[_PersonPose] = field(default_factory=list)
+    #: Tracks whose face and hand tracking starts over this frame (lost, restarted, or back).
+    resets: List[PersonTrack] = field(default_factory=list)
 
 
 class Holistic:
@@ -158,6 +137,9 @@ class Holistic:
     on a GPU. On the CPU, OpenCV's crops are the ones whose pixels match MediaPipe's.
     ``recognize_gestures`` also loads MediaPipe's hand gesture models and gives each found
     hand its canned gesture (``result.left_hand_gesture`` / ``right_hand_gesture``).
+    ``max_num_people``: up to this many people, each in ``result.people`` with its
+    own ``person_id`` (:mod:`holistic_ros.pipeline.people`); ``result``'s own fields
+    are the most prominent person's. 1 is MediaPipe Holistic, unchanged.
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -166,7 +148,13 @@ class Holistic:
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
                  parallel_branches: bool = True, skip_recrops: bool = True,
-                 device_crops: Optional[bool] = None, recognize_gestures: bool = False):
+                 device_crops: Optional[bool] = None, recognize_gestures: bool = False,
+                 max_num_people: int = 1):
+        if isinstance(max_num_people, bool) or not isinstance(max_num_people, (int, np.integer)) \
+                or max_num_people < 1:
+            raise ValueError(f"max_num_people must be an integer >= 1 (1: MediaPipe's one person), "
+                             f"got {max_num_people!r}")
+        self.max_num_people = int(max_num_people)
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -190,7 +178,11 @@ class Holistic:
             names += ["gesture_embedder", "canned_gesture_classifier"]
         entries = {name: store.entry(name) for name in names}
         pose_names = set(names[:2])
-        sessions = create_sessions({n: e for n, e in entries.items() if n in pose_names}, requested)
+        # One person: the dynamic-batch pose and face models run with their batch
+        # fixed to 1, which gives the static graph's outputs bit for bit (ModelSession).
+        fixed = {names[1]: 1, names[3]: 1} if self.max_num_people == 1 else {}
+        sessions = create_sessions({n: e for n, e in entries.items() if n in pose_names}, requested,
+                                   fixed_batch=fixed)
         # On the CPU the face and the two hands run side by side, one thread per
         # session: ONNX Runtime scales poorly from one thread to two on these small
         # models, so concurrent single-threaded branches use the cores better.
@@ -209,17 +201,29 @@ class Holistic:
                             for name in BRANCHES}
             branch_threads = 1
         sessions.update(create_sessions({n: e for n, e in entries.items() if n not in pose_names}, requested,
-                                        intra_op_threads=branch_threads))
+                                        intra_op_threads=branch_threads, fixed_batch=fixed))
         self.models_dir = store.models_dir
         self._pose_detector = PoseDetector(sessions[names[0]])
         self._pose_landmarker = PoseLandmarker(sessions[names[1]])
         skip = skip_recrops and not self.options.static_image_mode
-        self._face = FaceBranch(sessions[names[2]], sessions[names[3]],
-                                with_attention=self.options.refine_face_landmarks, skip_recrops=skip)
         gestures = (HandGestureRecognizer(sessions["gesture_embedder"], sessions["canned_gesture_classifier"])
                     if recognize_gestures else None)
-        self._hands = HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip,
-                                  gestures=gestures)
+
+        def make_branches():
+            """A person's face and hand branches: the shared sessions, the person's own tracking state."""
+            return (FaceBranch(sessions[names[2]], sessions[names[3]],
+                               with_attention=self.options.refine_face_landmarks, skip_recrops=skip),
+                    HandsBranch(sessions["hand_recrop"], sessions["hand_landmark_full"], skip_recrops=skip,
+                                gestures=gestures))
+
+        self._people = PeopleTracker(self.max_num_people, make_branches)
+        # One person (MediaPipe's Holistic): one track for the whole stream, whose
+        # id changes each time the detector starts tracking over.
+        self._track: Optional[PersonTrack] = None
+        if self.max_num_people == 1:
+            face, hands = make_branches()
+            self._track = PersonTrack(0, face=face, hands=hands)
+            self._face, self._hands = face, hands
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         on_gpu = self.providers[0] in GPU_PROVIDERS
@@ -227,7 +231,6 @@ class Holistic:
         if device_crops or (device_crops is None and on_gpu):
             # The providers the models really run on, so that frames go to their device.
             self._cropper = DeviceCropper([p for p in requested if provider_name(p) in self.providers], device_id)
-        self._smoothing = _PoseSmoothing()
         # Without branch threads (GPU), one thread runs each frame's face and hands.
         self._branch_driver = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
                                if self._chains is None else None)
@@ -240,6 +243,9 @@ class Holistic:
         self._last_timestamp: Optional[float] = None
         # Face and hand state belong to the branch threads: reset them there,
         # after any frame still in flight.
+        # (Several people: the tracks are dropped, new ones start with fresh branches.)
+        if self._track is None:
+            return
         if self._chains is None:
             self._branch_driver.submit(self._reset_branch_state).result()
         else:
@@ -250,19 +256,14 @@ class Holistic:
                 future.result()
 
     def _reset_pose_state(self) -> None:
-        self._pose_roi: Optional[NormRect] = None
-        self._prev_mask: Optional[np.ndarray] = None
-        self._smoothing.reset()
+        if self._track is not None:
+            self._track.reset_pose()
+        else:
+            self._people.reset()
 
     def _reset_branch_state(self) -> None:
         self._face.reset()
         self._hands.reset()
-
-    def _lose_pose(self) -> None:
-        """No pose this frame: the detector runs on the next. The face and hand
-        trackers are reset by the branch stage of this frame."""
-        self._pose_roi = None
-        self._smoothing.reset()
 
     def set_thresholds(self, min_detection_confidence: Optional[float] = None,
                        min_tracking_confidence: Optional[float] = None) -> None:
@@ -284,7 +285,7 @@ class Holistic:
             chain.shutdown(wait=True)
         self._chains = None
         self._pose_detector = self._pose_landmarker = None
-        self._face = self._hands = None
+        self._face = self._hands = self._track = None
 
     def __enter__(self) -> "Holistic":
         return self
@@ -294,7 +295,8 @@ class Holistic:
 
     # -- processing ----------------------------------------------------------
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> HolisticResult:
-        """Landmarks of the most prominent person in an RGB image.
+        """Landmarks of the most prominent person in an RGB image (and of
+        everyone found, up to ``max_num_people``, in ``result.people``).
 
         ``timestamp`` (seconds) drives the smoothing filters; without it frames
         are taken to be 1/30 s apart. A timestamp that does not increase starts
@@ -314,9 +316,9 @@ class Holistic:
         pose = self._start_frame(image, timestamp)
         if self._chains is None:
             return self._branch_driver.submit(self._branches_one_by_one, image, pose)
-        futures = [self._chains["face"].submit(self._face_branch, image, pose),
-                   self._chains["left_hand"].submit(self._hand_branch, image, pose, 0),
-                   self._chains["right_hand"].submit(self._hand_branch, image, pose, 1)]
+        futures = [self._chains["face"].submit(self._face_stage, image, pose),
+                   self._chains["left_hand"].submit(self._hand_stage, image, pose, 0),
+                   self._chains["right_hand"].submit(self._hand_stage, image, pose, 1)]
         return _when_all(futures, lambda face, left, right: _result(pose, face, left, right))
 
     def _frame(self, image: np.ndarray):
@@ -336,18 +338,23 @@ class Holistic:
                      self._last_timestamp, timestamp)
             self._reset_pose_state()
         self._last_timestamp = timestamp
-        return self._pose_stage(image, timestamp, restart)
+        if self._track is not None:
+            return self._pose_stage(image, timestamp, restart)
+        return self._people_pose_stage(image, timestamp, restart)
 
     def _pose_stage(self, image: np.ndarray, timestamp: float, restart: bool) -> "_PoseStageOutput":
-        """Detection or tracking, pose landmarks, smoothing, mask; next frame's ROI."""
+        """One person (MediaPipe's graph): detection or tracking, pose landmarks,
+        smoothing, mask; next frame's ROI."""
         h, w = image.shape[:2]
         size = (w, h)
         opts = self.options
+        track = self._track
         stage_ms: Dict[str, float] = {}
         clock = time.perf_counter
         out = _PoseStageOutput(size=size, stage_ms=stage_ms, restart=restart)
 
-        roi = None if opts.static_image_mode else self._pose_roi
+        roi = None if opts.static_image_mode else track.roi
+        detected = roi is None
         if roi is None:
             t0 = clock()
             detection = self._pose_detector.detect(image, opts.min_detection_confidence)
@@ -355,71 +362,162 @@ class Holistic:
             if detection is not None:
                 roi = roi_from_pose_detection(detection, size)
         if roi is None or not rect_is_valid(roi):
-            self._reset_pose_state()   # no ROI, so no mask either
+            track.reset_pose()   # no ROI, so no mask either
+            out.resets.append(track)
             return out
 
         t0 = clock()
         pose = self._pose_landmarker.run(image, roi, opts.enable_segmentation)
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
-
-        if pose.segmentation_roi is not None:
-            t0 = clock()
-            out.mask = mask_to_image(pose.segmentation_roi, pose.crop, size)
-            if opts.segmentation_smoothing_enabled:
-                out.mask = smooth_segmentation(out.mask, self._prev_mask)
-            stage_ms["segmentation"] = (clock() - t0) * 1e3
-        self._prev_mask = out.mask
+        out.mask = self._person_mask(track, pose, size, stage_ms)
 
         if pose.score <= opts.min_tracking_confidence:
             # Tracking lost: no pose this frame, the detector runs on the next.
-            self._lose_pose()
+            track.roi = None
+            track.smoothing.reset()
+            out.resets.append(track)
             return out
+        if detected:
+            track.person_id = self._people.new_id()   # tracking starts over from the detector
+        if restart:
+            out.resets.append(track)
+        out.people.append(self._person_pose(track, pose, out.mask, size, timestamp))
+        return out
 
+    def _people_pose_stage(self, image, timestamp: float, restart: bool) -> "_PoseStageOutput":
+        """Several people: each tracked person's pose from its own ROI, newcomers
+        from the detector, all pose crops in one run of the model."""
+        h, w = image.shape[:2]
+        size = (w, h)
+        opts = self.options
+        people = self._people
+        stage_ms: Dict[str, float] = {}
+        clock = time.perf_counter
+        out = _PoseStageOutput(size=size, stage_ms=stage_ms, restart=restart)
+        if opts.static_image_mode:
+            people.reset()   # every image on its own: no tracking
+        for track in list(people.tracks):
+            if track.roi is None or not rect_is_valid(track.roi):
+                people.lose(track)
+                out.resets.append(track)
+        tracked = list(people.tracks)
+        new_rois = []
+        if people.should_detect():
+            t0 = clock()
+            detections = self._pose_detector.detect_all(image, opts.min_detection_confidence, self.max_num_people)
+            stage_ms["pose_detection"] = (clock() - t0) * 1e3
+            people.detected()
+            for detection in detections:
+                if people.is_tracked(detection.box):
+                    continue   # someone already tracked, not a new person
+                roi = roi_from_pose_detection(detection, size)
+                if rect_is_valid(roi):
+                    new_rois.append(roi)
+            new_rois = new_rois[:self.max_num_people - len(tracked)]
+
+        t0 = clock()
+        poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation)
+        stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
+
+        found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
+        for track, pose in zip(tracked, poses):
+            mask = self._person_mask(track, pose, size, stage_ms)
+            if pose.score <= opts.min_tracking_confidence:
+                people.lose(track)
+                out.resets.append(track)
+            else:
+                found.append((track, pose, mask))
+        # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
+        kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
+        for k in lost:
+            people.lose(found[k][0])
+            out.resets.append(found[k][0])
+        for k in kept:
+            track, pose, mask = found[k]
+            out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+
+        for pose in poses[len(tracked):]:
+            if (pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people
+                    or people.same_body_as_tracked(pose.landmarks, size)):
+                continue
+            track, came_back = people.start(pose.landmarks, size)
+            if came_back:
+                out.resets.append(track)   # its face and hands start over
+            mask = self._person_mask(track, pose, size, stage_ms)
+            out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+        people.next_frame()
+        out.people.sort(key=lambda person: -prominence(person.landmarks, size))
+        return out
+
+    def _person_mask(self, track: PersonTrack, pose: PoseLandmarkOutput, size, stage_ms) -> Optional[np.ndarray]:
+        """The person's mask in the image, smoothed with the person's previous one."""
+        mask = None
+        if pose.segmentation_roi is not None:
+            t0 = time.perf_counter()
+            mask = mask_to_image(pose.segmentation_roi, pose.crop, size)
+            if self.options.segmentation_smoothing_enabled:
+                mask = smooth_segmentation(mask, track.prev_mask)
+            stage_ms["segmentation"] = stage_ms.get("segmentation", 0.0) + (time.perf_counter() - t0) * 1e3
+        track.prev_mask = mask
+        return mask
+
+    def _person_pose(self, track: PersonTrack, pose: PoseLandmarkOutput, mask, size,
+                     timestamp: float) -> _PersonPose:
+        """A found person's landmarks, filtered with the person's filters; its next ROI."""
         landmarks = pose.landmarks[:, :4].copy()                    # x, y, z, visibility
         world = np.column_stack([pose.world, pose.landmarks[:, 3]])  # metres, visibility
         aux = pose.auxiliary[:, :4].copy()
-        if opts.static_image_mode:
-            self._pose_roi = None
+        if self.options.static_image_mode:
+            track.roi = None
         else:
-            landmarks, world, aux = self._smoothing.apply(landmarks, world, aux, size, timestamp,
-                                                          opts.smoothing_enabled)
-            self._pose_roi = roi_from_auxiliary_landmarks(aux, size)
-        out.landmarks, out.world, out.presence, out.score = landmarks, world, pose.landmarks[:, 4], pose.score
-        return out
+            landmarks, world, aux = track.smoothing.apply(landmarks, world, aux, size, timestamp,
+                                                          self.options.smoothing_enabled)
+            track.roi = roi_from_auxiliary_landmarks(aux, size)
+        track.seen(landmarks)
+        return _PersonPose(track, landmarks, world, pose.landmarks[:, 4], pose.score, mask)
 
-    def _face_branch(self, image, pose: "_PoseStageOutput"):
-        """One frame's face, on the face thread: (landmarks, score)."""
-        if pose.restart or pose.landmarks is None:
-            self._face.reset()
-        if pose.landmarks is None:
-            return None, None
+    def _face_stage(self, image, pose: "_PoseStageOutput") -> list:
+        """One frame's faces, on the face thread: (landmarks, score) per person,
+        every face crop in one run of the face landmark model."""
+        for track in pose.resets:
+            track.face.reset()
+        if not pose.people:
+            return []
         t0 = time.perf_counter()
-        face = self._face.process(image, pose.landmarks)
+        found = [(None, None)] * len(pose.people)
+        rois = [(k, person.track.face.tracking_roi(image, person.landmarks)) for k, person in enumerate(pose.people)]
+        rois = [(k, roi) for k, roi in rois if roi is not None]
+        if rois:
+            faces = pose.people[rois[0][0]].track.face.landmarks_batch(image, [roi for _, roi in rois])
+            for (k, _), face in zip(rois, faces):
+                found[k] = pose.people[k].track.face.finish(face, pose.size)
         pose.stage_ms["face"] = (time.perf_counter() - t0) * 1e3
-        return face
+        return found
 
-    def _hand_branch(self, image, pose: "_PoseStageOutput", side: int) -> HandResult:
-        """One frame's left (0) or right (1) hand, on that hand's thread."""
-        if pose.restart or pose.landmarks is None:
-            self._hands.reset_side(side)
-        if pose.landmarks is None:
-            return HandResult()
+    def _hand_stage(self, image, pose: "_PoseStageOutput", side: int) -> List[HandResult]:
+        """One frame's left (0) or right (1) hands, on that side's thread: one per
+        person, each from its own body's wrist, the crops in one run."""
+        for track in pose.resets:
+            track.hands.reset_side(side)
+        if not pose.people:
+            return []
         t0 = time.perf_counter()
-        hand = self._hands.process_side(image, pose.landmarks, side)
+        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in pose.people])
         pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
-        return hand
+        return hands
 
     def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
-        """Face, then both hands in one batch (no branch threads, as on a GPU)."""
-        face = self._face_branch(image, pose)
-        if pose.restart or pose.landmarks is None:
-            self._hands.reset()
-        if pose.landmarks is None:
-            return _result(pose, face, HandResult(), HandResult())
+        """Faces, then every hand in one batch (no branch threads, as on a GPU)."""
+        faces = self._face_stage(image, pose)
+        for track in pose.resets:
+            track.hands.reset()
+        if not pose.people:
+            return _result(pose, faces, [], [])
         t0 = time.perf_counter()
-        left, right = self._hands.process(image, pose.landmarks)
+        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
+                                           for person in pose.people for side in (0, 1)])
         pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
-        return _result(pose, face, left, right)
+        return _result(pose, faces, hands[0::2], hands[1::2])
 
 
 def _when_all(futures, combine) -> Future:
@@ -449,19 +547,27 @@ def _when_all(futures, combine) -> Future:
     return out
 
 
-def _result(pose: "_PoseStageOutput", face, left, right) -> HolisticResult:
-    if pose.landmarks is None:
+def _result(pose: "_PoseStageOutput", faces, lefts, rights) -> HolisticResult:
+    """The frame's result: the most prominent person's fields, and everyone in ``people``."""
+    people = tuple(_person_result(pose, person, face, left, right)
+                   for person, face, left, right in zip(pose.people, faces, lefts, rights))
+    if not people:
         return HolisticResult(segmentation_mask=pose.mask, image_size=pose.size, stage_ms=pose.stage_ms)
+    return replace(people[0], people=people)
+
+
+def _person_result(pose: "_PoseStageOutput", person: _PersonPose, face, left: HandResult,
+                   right: HandResult) -> HolisticResult:
     face_landmarks, face_score = face
     f32 = lambda a: None if a is None else np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     return HolisticResult(
-        pose_landmarks=f32(pose.landmarks), pose_presence=f32(pose.presence),
-        pose_world_landmarks=f32(pose.world), face_landmarks=f32(face_landmarks),
+        pose_landmarks=f32(person.landmarks), pose_presence=f32(person.presence),
+        pose_world_landmarks=f32(person.world), face_landmarks=f32(face_landmarks),
         left_hand_landmarks=f32(left.landmarks), right_hand_landmarks=f32(right.landmarks),
         left_hand_world_landmarks=f32(left.world_landmarks), right_hand_world_landmarks=f32(right.world_landmarks),
         left_hand_gesture=left.gesture, right_hand_gesture=right.gesture,
-        segmentation_mask=pose.mask, pose_score=pose.score,
+        segmentation_mask=person.mask, pose_score=person.score,
         face_score=face_score if face_landmarks is not None else None,
         left_hand_score=left.score if left.landmarks is not None else None,
         right_hand_score=right.score if right.landmarks is not None else None,
-        image_size=pose.size, stage_ms=pose.stage_ms)
+        image_size=pose.size, stage_ms=pose.stage_ms, person_id=person.track.person_id)

@@ -33,6 +33,9 @@ REBUILD_HINT = ("Rebuild the models with `make models` (or "
 #: Manifest suffix of a pose landmark model converted without its segmentation output.
 NO_SEGMENTATION_SUFFIX = "_no_segmentation"
 
+#: The symbolic batch dimension of the dynamic-batch models (tools/convert_models.py BATCH_DIM).
+BATCH_DIM = "N"
+
 #: Pose landmark model per model_complexity (modules/pose_landmark/pose_landmark_model_loader.pbtxt).
 POSE_LANDMARK_MODELS = {0: "pose_landmark_lite", 1: "pose_landmark_full", 2: "pose_landmark_heavy"}
 
@@ -189,12 +192,15 @@ def resolve_providers(providers: Optional[Sequence] = None, device_id: int = 0) 
 
 
 def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
-                    intra_op_threads: int = 0) -> Dict[str, "ModelSession"]:
+                    intra_op_threads: int = 0,
+                    fixed_batch: Optional[Mapping[str, int]] = None) -> Dict[str, "ModelSession"]:
     """One session per model. If an accelerator provider cannot start (no GPU,
     or its CUDA/cuDNN libraries are missing), say so once and build every
-    session on the CPU instead of letting ONNX Runtime print an error per model."""
+    session on the CPU instead of letting ONNX Runtime print an error per model.
+    ``fixed_batch``: model name -> batch size it is fixed to (see :class:`ModelSession`)."""
     import onnxruntime as ort
 
+    fixed_batch = dict(fixed_batch or {})
     sessions: Dict[str, ModelSession] = {}
     wanted = [provider_name(p) for p in providers]
     accelerators = [p for p in wanted if p != "CPUExecutionProvider"]
@@ -202,7 +208,7 @@ def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
         if accelerators and not sessions:
             ort.set_default_logger_severity(4)  # quiet the provider bridge's per-session errors
             try:
-                first = ModelSession(entry, providers, intra_op_threads)
+                first = ModelSession(entry, providers, intra_op_threads, fixed_batch.get(name))
             finally:
                 ort.set_default_logger_severity(2)
             active = first.providers
@@ -215,14 +221,22 @@ def create_sessions(entries: Mapping[str, ModelEntry], providers: Sequence,
                 accelerators = []
             sessions[name] = first
             continue
-        sessions[name] = ModelSession(entry, providers, intra_op_threads)
+        sessions[name] = ModelSession(entry, providers, intra_op_threads, fixed_batch.get(name))
     return sessions
 
 
 class ModelSession:
-    """One ONNX Runtime session with cached input and output names."""
+    """One ONNX Runtime session with cached input and output names.
 
-    def __init__(self, entry: ModelEntry, providers: Sequence, intra_op_threads: int = 0):
+    ``fixed_batch`` fixes a dynamic-batch model's batch dimension (a free
+    dimension override): with static shapes ONNX Runtime picks the kernels it
+    picks for the static graph, so one crop gives bit-identical outputs (the
+    pose model's segmentation head differs by ~5e-3 otherwise; models/manifest.json
+    ``batch1_symbolic_max_diff``).
+    """
+
+    def __init__(self, entry: ModelEntry, providers: Sequence, intra_op_threads: int = 0,
+                 fixed_batch: Optional[int] = None):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -233,6 +247,8 @@ class ModelSession:
         # Seven sessions run one after another each frame: threads left spinning
         # by one would steal the cores from the next.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if fixed_batch is not None:
+            options.add_free_dimension_override_by_name(BATCH_DIM, int(fixed_batch))
         try:
             self.session = ort.InferenceSession(str(entry.path), sess_options=options,
                                                 providers=list(providers))

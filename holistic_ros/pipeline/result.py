@@ -24,7 +24,8 @@ NUM_HAND_LANDMARKS = 21
 
 @dataclass(frozen=True)
 class HolisticResult:
-    """Landmarks of the one person MediaPipe Holistic tracks; ``None`` where absent.
+    """Landmarks of the one person MediaPipe Holistic tracks (with several people,
+    the most prominent; all of them in ``people``); ``None`` where absent.
 
     Image landmarks: x and y are normalised to the image width and height
     ([0, 1] inside the image, may fall outside), z is relative depth on
@@ -61,3 +62,11 @@ class HolisticResult:
     image_size: Tuple[int, int] = (0, 0)
     #: Wall-clock milliseconds per pipeline stage for this frame (for benchmarks and diagnostics).
     stage_ms: Mapping[str, float] = field(default_factory=dict)
+    #: The person these fields describe: an id that stays with the person across
+    #: frames and is never given to another (with one person, a new id each time
+    #: tracking starts over from the detector). 0 when no person was found.
+    person_id: int = 0
+    #: Everyone found this frame (up to ``Holistic(max_num_people=...)``), most
+    #: prominent first, each with its own fields, id and mask and ``people=()``;
+    #: this result's own fields are ``people[0]``'s. Empty when no one was found.
+    people: Tuple["HolisticResult", ...] = ()

@@ -1,0 +1,292 @@
+"""Several people: per-person pose state, matching detections to tracks, ids.
+
+MediaPipe Holistic follows one person (its pose detector keeps one detection).
+For ``Holistic(max_num_people=N)`` each person found gets a :class:`PersonTrack`:
+its own pose ROI, filters and mask history (:class:`PoseSmoothing`), its own face
+and hand branches (tracking state included), and an id that stays with it.
+
+What is decided here, without any model (so it is testable alone):
+
+- when the pose detector runs (:meth:`PeopleTracker.should_detect`): on a
+  schedule and when a track was lost, while fewer than N people are tracked;
+- which detections are new people (:meth:`PeopleTracker.is_tracked`): a
+  detection whose box overlaps a tracked person's body is that person;
+- which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
+  moment ago (box overlap with where its motion puts it now, then pose
+  similarity) gets its id back; anyone else a new one. Ids are never reused;
+- two tracks that ended up on one body (crossing, occlusion: one ROI slides
+  onto the person in front) are resolved by :func:`resolve_shared_bodies`:
+  the track whose landmarks jumped is the one that lost its person.
+
+Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
+                      LandmarksSmoother, VisibilitySmoother)
+from .pose_landmarks import alignment_rect_from_auxiliary_landmarks
+from .roi import NormRect
+
+# The detector looks for newcomers at least this often while fewer than N people
+# are tracked (frames); also right after a track is lost.
+DETECTION_INTERVAL_FRAMES = 10
+# A detection whose box overlaps a tracked body's box by more than this (IoU), or
+# whose centre lies inside the body's box shrunk by BODY_CORE, is that body.
+TRACKED_BOX_IOU = 0.3
+BODY_CORE = 0.5
+# Two poses whose landmarks lie this close (median distance over the 33 body
+# landmarks, as a fraction of the body box's diagonal) are one body.
+SAME_BODY_DISTANCE = 0.1
+# A lost person's id can come back for this many frames, when a new person
+# appears where the lost one's motion puts it (IoU of the boxes).
+LOST_TTL_FRAMES = 45
+REIDENTIFY_BOX_IOU = 0.2
+# Smoothing of a track's box centre velocity (per frame), to predict where a lost person went.
+VELOCITY_ALPHA = 0.5
+
+
+class PoseSmoothing:
+    """One person's filters of ``pose_landmark_filtering.pbtxt``."""
+
+    def __init__(self):
+        self.visibility = VisibilitySmoother()
+        self.landmarks = LandmarksSmoother(POSE_LANDMARKS_FILTER)
+        self.world_visibility = VisibilitySmoother()
+        self.world = LandmarksSmoother(POSE_WORLD_LANDMARKS_FILTER)
+        self.aux_visibility = VisibilitySmoother()
+        self.aux = LandmarksSmoother(POSE_AUXILIARY_LANDMARKS_FILTER)
+
+    def reset(self) -> None:
+        for f in (self.visibility, self.landmarks, self.world_visibility, self.world,
+                  self.aux_visibility, self.aux):
+            f.reset()
+
+    def apply(self, landmarks, world, aux, image_size, timestamp, smooth_landmarks: bool):
+        """Filtered (landmarks, world, aux). The auxiliary landmarks, which
+        place the next frame's ROI, are filtered even when landmark smoothing
+        is off: their filter sits outside the switch in the upstream graph."""
+        # The object scale comes from the raw auxiliary landmarks' unscaled alignment rect.
+        w, h = image_size
+        scale_rect = alignment_rect_from_auxiliary_landmarks(aux, image_size)
+        object_scale = (scale_rect.width * w + scale_rect.height * h) / 2.0
+        if smooth_landmarks:
+            landmarks = landmarks.copy()
+            landmarks[:, 3] = self.visibility.apply(landmarks[:, 3])
+            landmarks = self.landmarks.apply(landmarks, image_size, timestamp, object_scale)
+            world = world.copy()
+            world[:, 3] = self.world_visibility.apply(world[:, 3])
+            world = self.world.apply_world(world, timestamp)
+        aux = aux.copy()
+        aux[:, 3] = self.aux_visibility.apply(aux[:, 3])
+        aux = self.aux.apply(aux, image_size, timestamp, object_scale)
+        return landmarks, world, aux
+
+
+@dataclass(eq=False)
+class PersonTrack:
+    """One person's state across frames.
+
+    The pose fields (``roi``, ``smoothing``, ``prev_mask``, ``box``...) belong to
+    the pose stage; ``face`` and ``hands`` (the person's branches, with their
+    tracking state) are only touched by the face and hand stages, frame by frame.
+    """
+
+    person_id: int
+    smoothing: PoseSmoothing = field(default_factory=PoseSmoothing)
+    #: This frame's pose ROI, from last frame's auxiliary landmarks; None: not tracked.
+    roi: Optional[NormRect] = None
+    prev_mask: Optional[np.ndarray] = None
+    #: Last landmarks (33, >=2) and body box where the person was last seen.
+    landmarks: Optional[np.ndarray] = None
+    box: Optional[np.ndarray] = None
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    lost_frames: int = 0
+    face: Any = None
+    hands: Any = None
+
+    def reset_pose(self) -> None:
+        self.roi = None
+        self.prev_mask = None
+        self.smoothing.reset()
+
+    def seen(self, landmarks: np.ndarray) -> None:
+        """This frame's landmarks: box, velocity of the box centre."""
+        box = body_box(landmarks)
+        if self.box is not None and self.lost_frames == 0:
+            step = box_center(box) - box_center(self.box)
+            self.velocity = VELOCITY_ALPHA * step + (1.0 - VELOCITY_ALPHA) * self.velocity
+        self.landmarks, self.box, self.lost_frames = landmarks, box, 0
+
+    def predicted_box(self) -> Optional[np.ndarray]:
+        """Where the person's box is now, if it kept moving as it did."""
+        if self.box is None:
+            return None
+        shift = self.velocity * self.lost_frames
+        return self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+
+
+def body_box(landmarks: np.ndarray) -> np.ndarray:
+    """(xmin, ymin, xmax, ymax) of the 33 body landmarks (x, y normalised)."""
+    xy = np.asarray(landmarks)[:, :2]
+    return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float64)
+
+
+def box_center(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def center_inside(box: np.ndarray, body: np.ndarray, core: float = BODY_CORE) -> bool:
+    """Whether ``box``'s centre lies in the middle ``core`` part of ``body``."""
+    cx, cy = box_center(box)
+    bx, by = box_center(body)
+    half_w, half_h = (body[2] - body[0]) * core / 2.0, (body[3] - body[1]) * core / 2.0
+    return abs(cx - bx) <= half_w and abs(cy - by) <= half_h
+
+
+def pose_distance(a: np.ndarray, b: np.ndarray, image_size) -> float:
+    """Median distance between two poses' 33 landmarks over the diagonal of ``a``'s body box
+    (pixels, so that the aspect ratio does not count): 0 for one body, ~1 for two bodies side by side."""
+    w, h = image_size
+    scale = np.array([w, h], dtype=np.float64)
+    pa, pb = np.asarray(a)[:, :2] * scale, np.asarray(b)[:, :2] * scale
+    box = body_box(np.asarray(a)[:, :2])
+    diagonal = float(np.hypot((box[2] - box[0]) * w, (box[3] - box[1]) * h))
+    return float(np.median(np.linalg.norm(pa - pb, axis=1)) / max(diagonal, 1e-6))
+
+
+class PeopleTracker:
+    """The tracks of one stream, the detection schedule and the id counter."""
+
+    def __init__(self, max_num_people: int, make_branches: Callable[[], Tuple[Any, Any]]):
+        if max_num_people < 1:
+            raise ValueError(f"max_num_people must be at least 1, got {max_num_people!r}")
+        self.max_num_people = max_num_people
+        self._make_branches = make_branches
+        self._ids = itertools.count(1)
+        self.tracks: List[PersonTrack] = []    # tracked now (roi set)
+        self.lost: List[PersonTrack] = []      # lost recently; their ids may come back
+        self._frames_since_detection = 0
+        self._lost_since_detection = False
+
+    def reset(self) -> None:
+        """A new stream: every track is gone (ids keep counting up)."""
+        self.tracks, self.lost = [], []
+        self._frames_since_detection = 0
+        self._lost_since_detection = False
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    # -- detection schedule --------------------------------------------------
+    def should_detect(self) -> bool:
+        """Run the pose detector this frame? Not when N people are tracked; else
+        when nobody is, when a track was lost since the last run, or on schedule."""
+        if len(self.tracks) >= self.max_num_people:
+            return False
+        return (not self.tracks or self._lost_since_detection
+                or self._frames_since_detection >= DETECTION_INTERVAL_FRAMES)
+
+    def detected(self) -> None:
+        self._frames_since_detection = 0
+        self._lost_since_detection = False
+
+    def next_frame(self) -> None:
+        """Called once per frame after the pose stage: lost tracks age, old ones go."""
+        self._frames_since_detection += 1
+        for track in self.lost:
+            track.lost_frames += 1
+        self.lost = [t for t in self.lost if t.lost_frames <= LOST_TTL_FRAMES]
+
+    # -- matching ------------------------------------------------------------
+    def is_tracked(self, box: np.ndarray) -> bool:
+        """A detection (box) of someone already tracked: it overlaps a tracked body."""
+        for track in self.tracks:
+            if track.box is None:
+                continue
+            if box_iou(box, track.box) > TRACKED_BOX_IOU or center_inside(box, track.box):
+                return True
+        return False
+
+    def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
+        """New landmarks that lie on a body already tracked this frame."""
+        return any(t.landmarks is not None and pose_distance(t.landmarks, landmarks, image_size)
+                   < SAME_BODY_DISTANCE for t in self.tracks)
+
+    def lose(self, track: PersonTrack) -> None:
+        """The person's pose was not found (or went to another body): the
+        detector runs next frame; the id may come back (:meth:`start`)."""
+        track.reset_pose()
+        if track in self.tracks:
+            self.tracks.remove(track)
+        self.lost.append(track)
+        self._lost_since_detection = True
+
+    def start(self, landmarks: np.ndarray, image_size) -> Tuple[PersonTrack, bool]:
+        """A person found by the detector: a recently lost track if this is where
+        it would be now, else a new one. Returns (track, came_back)."""
+        box = body_box(landmarks)
+        best, best_key = None, None
+        for track in self.lost:
+            predicted = track.predicted_box()
+            if predicted is None:
+                continue
+            iou = box_iou(box, predicted)
+            if iou <= REIDENTIFY_BOX_IOU:
+                continue
+            key = (iou, -pose_distance(track.landmarks, landmarks, image_size))
+            if best_key is None or key > best_key:
+                best, best_key = track, key
+        came_back = best is not None
+        if came_back:
+            self.lost.remove(best)
+            track = best
+        else:
+            face, hands = self._make_branches()
+            track = PersonTrack(self.new_id(), face=face, hands=hands)
+        self.tracks.append(track)
+        return track, came_back
+
+
+def resolve_shared_bodies(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], image_size
+                          ) -> Tuple[List[int], List[int]]:
+    """Tracks whose landmarks landed on one body: keep one, the others lost.
+
+    ``candidates``: (track, this frame's raw landmarks) of the tracks found this
+    frame. The track kept is the one whose landmarks moved least from where it
+    last saw its person (the other one's ROI slid onto this body: it jumped).
+    Returns (kept indices, lost indices).
+    """
+    lost = set()
+    for i, j in itertools.combinations(range(len(candidates)), 2):
+        if i in lost or j in lost:
+            continue
+        (ti, li), (tj, lj) = candidates[i], candidates[j]
+        if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE:
+            continue
+        moved_i = pose_distance(ti.landmarks, li, image_size) if ti.landmarks is not None else np.inf
+        moved_j = pose_distance(tj.landmarks, lj, image_size) if tj.landmarks is not None else np.inf
+        lost.add(i if moved_i > moved_j else j)
+    kept = [k for k in range(len(candidates)) if k not in lost]
+    return kept, sorted(lost)
+
+
+def prominence(landmarks: np.ndarray, image_size) -> float:
+    """Order of the people in a result: the biggest body (pixels^2) first."""
+    box = body_box(landmarks)
+    w, h = image_size
+    return float((box[2] - box[0]) * w * (box[3] - box[1]) * h)
