@@ -119,3 +119,15 @@ def load_rgb(path: Path):
     if bgr is None:
         raise FileNotFoundError(path)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture
+def context():
+    """A private rclpy Context for one test's nodes (rclpy imported only by tests that use it)."""
+    import rclpy
+    from rclpy.context import Context
+
+    ctx = Context()
+    rclpy.init(context=ctx)
+    yield ctx
+    rclpy.try_shutdown(context=ctx)

@@ -154,14 +154,6 @@ class Harness:
         self.node.destroy_node()
 
 
-@pytest.fixture
-def context():
-    ctx = Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    rclpy.try_shutdown(context=ctx)
-
-
 def start(context, overrides=None, factory=FakePipeline, namespace="t") -> Harness:
     params = [Parameter(name, value=value) for name, value in (overrides or {}).items()]
     node = HolisticNode(pipeline_factory=factory, context=context, namespace=namespace,

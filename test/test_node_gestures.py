@@ -14,8 +14,6 @@ from conftest import require_messages
 require_messages()
 pytestmark = pytest.mark.ros
 
-import rclpy  # noqa: E402
-from rclpy.context import Context  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from holistic_ros.msg import Gesture, GestureEvent, HolisticPeople  # noqa: E402
@@ -49,14 +47,6 @@ class RaisingPipeline:
 
     def close(self):
         pass
-
-
-@pytest.fixture
-def context():
-    ctx = Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    rclpy.try_shutdown(context=ctx)
 
 
 def _header(i: int) -> Header:

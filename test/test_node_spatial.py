@@ -15,8 +15,6 @@ from conftest import load_rgb, require_messages
 require_messages()
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-import rclpy  # noqa: E402
-from rclpy.context import Context  # noqa: E402
 from sensor_msgs.msg import CameraInfo  # noqa: E402
 
 from holistic_ros.msg import HolisticPeople  # noqa: E402
@@ -27,14 +25,6 @@ tf2_msgs = pytest.importorskip("tf2_msgs.msg", reason="tf2_msgs not built (make 
 
 WALL_M = 2.5        # depth of the synthetic wall the person stands against
 HFOV_DEG = 60.0
-
-
-@pytest.fixture
-def context():
-    ctx = Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    rclpy.try_shutdown(context=ctx)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,21 @@ def _score(value: Optional[float]) -> float:
     return NAN if value is None else float(value)
 
 
+def _fill_landmarks(msg, result) -> None:
+    """The landmark fields HolisticLandmarks and HolisticPerson share, from one person's result."""
+    msg.pose_score = _score(result.pose_score)
+    msg.pose_landmarks = landmarks_to_msgs(result.pose_landmarks, result.pose_presence)
+    msg.pose_world_landmarks = landmarks_to_msgs(result.pose_world_landmarks, result.pose_presence)
+    msg.face_found = result.face_landmarks is not None
+    msg.face_score = _score(result.face_score)
+    msg.face_landmarks = landmarks_to_msgs(result.face_landmarks)
+    for side in ("left", "right"):
+        landmarks = getattr(result, f"{side}_hand_landmarks")
+        setattr(msg, f"{side}_hand_found", landmarks is not None)
+        setattr(msg, f"{side}_hand_score", _score(getattr(result, f"{side}_hand_score")))
+        setattr(msg, f"{side}_hand_landmarks", landmarks_to_msgs(landmarks))
+
+
 def holistic_result_to_msg(result: HolisticResult, header,
                            processing_time_ms: Optional[float] = None) -> HolisticLandmarks:
     """Build the message for one frame; ``header`` is the input image's, copied unchanged."""
@@ -50,22 +65,7 @@ def holistic_result_to_msg(result: HolisticResult, header,
     msg.image_height = int(height)
 
     msg.pose_found = result.pose_landmarks is not None
-    msg.pose_score = _score(result.pose_score)
-    msg.pose_landmarks = landmarks_to_msgs(result.pose_landmarks, result.pose_presence)
-    msg.pose_world_landmarks = landmarks_to_msgs(result.pose_world_landmarks, result.pose_presence)
-
-    msg.face_found = result.face_landmarks is not None
-    msg.face_score = _score(result.face_score)
-    msg.face_landmarks = landmarks_to_msgs(result.face_landmarks)
-
-    msg.left_hand_found = result.left_hand_landmarks is not None
-    msg.left_hand_score = _score(result.left_hand_score)
-    msg.left_hand_landmarks = landmarks_to_msgs(result.left_hand_landmarks)
-
-    msg.right_hand_found = result.right_hand_landmarks is not None
-    msg.right_hand_score = _score(result.right_hand_score)
-    msg.right_hand_landmarks = landmarks_to_msgs(result.right_hand_landmarks)
-
+    _fill_landmarks(msg, result)
     msg.processing_time_ms = float(processing_time_ms)
     return msg
 
@@ -158,17 +158,8 @@ def person_to_msg(person):
 
     result = person.result
     msg = HolisticPerson(id=int(person.person_id))
-    msg.pose_score = _score(result.pose_score)
-    msg.pose_landmarks = landmarks_to_msgs(result.pose_landmarks, result.pose_presence)
-    msg.pose_world_landmarks = landmarks_to_msgs(result.pose_world_landmarks, result.pose_presence)
-    msg.face_found = result.face_landmarks is not None
-    msg.face_score = _score(result.face_score)
-    msg.face_landmarks = landmarks_to_msgs(result.face_landmarks)
+    _fill_landmarks(msg, result)
     for side in ("left", "right"):
-        landmarks = getattr(result, f"{side}_hand_landmarks")
-        setattr(msg, f"{side}_hand_found", landmarks is not None)
-        setattr(msg, f"{side}_hand_score", _score(getattr(result, f"{side}_hand_score")))
-        setattr(msg, f"{side}_hand_landmarks", landmarks_to_msgs(landmarks))
         setattr(msg, f"{side}_hand_world_landmarks",
                 landmarks_to_msgs(getattr(result, f"{side}_hand_world_landmarks", None)))
         setattr(msg, f"{side}_hand_gesture",
