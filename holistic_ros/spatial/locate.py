@@ -45,6 +45,23 @@ NONE = PointSource.NONE
 MODEL = PointSource.MODEL
 MEASURED = PointSource.MEASURED
 
+#: Pairs of pose landmarks a fixed distance apart on the body (bones of the limbs and the
+#: torso, the face's points and the ears to the shoulders), in MediaPipe's pose numbering
+#: (``mediapipe/python/solutions/pose.py``). Two points are never further apart in depth
+#: than in 3D, so a reading that is not within that distance of a trusted neighbour's depth
+#: is not the landmark (see :func:`accept_by_bones`).
+POSE_BONES: Tuple[Tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (0, 9), (0, 10), (9, 10),
+    (7, 11), (8, 12), (11, 12), (11, 23), (12, 24), (23, 24),
+    (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
+    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
+    (23, 25), (25, 27), (27, 29), (27, 31), (29, 31),
+    (24, 26), (26, 28), (28, 30), (28, 32), (30, 32),
+)
+
+#: Bones shorter than this (the face's) are too short to measure the body's size by.
+_SIZE_BONE_MIN_M = 0.15
+
 #: ``Located3D.distance_source`` values.
 DISTANCE_FROM_DEPTH = "depth"
 DISTANCE_FROM_BODY_MODEL = "body_model"
@@ -70,13 +87,21 @@ class LocateOptions:
     #: model toward 1, and the range the scale is kept in (see :func:`fit_depth_model`).
     depth_scale_prior_m: float = 0.05
     depth_scale_range: Tuple[float, float] = (0.0, 2.0)
+    #: How much longer than MediaPipe's (scaled) bone a reading may make a bone and still be
+    #: accepted by :func:`accept_by_bones`.
+    bone_stretch: float = 1.1
+    #: ... plus this many metres (depth noise, MediaPipe's joint placement).
+    bone_tolerance_m: float = 0.03
     #: Fewest accepted pose readings for depth to set the distance; fewer falls back to
     #: the body model alone.
     min_measured_points: int = 3
     #: Fewest accepted readings for depth to place a hand or the face.
     min_detail_points: int = 3
     #: Trimming rounds of the robust fits (each re-fits to the current inliers).
-    fit_iterations: int = 5
+    fit_iterations: int = 8
+    #: Narrowest band (metres) of readings the body model is fitted to (see
+    #: :func:`fit_depth_model`): about MediaPipe's own depth error on a joint.
+    fit_band_m: float = 0.05
     #: Person-mask values below this are background.
     mask_threshold: float = 0.5
     #: ``looking_at_camera`` when the face's forward axis is within this angle (rad) of
@@ -174,17 +199,22 @@ def _xy_for_depth(world: np.ndarray, xy_norm: np.ndarray, weights: np.ndarray, z
 
 
 def fit_depth_model(measured: np.ndarray, model_rel: np.ndarray, weights: np.ndarray, threshold: float,
-                    iterations: int, scale_prior_m: float, scale_range: Tuple[float, float]
-                    ) -> Tuple[Optional[float], float, np.ndarray]:
+                    fine_threshold: float, iterations: int, scale_prior_m: float,
+                    scale_range: Tuple[float, float], min_points: int) -> Tuple[Optional[float], float, np.ndarray]:
     """Robust fit of ``measured_i ~ offset + scale * model_rel_i`` by iterative trimming.
 
     ``model_rel`` is the body model's depth of each landmark relative to the hips. Its
     scale is fitted too because the model's depth extent is the least certain part of a
     monocular estimate (a photo on a wall is flat, MediaPipe still gives it depth); a
     prior pulls the scale toward 1 with the weight of ``scale_prior_m`` of depth spread,
-    so that a body seen with little depth spread keeps the model's shape. Starts from
-    scale 1 and the weighted median offset; each round re-fits to the readings within
-    ``threshold``. Returns (offset, scale, inlier mask); offset None when no reading.
+    so that a body seen with little depth spread keeps the model's shape.
+
+    Starts from scale 1 and the weighted median offset. Each round re-fits to the
+    readings within the current band, which starts at ``threshold`` and halves each
+    round down to ``fine_threshold`` while at least ``min_points`` readings stay in it:
+    readings of a nearer surface (an arm across the body, a box) leave the fit early.
+    Inliers are the readings within ``threshold`` of the final fit. Returns (offset,
+    scale, inlier mask); offset None when no reading is finite.
     """
     valid = np.isfinite(measured) & np.isfinite(model_rel) & (weights > 0)
     inliers = np.zeros(measured.shape, dtype=bool)
@@ -196,9 +226,10 @@ def fit_depth_model(measured: np.ndarray, model_rel: np.ndarray, weights: np.nda
     scale = 1.0
     offset = _weighted_median(m - r, w)
     prior = float(np.sum(w)) * scale_prior_m ** 2
+    band = threshold
     for _ in range(max(1, iterations)):
-        keep = np.abs(m - offset - scale * r) <= threshold
-        if not np.any(keep):
+        keep = np.abs(m - offset - scale * r) <= band
+        if int(keep.sum()) < min(min_points, m.size) or not np.any(keep):
             break
         wk, mk, rk = w[keep], m[keep], r[keep]
         sw = float(np.sum(wk))
@@ -206,13 +237,59 @@ def fit_depth_model(measured: np.ndarray, model_rel: np.ndarray, weights: np.nda
         m_mean = float(np.sum(wk * mk)) / sw
         spread = float(np.sum(wk * (rk - r_mean) ** 2))
         cross = float(np.sum(wk * (rk - r_mean) * (mk - m_mean)))
-        new_scale = float(np.clip((cross + prior) / (spread + prior), *scale_range))
-        new_offset = m_mean - new_scale * r_mean
-        if new_scale == scale and new_offset == offset:
-            break
-        scale, offset = new_scale, new_offset
+        scale = float(np.clip((cross + prior) / (spread + prior), *scale_range))
+        offset = m_mean - scale * r_mean
+        band = max(fine_threshold, 0.5 * band)
     inliers[valid] = np.abs(m - offset - scale * r) <= threshold
     return offset, scale, inliers
+
+
+def accept_by_bones(measured: np.ndarray, accepted: np.ndarray, z_model: np.ndarray, rays: np.ndarray,
+                    world: np.ndarray, tolerance_m: float, bone_stretch: float,
+                    bones: Tuple[Tuple[int, int], ...] = POSE_BONES) -> np.ndarray:
+    """Accept readings the body model rejected when the skeleton vouches for them.
+
+    The body model's depth extent is a monocular guess: feet or a raised hand can be off
+    by more than the outlier threshold while the depth image is right (a flat or tilted
+    scene). Two joints are never further apart in depth than the bone between them is
+    long, and bone lengths are what MediaPipe knows best. A rejected reading is accepted
+    when its depth is within ``k * length * bone_stretch + tolerance_m`` of the depth of
+    every trusted neighbour -- accepted readings, and the fitted model for neighbours
+    without a reading -- and it has at least one; ``length`` from the world landmarks,
+    ``k`` the body's size in the depth image relative to MediaPipe's (from the bones
+    between accepted readings). Grows outward until nothing changes: a box in front of a
+    hand fails at the wrist (too far in front of the elbow) and so never reaches the
+    fingers. What it cannot catch: a limb in front of a joint by less than a bone length.
+    Returns the new accepted mask.
+    """
+    accepted = accepted.copy()
+    has_reading = np.isfinite(measured)
+    depth_m = np.where(has_reading, measured, z_model)
+    bone_m = {}
+    neighbours: dict = {}
+    ratios = []
+    for a, b in bones:
+        length = float(np.linalg.norm(world[a] - world[b]))
+        if not np.isfinite(length) or length <= 0.0:
+            continue
+        bone_m[(a, b)] = bone_m[(b, a)] = length
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+        if accepted[a] and accepted[b] and length >= _SIZE_BONE_MIN_M:
+            ratios.append(np.linalg.norm(measured[a] * rays[a] - measured[b] * rays[b]) / length)
+    # Bones seen end-on look short in a flat depth image: the body's size shows in the longer ones.
+    size = float(np.percentile(ratios, 75)) if ratios else 1.0
+    changed = True
+    while changed:
+        changed = False
+        for i in np.flatnonzero(has_reading & ~accepted):
+            anchors = [j for j in neighbours.get(int(i), ())
+                       if (accepted[j] or not has_reading[j]) and np.isfinite(depth_m[j])]
+            if anchors and all(abs(measured[i] - depth_m[j]) <= size * bone_m[(i, j)] * bone_stretch + tolerance_m
+                               for j in anchors):
+                accepted[i] = True
+                changed = True
+    return accepted
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -388,8 +465,9 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
         measured = depth_in.sample(uv_px, radius_px, cam)
         measured[~valid] = np.nan
         offset, scale, inliers = fit_depth_model(measured, world[:, 2], weights, options.outlier_m,
-                                                 options.fit_iterations, options.depth_scale_prior_m,
-                                                 options.depth_scale_range)
+                                                 options.fit_band_m, options.fit_iterations,
+                                                 options.depth_scale_prior_m, options.depth_scale_range,
+                                                 options.min_measured_points)
         n_inliers = int(inliers.sum())
         if offset is None:
             note = "no valid depth reading at the person's landmarks"
@@ -398,6 +476,8 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
                     f"(need {options.min_measured_points})")
         else:
             z_model = offset + scale * world[:, 2]
+            inliers = accept_by_bones(measured, inliers, z_model, rays, world, options.bone_tolerance_m,
+                                      options.bone_stretch)
             t = np.array([*_xy_for_depth(world, rays[:, :2], weights, z_model), offset])
             depth_scale_fit = scale
             z = np.where(inliers, measured, z_model)
