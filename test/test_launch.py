@@ -277,15 +277,16 @@ def test_node_refuses_an_out_of_range_params_file(install_prefix: Path, tmp_path
 
 @pytest.mark.ros
 def test_video_source_publishes_frames(install_prefix: Path, videos_dir: Path, ros_probe):
-    from sensor_msgs.msg import Image
+    from sensor_msgs.msg import CameraInfo, Image
 
-    frames = []
+    frames, infos = [], []
     ros_probe.create_subscription(Image, "/vs/image", frames.append, 10)
+    ros_probe.create_subscription(CameraInfo, "/vs/camera_info", infos.append, 10)
     video = videos_dir / "mps_hand_reach_640x360.mp4"
     process = subprocess.Popen(
         [str(install_prefix / "lib" / "holistic_ros" / "video_source"), "--ros-args",
          "-p", f"source:={video}", "-p", "max_frames:=3", "-p", "wait_for_subscribers:=true",
-         "-p", "frame_id:=cam", "-r", "__ns:=/vs"],
+         "-p", "frame_id:=cam", "-p", "field_of_view:=90.0", "-r", "__ns:=/vs"],
         env=_ros_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait(lambda: process.poll() is not None, "video_source to finish 3 frames")
@@ -295,6 +296,11 @@ def test_video_source_publishes_frames(install_prefix: Path, videos_dir: Path, r
     _wait(lambda: len(frames) >= 1, "frames")
     assert (frames[0].width, frames[0].height, frames[0].encoding) == (640, 360, "rgb8")
     assert frames[0].header.frame_id == "cam"
+    # With field_of_view, an ideal camera_info of the same stamp beside each image (90 deg: fx = w / 2).
+    _wait(lambda: any(i.header.stamp == frames[0].header.stamp for i in infos), "camera_info of the first frame")
+    info = next(i for i in infos if i.header.stamp == frames[0].header.stamp)
+    assert (info.width, info.height, info.header.frame_id) == (640, 360, "cam")
+    assert info.k[0] == pytest.approx(320.0) and info.k[4] == pytest.approx(320.0)
 
 
 @pytest.mark.ros

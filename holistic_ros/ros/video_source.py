@@ -7,7 +7,9 @@ Parameters: ``source`` (a video file, a folder of images, or a camera: an index 
 as ``0`` or a device such as ``/dev/video0``), ``rate`` (frames per second; 0: the
 video's own rate, 10 for folders, the camera's for cameras), ``loop``, ``frame_id``,
 ``encoding`` (rgb8 | bgr8), ``max_frames`` (0: all), ``wait_for_subscribers``
-(start only once someone subscribes to ``image``).
+(start only once someone subscribes to ``image``), ``field_of_view`` (horizontal
+degrees; when set, ``camera_info`` is published with each image, same stamp, an ideal
+pinhole of that field of view: a video file has no calibration of its own).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.image_conversion import array_to_image_msg
@@ -102,6 +104,10 @@ class VideoSourceNode(Node):
             integer_range=[IntegerRange(from_value=0, to_value=10**9, step=1)]))
         self.declare_parameter("wait_for_subscribers", False, ParameterDescriptor(
             description="Publish only once image has a subscriber"))
+        self.declare_parameter("field_of_view", 0.0, ParameterDescriptor(
+            description="Horizontal field of view (degrees) of an ideal camera_info published with each "
+                        "image; 0: no camera_info",
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=179.0)], read_only=True))
         source = self.get_parameter("source").value
         if not source:
             raise ValueError("parameter 'source' is empty: give a video file, folder or camera")
@@ -118,6 +124,9 @@ class VideoSourceNode(Node):
         self.done = False
         self.publisher = self.create_publisher(
             Image, "image", QoSProfile(depth=1))   # reliable: matches best-effort and reliable readers
+        self.field_of_view = float(self.get_parameter("field_of_view").value)
+        self.info_publisher = (self.create_publisher(CameraInfo, "camera_info", QoSProfile(depth=1))
+                               if self.field_of_view > 0 else None)
         self.timer = self.create_timer(1.0 / rate, self._tick)
         self.get_logger().info(
             f"publishing {self.reader.kind} '{source}' on {self.publisher.topic_name} at {rate:.2f} Hz")
@@ -138,6 +147,8 @@ class VideoSourceNode(Node):
         if self.encoding == "rgb8":
             frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         header = self._header()
+        if self.info_publisher is not None:
+            self.info_publisher.publish(self._camera_info(header, frame.shape[1], frame.shape[0]))
         self.publisher.publish(array_to_image_msg(frame, header, self.encoding))
         self.published += 1
         if self.max_frames and self.published >= self.max_frames:
@@ -148,6 +159,18 @@ class VideoSourceNode(Node):
         from std_msgs.msg import Header
 
         return Header(stamp=self.get_clock().now().to_msg(), frame_id=self.frame_id)
+
+    def _camera_info(self, header, width: int, height: int) -> CameraInfo:
+        """An ideal pinhole of ``field_of_view`` (the one camera model's own constructor)."""
+        from holistic_ros.spatial import PinholeCamera
+
+        camera = PinholeCamera.from_field_of_view(np.radians(self.field_of_view), width, height)
+        info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
+        info.k = [float(v) for v in camera.k.reshape(-1)]
+        info.d = [0.0] * 5
+        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        info.p = [camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+        return info
 
     def destroy_node(self) -> None:
         self.reader.close()
