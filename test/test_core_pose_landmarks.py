@@ -3,10 +3,10 @@
 import numpy as np
 
 from holistic_ros.pipeline.activations import sigmoid
-from holistic_ros.pipeline.pose_landmarks import refine_landmarks_from_heatmap
+from holistic_ros.pipeline.pose_landmarks import HEATMAP_KERNEL_SIZE, refine_landmarks_from_heatmap
 
 
-def refine_one_by_one(landmarks, heatmap, kernel_size=7, min_confidence=0.5):
+def refine_one_by_one(landmarks, heatmap, kernel_size=HEATMAP_KERNEL_SIZE, min_confidence=0.5):
     """Landmark by landmark, as calculators/util/refine_landmarks_from_heatmap_calculator.cc loops."""
     hm_h, hm_w, _ = heatmap.shape
     out = np.array(landmarks, copy=True)

@@ -68,15 +68,19 @@ def oracle_available() -> bool:
     return ORACLE_PYTHON.is_file()
 
 
-def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "") -> Dict[str, np.ndarray]:
+def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "",
+               pose_internals: bool = False) -> Dict[str, np.ndarray]:
     """MediaPipe's results for ``frames`` in one Holistic instance (cached on disk).
 
-    The cache key covers the oracle script, the options and the frames' bytes,
-    so a change to any of them re-runs MediaPipe.
+    ``pose_internals`` adds the pose graph's intermediate values (see
+    ``tools/mediapipe_oracle.py``). The cache key covers the oracle script, the
+    options and the frames' bytes, so a change to any of them re-runs MediaPipe.
     """
     digest = hashlib.sha256()
     digest.update(ORACLE_SCRIPT.read_bytes())
     digest.update(json.dumps(options, sort_keys=True).encode())
+    extra_args = ["--pose-internals"] if pose_internals else []
+    digest.update(" ".join(extra_args).encode())
     for f in frames:
         digest.update(struct.pack("<ii", *f.shape[:2]))
         digest.update(hashlib.sha1(f.tobytes()).digest())
@@ -85,7 +89,7 @@ def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "")
     if not out.is_file():
         tmp = out.with_suffix(".tmp.npz")
         proc = subprocess.Popen([str(ORACLE_PYTHON), str(ORACLE_SCRIPT), "--options", json.dumps(options),
-                                 "--out", str(tmp)], stdin=subprocess.PIPE)
+                                 "--out", str(tmp)] + extra_args, stdin=subprocess.PIPE)
         try:
             for f in frames:
                 f = np.ascontiguousarray(f, dtype=np.uint8)
