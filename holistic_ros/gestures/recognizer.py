@@ -17,8 +17,9 @@ How the gestures are told apart:
   height or above. It may coexist with a raised hand (ros4hri lists both).
 * pointing: the arm straight (elbow angle) and lifted clear of the body, but not straight up.
 * arms crossed: each wrist past the body's midline on the other side, between hips and shoulders.
-* stop: an open hand (fingers extended), fingers up, palm facing the camera, forearm raised,
-  wrist held still (a waving hand is not still, so stop and waving exclude each other).
+* stop: an open hand (fingers extended), fingers up, palm facing the camera, forearm raised
+  but the hand below a raised hand's height, wrist held still (a waving hand is not still, so
+  stop and waving exclude each other), fingers not opening and closing (that is come here).
 * come here: the fingers curling and opening repeatedly (reversals of the mean finger
   extension) with the wrist still. Told apart from stop and waving on synthetic tracks;
   no labelled real footage of it exists here, so its real-world reliability is unmeasured.
@@ -185,6 +186,7 @@ class BodyGestureRecognizer:
             reason = "timestamp gap"
         world = getattr(result, "pose_world_landmarks", None)
         hands = {side: hand_in_metres(result, side) for side in SIDES}
+        self._check_shapes(world, hands, points_cam)
         if reason is None and not self._finite(world, hands, points_cam):
             reason = "nan landmarks"
         if reason is not None:
@@ -215,6 +217,18 @@ class BodyGestureRecognizer:
                                            side, t)] if ray is not None)
         return GestureFrame(timestamp=t, active=tuple(active), events=tuple(events), scores=scores,
                             pointing=rays, reset_reason=reason)
+
+    @staticmethod
+    def _check_shapes(world, hands, points_cam) -> None:
+        for name, value, shape in (("pose_world_landmarks", world, (33, 3)), ("points_cam", points_cam, (33, 3)),
+                                   ("left hand landmarks", hands["left"], (21, 3)),
+                                   ("right hand landmarks", hands["right"], (21, 3))):
+            if value is None:
+                continue
+            a = np.asarray(value)
+            if a.ndim != 2 or a.shape[0] != shape[0] or a.shape[1] < shape[1]:
+                raise ValueError(f"BodyGestureRecognizer.update: {name} must be ({shape[0]}, >={shape[1]}), "
+                                 f"got {a.shape}; pass a HolisticResult and camera points of shape (33, 3)")
 
     @staticmethod
     def _finite(world, hands, points_cam) -> bool:
@@ -289,10 +303,13 @@ class BodyGestureRecognizer:
             fingers_up = ramp(float(knuckles @ body.up) / max(float(np.linalg.norm(knuckles)), 1e-9), (0.5, 0.8))
             facing = ramp(float(palm_normal(hand, side) @ TOWARDS_CAMERA), s.palm_facing_cos)
             not_waving = 1.0 - wave
-            scores[(BodyGesture.STOP, side)] = min(ramp(extension, s.finger_extension), fingers_up, facing,
-                                                    forearm_up, still, not_waving)
             curls = st.curl.update(extension, t)   # open <-> curled changes, not jitter in between
             curling = min(1.0, max(0.0, (curls - (s.come_here_reversals - 2)) / 2.0))
+            # a stop is held: fingers that opened and closed again in the window are beckoning
+            not_curling = 1.0 - ramp(float(curls), (1.0, 2.0))
+            # a palm held above the head is a raised hand (the two exclude each other)
+            scores[(BodyGesture.STOP, side)] = min(ramp(extension, s.finger_extension), fingers_up, facing,
+                                                    forearm_up, still, not_waving, not_curling, 1.0 - raised[side])
             scores[(BodyGesture.COME_HERE, side)] = min(curling, forearm_up, still, not_waving)
 
         for key in list(scores):   # an arm the pose model cannot see scores nothing
