@@ -4,8 +4,11 @@ What `ros2 launch holistic_ros holistic.launch.py video:=...` plus a recorder wo
 on a full ROS install, with the executables of install/holistic_ros (run `make build`
 and `source install/setup.bash` first; `make demo` does both).
 
-Writes <output>/annotated.mp4 and <output>/landmarks.jsonl and prints where they are
-and the processing rate.
+Writes <output>/annotated.mp4, landmarks.jsonl, people.jsonl (every person with
+camera-frame 3D and gestures) and gesture_events.jsonl, and prints where they are and
+the processing rate. A video file has no calibration: video_source publishes an ideal
+camera_info of --field-of-view degrees beside each frame, so the 3D is a demonstration
+of the plumbing, with distances only as right as that guess.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def main() -> int:
     parser.add_argument("--video", required=True, help="video file, image folder or camera")
     parser.add_argument("--output", default="output", help="output folder")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
+    parser.add_argument("--field-of-view", type=float, default=60.0,
+                        help="horizontal degrees of the camera_info published with the video (0: none)")
     args = parser.parse_args()
     video = Path(args.video)
     if not video.exists() and not args.video.isdigit():
@@ -76,7 +81,8 @@ def main() -> int:
     source = subprocess.Popen(
         [str(EXE_DIR / "video_source"), *ros_args(
             "-p", f"source:={video.resolve() if video.exists() else args.video}",
-            "-p", "wait_for_subscribers:=true", "-r", f"image:={TOPIC}")], env=env)
+            "-p", "wait_for_subscribers:=true", "-p", f"field_of_view:={args.field_of_view}",
+            "-r", f"image:={TOPIC}", "-r", "camera_info:=/demo/camera_info")], env=env)
     started = time.monotonic()
     rc = 0
     try:

@@ -4,6 +4,8 @@
   that the video keeps the images' own timing (header stamps) at ``fps``.
 * ``holistic/landmarks`` (HolisticLandmarks) -> JSON lines, one message per line
   (NaN written as null).
+* ``holistic/people`` (HolisticPeople: every person with camera-frame 3D and gestures)
+  and ``holistic/gesture_events`` (GestureEvent) -> JSON lines the same way.
 
 Stops after ``idle_timeout`` seconds without messages (once some came), or after
 ``max_wait`` seconds if none ever comes, and prints where the files are and the rate
@@ -28,7 +30,7 @@ from sensor_msgs.msg import Image
 
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.image_conversion import ImageConversionError, image_msg_to_rgb
-from holistic_ros.msg import HolisticLandmarks
+from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 
 
 def message_to_dict(msg: Any) -> Any:
@@ -54,6 +56,8 @@ class RecorderNode(Node):
             "output_dir": ("output", "Folder for the files (created)"),
             "video_name": ("annotated.mp4", "Video file name; empty: no video"),
             "log_name": ("landmarks.jsonl", "JSON-lines file name; empty: no log"),
+            "people_name": ("people.jsonl", "JSON lines of holistic/people; empty: none"),
+            "events_name": ("gesture_events.jsonl", "JSON lines of holistic/gesture_events; empty: none"),
         }
         for name, (default, description) in params.items():
             self.declare_parameter(name, default, ParameterDescriptor(description=description))
@@ -76,6 +80,15 @@ class RecorderNode(Node):
         self.idle_timeout = float(self.get_parameter("idle_timeout").value)
         self.max_wait = float(self.get_parameter("max_wait").value)
         self.log_file = open(self.log_path, "w", encoding="utf-8") if self.log_path else None
+        people_name = self.get_parameter("people_name").value
+        events_name = self.get_parameter("events_name").value
+        self.people_path = out / people_name if people_name else None
+        self.events_path = out / events_name if events_name else None
+        self.people_file = open(self.people_path, "w", encoding="utf-8") if self.people_path else None
+        self.events_file = open(self.events_path, "w", encoding="utf-8") if self.events_path else None
+        self.people_messages = 0
+        self.people_located = 0
+        self.events = {}
         self.writer: Optional[cv2.VideoWriter] = None
         self.video_frames_written = 0
         self.annotated_received = 0
@@ -89,6 +102,8 @@ class RecorderNode(Node):
         qos = QoSProfile(depth=10)
         self.create_subscription(Image, "holistic/annotated", self._on_annotated, qos)
         self.create_subscription(HolisticLandmarks, "holistic/landmarks", self._on_landmarks, qos)
+        self.create_subscription(HolisticPeople, "holistic/people", self._on_people, qos)
+        self.create_subscription(GestureEvent, "holistic/gesture_events", self._on_event, QoSProfile(depth=50))
         self.create_timer(0.5, self._check_idle)
 
     def _on_annotated(self, msg: Image) -> None:
@@ -127,6 +142,18 @@ class RecorderNode(Node):
         if self.log_file is not None:
             self.log_file.write(json.dumps(message_to_dict(msg), separators=(",", ":")) + "\n")
 
+    def _on_people(self, msg: HolisticPeople) -> None:
+        self.people_messages += 1
+        self.people_located += sum(1 for p in msg.people if p.located)
+        if self.people_file is not None:
+            self.people_file.write(json.dumps(message_to_dict(msg), separators=(",", ":")) + "\n")
+
+    def _on_event(self, msg: GestureEvent) -> None:
+        if msg.kind == GestureEvent.ONSET:
+            self.events[msg.gesture.name] = self.events.get(msg.gesture.name, 0) + 1
+        if self.events_file is not None:
+            self.events_file.write(json.dumps(message_to_dict(msg), separators=(",", ":")) + "\n")
+
     def _check_idle(self) -> None:
         now = time.monotonic()
         if self.last_message is None:
@@ -146,18 +173,26 @@ class RecorderNode(Node):
         """Close the files; returns the summary it also logs."""
         if self.writer is not None:
             self.writer.release()
-        if self.log_file is not None:
-            self.log_file.close()
+        for f in (self.log_file, self.people_file, self.events_file):
+            if f is not None:
+                f.close()
+        onsets = ", ".join(f"{name} x{n}" for name, n in sorted(self.events.items())) or "none"
         lines = [
             f"landmark messages: {self.landmarks_received} ({self.people_found} with a person)",
             f"processing rate: {self.processing_rate():.2f} frames/s",
             f"annotated frames: {self.annotated_received}",
+            f"people messages: {self.people_messages} ({self.people_located} people located in metres)",
+            f"gesture onsets: {onsets}",
         ]
         if self.video_path is not None and self.writer is not None:
             lines.append(f"video: {self.video_path.resolve()} ({self.video_frames_written} frames "
                          f"at {self.fps:g} fps)")
         if self.log_path is not None:
             lines.append(f"landmarks log: {self.log_path.resolve()}")
+        if self.people_path is not None:
+            lines.append(f"people log: {self.people_path.resolve()}")
+        if self.events_path is not None:
+            lines.append(f"gesture events: {self.events_path.resolve()}")
         return "\n".join(lines)
 
 
