@@ -1,11 +1,18 @@
-"""Start holistic_node with config/holistic.yaml (and, optionally, a video source).
+"""Start holistic_node with config/holistic.yaml (and, optionally, a video source and RViz).
 
     ros2 launch holistic_ros holistic.launch.py image:=/camera/image_raw use_gpu:=true
     ros2 launch holistic_ros holistic.launch.py video:=/path/to/clip.mp4
+    ros2 launch holistic_ros holistic.launch.py image:=/camera/camera/color/image_raw \
+        depth:=/camera/camera/aligned_depth_to_color/image_raw rviz:=true
 
 Arguments: image (input topic), config (parameters file), use_gpu (auto | true | false),
 compressed (subscribe to <image>/compressed), video (file, image folder or camera index
-for the package's video_source; empty: none), namespace.
+for the package's video_source; empty: none), namespace,
+camera_info (the camera's CameraInfo topic; empty: the one next to the image, as
+image_transport pairs them; none: no camera_info), depth (registered depth image topic;
+empty: no depth), rviz (true: start rviz2 with rviz_config, and publish the annotated
+image it shows), rviz_config (default the installed config/holistic.rviz), fixed_frame
+(RViz's fixed frame; empty: the config's, camera_color_optical_frame).
 """
 
 import os
@@ -20,6 +27,31 @@ PACKAGE = "holistic_ros"
 FASTDDS_PROFILE = "fastdds_large_images.xml"
 TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
+#: camera_info:=none (or false / off): the node does not subscribe to camera_info.
+NO_TOPIC = ("none",) + FALSE
+RVIZ_CONFIG = "holistic.rviz"
+
+
+def camera_info_topic(image: str, camera_info: str) -> str:
+    """The camera_info topic: the given one, or, when empty, the image topic's sibling
+    (``/camera/image_raw`` -> ``/camera/camera_info``), where camera drivers publish it and
+    image_transport's camera subscribers look for it. "" when camera_info is switched off."""
+    camera_info = camera_info.strip()
+    if camera_info.lower() in NO_TOPIC:
+        return ""
+    if camera_info:
+        return camera_info
+    parent = image.rstrip("/").rpartition("/")[0]
+    return f"{parent}/camera_info" if parent or image.startswith("/") else "camera_info"
+
+
+def _flag(context, name: str) -> bool:
+    value = LaunchConfiguration(name).perform(context).strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, not '{value}'")
 
 
 def _launch_setup(context, *args, **kwargs):
@@ -29,8 +61,14 @@ def _launch_setup(context, *args, **kwargs):
     compressed = LaunchConfiguration("compressed").perform(context).strip().lower() in TRUE
     video = LaunchConfiguration("video").perform(context)
     namespace = LaunchConfiguration("namespace").perform(context)
+    info_topic = camera_info_topic(image, LaunchConfiguration("camera_info").perform(context))
+    depth = LaunchConfiguration("depth").perform(context).strip()
+    rviz = _flag(context, "rviz")
+    rviz_config = LaunchConfiguration("rviz_config").perform(context)
+    fixed_frame = LaunchConfiguration("fixed_frame").perform(context).strip()
 
-    overrides = {}
+    # use_depth / use_camera_info follow the topics: an empty one is not subscribed to at all.
+    overrides = {"use_depth": bool(depth), "use_camera_info": bool(info_topic)}
     if use_gpu in TRUE:
         overrides["execution_provider"] = "cuda"
     elif use_gpu in FALSE:
@@ -39,6 +77,13 @@ def _launch_setup(context, *args, **kwargs):
         raise ValueError(f"use_gpu must be auto, true or false, not '{use_gpu}'")
     if compressed:
         overrides["image_transport"] = "compressed"
+    if rviz:
+        overrides["publish_annotated"] = True   # the config's Image display shows it
+    remappings = [("image", image), ("image/compressed", image + "/compressed")]
+    if info_topic:
+        remappings.append(("camera_info", info_topic))
+    if depth:
+        remappings.append(("depth/image", depth))
     # Fast DDS profile for images larger than its 512 KB shared-memory segment
     # (see config/fastdds_large_images.xml); a profile the user set wins.
     env = {}
@@ -53,8 +98,8 @@ def _launch_setup(context, *args, **kwargs):
             name="holistic",
             namespace=namespace,
             output="screen",
-            parameters=[config, overrides] if overrides else [config],
-            remappings=[("image", image), ("image/compressed", image + "/compressed")],
+            parameters=[config, overrides],
+            remappings=remappings,
             additional_env=env,
         )
     ]
@@ -69,11 +114,26 @@ def _launch_setup(context, *args, **kwargs):
             remappings=[("image", image)],
             additional_env=env,
         ))
+    if rviz:
+        if not os.path.isfile(rviz_config):
+            raise FileNotFoundError(f"rviz_config: no file {rviz_config}")
+        # In the nodes' namespace, so that the config's relative topics (holistic/markers,
+        # holistic/annotated) name this node's; /tf is absolute.
+        actions.append(Node(
+            package="rviz2",
+            executable="rviz2",
+            name="rviz2",
+            namespace=namespace,
+            output="screen",
+            arguments=["-d", rviz_config] + (["-f", fixed_frame] if fixed_frame else []),
+            additional_env=env,
+        ))
     return actions
 
 
 def generate_launch_description():
-    default_config = os.path.join(get_package_share_directory(PACKAGE), "config", "holistic.yaml")
+    share = get_package_share_directory(PACKAGE)
+    default_config = os.path.join(share, "config", "holistic.yaml")
     return LaunchDescription([
         DeclareLaunchArgument("image", default_value="/camera/image_raw",
                               description="Input image topic (sensor_msgs/Image)"),
@@ -86,5 +146,18 @@ def generate_launch_description():
         DeclareLaunchArgument("video", default_value="",
                               description="Also start video_source on this file, folder or camera"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes"),
+        DeclareLaunchArgument("camera_info", default_value="",
+                              description="CameraInfo topic of the camera; empty: <image's namespace>/camera_info; "
+                                          "none: no camera_info (no camera-frame 3D unless field_of_view is set)"),
+        DeclareLaunchArgument("depth", default_value="",
+                              description="Depth image topic registered to the image (16UC1 mm or 32FC1 m); "
+                                          "empty: no depth"),
+        DeclareLaunchArgument("rviz", default_value="false",
+                              description="true: start rviz2 with rviz_config (and publish holistic/annotated)"),
+        DeclareLaunchArgument("rviz_config", default_value=os.path.join(share, "config", RVIZ_CONFIG),
+                              description="RViz config file"),
+        DeclareLaunchArgument("fixed_frame", default_value="",
+                              description="RViz fixed frame (the camera's frame); empty: the config's, "
+                                          "camera_color_optical_frame"),
         OpaqueFunction(function=_launch_setup),
     ])

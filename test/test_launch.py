@@ -1,16 +1,21 @@
-"""The installed launch file, parameters file and executables.
+"""The installed launch file, parameters file, RViz config and executables.
 
 `launch` / `launch_ros` cannot be installed here, so the launch file is run against
 small stand-ins that record what it asks for; every executable and path it names is
 then checked in install/. The node itself is started as a subprocess with the same
 parameters file (``--ros-args --params-file``), as `ros2 launch` would.
+
+rviz2 cannot be installed here either: config/holistic.rviz is read as YAML and every
+topic and frame it names is checked against the node, from its source and running.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -94,9 +99,13 @@ def launch_description(share: Path, monkeypatch):
 
 def test_launch_arguments(launch_description, share: Path):
     arguments, _ = launch_description
-    assert {"image", "config", "use_gpu", "compressed", "video", "namespace"} <= set(arguments)
+    assert {"image", "config", "use_gpu", "compressed", "video", "namespace", "rviz", "rviz_config",
+            "fixed_frame", "depth", "camera_info"} <= set(arguments)
     assert Path(arguments["config"]) == share / "config" / "holistic.yaml"
     assert Path(arguments["config"]).is_file()
+    assert Path(arguments["rviz_config"]) == share / "config" / "holistic.rviz"
+    assert Path(arguments["rviz_config"]).is_file()
+    assert (arguments["rviz"], arguments["depth"], arguments["camera_info"]) == ("false", "", "")
 
 
 def test_launch_names_installed_executables(launch_description, install_prefix: Path):
@@ -106,19 +115,239 @@ def test_launch_names_installed_executables(launch_description, install_prefix: 
     exe = install_prefix / "lib" / "holistic_ros" / node.kwargs["executable"]
     assert exe.is_file() and os.access(exe, os.X_OK)
     assert dict(node.kwargs["remappings"])["image"] == "/camera/image_raw"
-    (config,) = node.kwargs["parameters"]
+    config, overrides = node.kwargs["parameters"]
     assert Path(config).is_file()
+    assert overrides == {"use_depth": False, "use_camera_info": True}
 
     nodes = evaluate(use_gpu="true", video="/tmp/clip.mp4", image="/cam/image", compressed="true")
     assert [n.kwargs["executable"] for n in nodes] == ["holistic_node", "video_source"]
     for n in nodes:
         assert (install_prefix / "lib" / "holistic_ros" / n.kwargs["executable"]).is_file()
-    assert nodes[0].kwargs["parameters"][1] == {"execution_provider": "cuda",
-                                               "image_transport": "compressed"}
+    assert nodes[0].kwargs["parameters"][1] == {"execution_provider": "cuda", "image_transport": "compressed",
+                                               "use_depth": False, "use_camera_info": True}
     assert dict(nodes[0].kwargs["remappings"])["image/compressed"] == "/cam/image/compressed"
-    assert evaluate(use_gpu="false")[0].kwargs["parameters"][1] == {"execution_provider": "cpu"}
+    assert evaluate(use_gpu="false")[0].kwargs["parameters"][1]["execution_provider"] == "cpu"
     with pytest.raises(ValueError):
         evaluate(use_gpu="maybe")
+
+
+def test_launch_depth_and_camera_info_arguments(launch_description):
+    """depth:= and camera_info:= remap the node's inputs and switch use_depth / use_camera_info."""
+    _, evaluate = launch_description
+    (node,) = evaluate(image="/camera/camera/color/image_raw",
+                       depth="/camera/camera/aligned_depth_to_color/image_raw")
+    remap = dict(node.kwargs["remappings"])
+    assert remap["depth/image"] == "/camera/camera/aligned_depth_to_color/image_raw"
+    # camera_info empty: the image's sibling, where drivers publish it (image_transport's pairing)
+    assert remap["camera_info"] == "/camera/camera/color/camera_info"
+    assert node.kwargs["parameters"][1] == {"use_depth": True, "use_camera_info": True}
+
+    (node,) = evaluate(camera_info="/calib/info")
+    assert dict(node.kwargs["remappings"])["camera_info"] == "/calib/info"
+    assert "depth/image" not in dict(node.kwargs["remappings"])   # empty depth: no subscription
+    assert node.kwargs["parameters"][1]["use_depth"] is False
+
+    for off in ("none", "false"):
+        (node,) = evaluate(camera_info=off)
+        assert "camera_info" not in dict(node.kwargs["remappings"])
+        assert node.kwargs["parameters"][1]["use_camera_info"] is False
+
+
+def test_launch_rviz_argument(launch_description, share: Path):
+    _, evaluate = launch_description
+    assert all(n.kwargs["executable"] != "rviz2" for n in evaluate())
+    nodes = evaluate(rviz="true", namespace="robot1")
+    holistic, rviz = nodes
+    assert (rviz.kwargs["package"], rviz.kwargs["executable"]) == ("rviz2", "rviz2")
+    assert rviz.kwargs["arguments"] == ["-d", str(share / "config" / "holistic.rviz")]
+    # same namespace as the node: the config's relative topics resolve to its outputs
+    assert rviz.kwargs["namespace"] == holistic.kwargs["namespace"] == "robot1"
+    assert holistic.kwargs["parameters"][1]["publish_annotated"] is True   # the Image display needs it
+    (_, rviz) = evaluate(rviz="true", rviz_config=str(share / "config" / "holistic.rviz"),
+                         fixed_frame="camera_link")
+    assert rviz.kwargs["arguments"][-2:] == ["-f", "camera_link"]
+    with pytest.raises(FileNotFoundError):
+        evaluate(rviz="true", rviz_config="/nonexistent.rviz")
+    with pytest.raises(ValueError):
+        evaluate(rviz="maybe")
+
+
+# --------------------------------------------------------------------------- RViz config
+RVIZ_MESSAGE_TYPES = {   # display class -> the message type it subscribes to
+    "rviz_default_plugins/MarkerArray": "visualization_msgs/msg/MarkerArray",
+    "rviz_default_plugins/Marker": "visualization_msgs/msg/Marker",
+    "rviz_default_plugins/Image": "sensor_msgs/msg/Image",
+    "rviz_default_plugins/Camera": "sensor_msgs/msg/Image",
+}
+#: The camera frame the shipped config (and the README) uses as RViz's fixed frame.
+RVIZ_FIXED_FRAME = "camera_color_optical_frame"
+
+
+def rviz_displays(displays: list) -> list:
+    """Every display of a config, groups opened."""
+    found = []
+    for display in displays or []:
+        found.append(display)
+        found.extend(rviz_displays(display.get("Displays")))
+    return found
+
+
+@pytest.fixture(scope="module")
+def rviz_config(repo_root: Path) -> dict:
+    path = repo_root / "config" / "holistic.rviz"
+    assert path.is_file(), f"{path} missing"
+    return yaml.safe_load(path.read_text())
+
+
+def rviz_topics(config: dict) -> dict:
+    """{topic: display class} of every enabled display that subscribes to a topic."""
+    topics = {}
+    for display in rviz_displays(config["Visualization Manager"]["Displays"]):
+        topic = display.get("Topic")
+        if isinstance(topic, dict) and display.get("Enabled", True):
+            topics[topic["Value"]] = display["Class"]
+    return topics
+
+
+def node_publishers_in_source(repo_root: Path) -> dict:
+    """{topic: message class name} of every ``create_publisher(Type, "topic", ...)`` in node.py."""
+    tree = ast.parse((repo_root / "holistic_ros" / "ros" / "node.py").read_text())
+    publishers = {}
+    for call in ast.walk(tree):
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "create_publisher" and len(call.args) >= 2
+                and isinstance(call.args[1], ast.Constant) and isinstance(call.args[0], ast.Name)):
+            publishers[call.args[1].value] = call.args[0].id
+    return publishers
+
+
+def test_rviz_config_shows_markers_tf_and_the_annotated_image(rviz_config: dict):
+    manager = rviz_config["Visualization Manager"]
+    assert manager["Global Options"]["Fixed Frame"] == RVIZ_FIXED_FRAME
+    topics = rviz_topics(rviz_config)
+    assert topics == {"holistic/markers": "rviz_default_plugins/MarkerArray",
+                      "holistic/annotated": "rviz_default_plugins/Image"}
+    tf = [d for d in rviz_displays(manager["Displays"]) if d["Class"] == "rviz_default_plugins/TF"]
+    assert len(tf) == 1 and tf[0]["Enabled"] and tf[0]["Frames"]["All Enabled"]
+    assert manager["Views"]["Current"]["Target Frame"] == "<Fixed Frame>"
+
+
+def test_rviz_config_names_only_what_the_node_publishes(rviz_config: dict, repo_root: Path):
+    """From the source: each display's topic is one of the node's publishers, of the display's type;
+    TF frames named in the config follow the node's frame names (holistic_ros/ros/tf.py)."""
+    publishers = node_publishers_in_source(repo_root)
+    for topic, display in sorted(rviz_topics(rviz_config).items()):
+        assert topic in publishers, f"{display} shows {topic}, which the node does not publish ({sorted(publishers)})"
+        assert RVIZ_MESSAGE_TYPES[display].endswith("/" + publishers[topic]), (topic, publishers[topic])
+    assert publishers.get("/tf") == "TFMessage", "the TF display needs the node's /tf publisher"
+
+    from holistic_ros.ros.tf import FRAME_PREFIXES
+
+    pattern = re.compile(r"^(%s)_\d+$" % "|".join(map(re.escape, FRAME_PREFIXES.values())))
+    for display in rviz_displays(rviz_config["Visualization Manager"]["Displays"]):
+        if display["Class"] == "rviz_default_plugins/TF":
+            named = [f for f in display["Frames"] if f != "All Enabled"]
+            assert all(pattern.match(f) or f == RVIZ_FIXED_FRAME for f in named), named
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_dir: Path):
+    """The node, with the real core, on a real photo whose frame is the config's fixed frame and
+    a camera_info of the same stamp: every topic of the config is one of its publishers with the
+    display's type, and carries what RViz needs: markers in the fixed frame, TF children of it
+    with the node's frame names, the annotated image."""
+    import rclpy
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import CameraInfo, Image
+    from std_msgs.msg import Header
+    from tf2_msgs.msg import TFMessage
+    from visualization_msgs.msg import MarkerArray
+
+    from holistic_ros.ros.image_conversion import rgb_to_image_msg
+    from holistic_ros.ros.node import HolisticNode
+    from holistic_ros.ros.tf import FRAME_PREFIXES
+
+    try:
+        from holistic_ros import Holistic
+        Holistic(static_image_mode=True).close()
+    except Exception as error:  # models not converted yet, ...
+        pytest.skip(f"pipeline core cannot start: {error} (run `make models`)")
+
+    fixed_frame = rviz_config["Visualization Manager"]["Global Options"]["Fixed Frame"]
+    params = [Parameter(name, value=value) for name, value in {
+        "static_image_mode": True, "execution_provider": "cpu", "publish_annotated": True,
+        "publish_markers": True, "use_camera_info": True}.items()]
+    node = HolisticNode(context=context, namespace="rvizcheck", parameter_overrides=params)
+    probe = rclpy.create_node("rviz_probe", context=context)
+    received = {"tf": []}
+    lock = threading.Lock()
+
+    def keep(key):
+        def callback(msg):
+            with lock:
+                received.setdefault(key, []).append(msg)
+        return callback
+
+    types = {"rviz_default_plugins/MarkerArray": MarkerArray, "rviz_default_plugins/Image": Image}
+    topics = rviz_topics(rviz_config)
+    for topic, display in topics.items():   # relative, as RViz in the node's namespace resolves them
+        probe.create_subscription(types[display], f"/rvizcheck/{topic}", keep(topic), 10)
+    probe.create_subscription(TFMessage, "/tf", keep("tf"), 100)
+    image_pub = probe.create_publisher(Image, "/rvizcheck/image", 10)
+    info_pub = probe.create_publisher(CameraInfo, "/rvizcheck/camera_info", 10)
+    executor = MultiThreadedExecutor(num_threads=2, context=context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: all(f"/rvizcheck/{t}" in dict(probe.get_publisher_names_and_types_by_node(
+            "holistic", "/rvizcheck")) for t in topics), "the node's publishers")
+        names_types = dict(probe.get_publisher_names_and_types_by_node("holistic", "/rvizcheck"))
+        for topic, display in topics.items():
+            assert names_types[f"/rvizcheck/{topic}"] == [RVIZ_MESSAGE_TYPES[display]], topic
+        assert names_types.get("/tf") == ["tf2_msgs/msg/TFMessage"]
+
+        rgb = load_rgb(images_dir / "tfe_yoga_tree_pose.jpg")
+        height, width = rgb.shape[:2]
+        focal = 0.5 * width / np.tan(np.radians(69.0) / 2)
+        _wait(lambda: image_pub.get_subscription_count() > 0 and info_pub.get_subscription_count() > 0,
+              "the node's subscriptions")
+        for sec in range(1, 30):   # best effort: send again until one is answered
+            head = Header(frame_id=fixed_frame)
+            head.stamp.sec = sec
+            info = CameraInfo(header=head, width=width, height=height, distortion_model="plumb_bob",
+                              k=[focal, 0.0, (width - 1) / 2, 0.0, focal, (height - 1) / 2, 0.0, 0.0, 1.0],
+                              d=[0.0] * 5)
+            info_pub.publish(info)
+            time.sleep(0.05)
+            image_pub.publish(rgb_to_image_msg(rgb, head))
+            try:
+                _wait(lambda: all(received.get(t) for t in topics) and received["tf"], "outputs", timeout=10.0)
+                break
+            except AssertionError:
+                continue
+        with lock:
+            markers = [m for array in received["holistic/markers"] for m in array.markers]
+            transforms = [t for msg in received["tf"] for t in msg.transforms]
+            annotated = received["holistic/annotated"][0]
+        assert markers and all(m.header.frame_id == fixed_frame for m in markers)
+        assert annotated.header.frame_id == fixed_frame and (annotated.width, annotated.height) == (width, height)
+        assert transforms and all(t.header.frame_id == fixed_frame for t in transforms)
+        pattern = re.compile(r"^(%s)_(\d+)$" % "|".join(map(re.escape, FRAME_PREFIXES.values())))
+        children = {t.child_frame_id for t in transforms}
+        assert all(pattern.match(c) for c in children), children
+        assert {"body", "head"} <= {pattern.match(c).group(1) for c in children}
+        # the markers' person ids are the TF frames' ids
+        ids = {int(pattern.match(c).group(2)) for c in children}
+        assert {int(m.ns.split("/")[0].split("_")[1]) for m in markers} == ids
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=10.0)
+        probe.destroy_node()
+        node.destroy_node()
 
 
 def test_launch_sets_the_installed_fastdds_profile_unless_one_is_set(launch_description, share: Path,
@@ -328,3 +557,10 @@ def test_demo_writes_video_and_log(repo_root: Path, install_prefix: Path, videos
     assert ok and frame.shape == (360, 640, 3)
     capture.release()
     assert np.isfinite(float(result.stdout.split("processing rate:")[1].split()[0]))
+    # The people log: every frame, the people located in metres from the demo's camera_info.
+    people = [json.loads(line) for line in (tmp_path / "people.jsonl").read_text().splitlines()]
+    assert len(people) == len(lines)
+    located = [p for msg in people for p in msg["people"] if p["located"]]
+    assert located and all(len(p["pose_points"]) == 33 for p in located)
+    assert all(p["pose_points"][0]["z"] > 0 for p in located)   # in front of the camera
+    assert (tmp_path / "gesture_events.jsonl").is_file()
