@@ -85,7 +85,7 @@ class LocateOptions:
     detail_outlier_m: float = 0.05
     #: Prior weight (metres of depth spread) pulling the fitted depth scale of the body
     #: model toward 1, and the range the scale is kept in (see :func:`fit_depth_model`).
-    depth_scale_prior_m: float = 0.05
+    depth_scale_prior_m: float = 0.02
     depth_scale_range: Tuple[float, float] = (0.0, 2.0)
     #: How much longer than MediaPipe's (scaled) bone a reading may make a bone and still be
     #: accepted by :func:`accept_by_bones`.
