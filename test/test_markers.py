@@ -139,7 +139,10 @@ def test_draw_people_labels_each_person_in_its_colour():
     head = annotate.head_anchor_px(a, 640, 480)
     (x0, y0, x1, y1), expected = label_box("#4", head, annotate.person_color(4))
     np.testing.assert_array_equal(image[y0:y1, x0:x1], expected)
-    (_, _, _, _), _ = label_box("waving (left) 0.80", ((x0 + x1) / 2, y0), annotate.person_color(4))
+    # the body gesture stacked above the id
+    (gx0, gy0, gx1, gy1), expected = label_box("waving (left) 0.80", ((x0 + x1) / 2, y0), annotate.person_color(4))
+    assert gy1 <= y0
+    np.testing.assert_array_equal(image[gy0:gy1, gx0:gx1], expected)
     hand = annotate.hand_anchor_px(a.left_hand_landmarks, 640, 480)
     (hx0, hy0, hx1, hy1), expected = label_box("Thumb_Up 0.93", hand, annotate.person_color(4))
     np.testing.assert_array_equal(image[hy0:hy1, hx0:hx1], expected)
