@@ -256,7 +256,8 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
     """The node, with the real core, on a real photo whose frame is the config's fixed frame and
     a camera_info of the same stamp: every topic of the config is one of its publishers with the
     display's type, and carries what RViz needs: markers in the fixed frame, TF children of it
-    with the node's frame names, the annotated image."""
+    with the node's frame names, the annotated image. Markers and TF are where the person
+    message's camera-frame 3D says."""
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from rclpy.parameter import Parameter
@@ -265,7 +266,9 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
     from tf2_msgs.msg import TFMessage
     from visualization_msgs.msg import MarkerArray
 
+    from holistic_ros.msg import HolisticPeople
     from holistic_ros.ros.image_conversion import rgb_to_image_msg
+    from holistic_ros.ros.markers import marker_id, namespace
     from holistic_ros.ros.node import HolisticNode
     from holistic_ros.ros.tf import FRAME_PREFIXES
 
@@ -295,6 +298,7 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
     for topic, display in topics.items():   # relative, as RViz in the node's namespace resolves them
         probe.create_subscription(types[display], f"/rvizcheck/{topic}", keep(topic), 10)
     probe.create_subscription(TFMessage, "/tf", keep("tf"), 100)
+    probe.create_subscription(HolisticPeople, "/rvizcheck/holistic/people", keep("people"), 10)
     image_pub = probe.create_publisher(Image, "/rvizcheck/image", 10)
     info_pub = probe.create_publisher(CameraInfo, "/rvizcheck/camera_info", 10)
     executor = MultiThreadedExecutor(num_threads=2, context=context)
@@ -325,7 +329,8 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
             time.sleep(0.05)
             image_pub.publish(rgb_to_image_msg(rgb, head))
             try:
-                _wait(lambda: all(received.get(t) for t in topics) and received["tf"], "outputs", timeout=10.0)
+                _wait(lambda: all(received.get(t) for t in topics) and received["tf"] and received.get("people"),
+                      "outputs", timeout=10.0)
                 break
             except AssertionError:
                 continue
@@ -333,6 +338,7 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
             markers = [m for array in received["holistic/markers"] for m in array.markers]
             transforms = [t for msg in received["tf"] for t in msg.transforms]
             annotated = received["holistic/annotated"][0]
+            people = received["people"][0]
         assert markers and all(m.header.frame_id == fixed_frame for m in markers)
         assert annotated.header.frame_id == fixed_frame and (annotated.width, annotated.height) == (width, height)
         assert transforms and all(t.header.frame_id == fixed_frame for t in transforms)
@@ -343,6 +349,19 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
         # the markers' person ids are the TF frames' ids
         ids = {int(pattern.match(c).group(2)) for c in children}
         assert {int(m.ns.split("/")[0].split("_")[1]) for m in markers} == ids
+
+        # markers and TF where the person message's camera-frame 3D puts the person
+        person = next(p for p in people.people if p.located)
+        points = np.array([(q.x, q.y, q.z) for q in person.pose_points])
+        points = points[np.all(np.isfinite(points), axis=1)]
+        by_key = {(m.ns, m.id): m for m in markers}
+        dots = by_key[(namespace(person.id, "pose"), marker_id(person.id, "pose", "points"))]
+        np.testing.assert_allclose([(q.x, q.y, q.z) for q in dots.points], points, atol=1e-5)
+        assert 0.3 < np.median(points[:, 2]) < 10.0   # in front of the camera, in metres
+        body = next(t for t in transforms if t.child_frame_id == f"body_{person.id}")
+        position = person.body_pose.position
+        assert (body.transform.translation.x, body.transform.translation.y, body.transform.translation.z) == \
+            pytest.approx((position.x, position.y, position.z), abs=1e-6)
     finally:
         executor.shutdown(timeout_sec=5.0)
         thread.join(timeout=10.0)
