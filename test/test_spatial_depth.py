@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from holistic_ros.spatial.depth import DepthRange, check_depth_image, depth_scale, sample_windows, to_metres
+from holistic_ros.spatial.depth import (MAX_WINDOW_SAMPLES_ACROSS, DepthRange, check_depth_image, depth_scale,
+                                        sample_windows, to_metres, window_offsets)
 
 RANGE = DepthRange()
 
@@ -84,5 +85,12 @@ def test_mask_restricts_the_window_to_the_person():
     mask = np.zeros((120, 120), np.float32)  # a mask at another size
     mask[:, 60:] = 1.0
     uv = np.array([[29.0, 30.0]])  # a landmark just off the silhouette: most of its window is wall
-    assert sample_windows(depth, uv, 5, (60, 60), RANGE)[0] == pytest.approx(5.0)
-    assert sample_windows(depth, uv, 5, (60, 60), RANGE, mask=mask)[0] == pytest.approx(3.0)
+    assert sample_windows(depth, uv, 3, (60, 60), RANGE)[0] == pytest.approx(5.0)
+    assert sample_windows(depth, uv, 3, (60, 60), RANGE, mask=mask)[0] == pytest.approx(3.0)
+
+
+def test_large_windows_are_sampled_on_a_centred_grid():
+    dy, dx = window_offsets(40)
+    axis = np.unique(dx)
+    assert len(axis) == MAX_WINDOW_SAMPLES_ACROSS and 0 in axis and axis[0] == -40 and axis[-1] == 40
+    assert len(dy) == MAX_WINDOW_SAMPLES_ACROSS ** 2

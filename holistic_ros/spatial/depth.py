@@ -8,7 +8,6 @@ units, never a fixed divisor (yolo_ros #105 was 1000x off that way).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -22,8 +21,8 @@ MILLIMETRES_PER_METRE = 1000.0
 ASPECT_TOLERANCE = 0.01
 
 #: A window samples at most this many pixels across, striding over larger windows: the
-#: median of ~100 pixels is as robust as that of 1000, at a tenth of the cost.
-MAX_WINDOW_SAMPLES_ACROSS = 11
+#: median of ~50 pixels is as robust as that of 1000, at a twentieth of the cost.
+MAX_WINDOW_SAMPLES_ACROSS = 7
 
 
 @dataclass(frozen=True)
@@ -90,12 +89,13 @@ def to_metres(raw: np.ndarray, depth_range: DepthRange) -> np.ndarray:
 def window_offsets(radius_px: float) -> Tuple[np.ndarray, np.ndarray]:
     """Offsets (dy, dx) of a square window of half-size ``radius_px`` (>= 1 pixel).
 
-    Large windows are strided so that at most MAX_WINDOW_SAMPLES_ACROSS pixels are read
-    per row and column.
+    Larger windows are sampled on a grid of MAX_WINDOW_SAMPLES_ACROSS (odd) pixels per row
+    and column, centred on the landmark.
     """
     r = max(1, int(round(radius_px)))
-    step = max(1, int(math.ceil((2 * r + 1) / MAX_WINDOW_SAMPLES_ACROSS)))
-    axis = np.arange(-r, r + 1, step)
+    # An odd count spread evenly over [-r, r]: the grid stays centred on the landmark's pixel.
+    across = min(2 * r + 1, MAX_WINDOW_SAMPLES_ACROSS)
+    axis = np.unique(np.rint(np.linspace(-r, r, across)).astype(np.int64))
     dy, dx = np.meshgrid(axis, axis, indexing="ij")
     return dy.reshape(-1), dx.reshape(-1)
 
@@ -136,10 +136,22 @@ def sample_windows(depth: np.ndarray, uv_px: np.ndarray, radius_px: float, image
         mask_rows = np.clip(((rows_c + 0.5) * (mask_h / depth_h)).astype(np.int64), 0, mask_h - 1)
         mask_cols = np.clip(((cols_c + 0.5) * (mask_w / depth_w)).astype(np.int64), 0, mask_w - 1)
         values[mask_arr[mask_rows, mask_cols] < mask_threshold] = np.nan
-    has_value = np.any(np.isfinite(values), axis=1)
-    medians = np.full(values.shape[0], np.nan, dtype=np.float32)
-    if np.any(has_value):
-        medians[has_value] = np.nanmedian(values[has_value], axis=1)
-    out[finite] = medians
+    out[finite] = row_nanmedian(values)
     return out
+
+
+def row_nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each row of (N, K) ``values``; NaN for a row without any.
+
+    np.nanmedian goes through masked arrays for small rows, ten times slower than this
+    sort (NaN sorts last).
+    """
+    ordered = np.sort(values, axis=1)
+    count = np.sum(np.isfinite(ordered), axis=1)
+    low = np.maximum((count - 1) // 2, 0)
+    high = np.maximum(count // 2, 0)
+    rows = np.arange(ordered.shape[0])
+    median = 0.5 * (ordered[rows, low] + ordered[rows, high])
+    median[count == 0] = np.nan
+    return median.astype(np.float32)
 

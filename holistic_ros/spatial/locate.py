@@ -59,6 +59,9 @@ POSE_BONES: Tuple[Tuple[int, int], ...] = (
     (24, 26), (26, 28), (28, 30), (28, 32), (30, 32),
 )
 
+#: Depth is read at every this-many-th face-mesh point (~120 of 478) to place the face.
+_FACE_SAMPLE_STEP = 4
+
 #: Bones shorter than this (the face's) are too short to measure the body's size by.
 _SIZE_BONE_MIN_M = 0.15
 
@@ -227,17 +230,23 @@ def fit_depth_model(measured: np.ndarray, model_rel: np.ndarray, weights: np.nda
     offset = _weighted_median(m - r, w)
     prior = float(np.sum(w)) * scale_prior_m ** 2
     band = threshold
+    previous = None
     for _ in range(max(1, iterations)):
         keep = np.abs(m - offset - scale * r) <= band
-        if int(keep.sum()) < min(min_points, m.size) or not np.any(keep):
+        n_keep = int(keep.sum())
+        if n_keep == 0 or n_keep < min(min_points, m.size):
             break
+        if previous is not None and band == fine_threshold and np.array_equal(keep, previous):
+            break  # converged: the same readings would give the same fit
+        previous = keep
         wk, mk, rk = w[keep], m[keep], r[keep]
-        sw = float(np.sum(wk))
-        r_mean = float(np.sum(wk * rk)) / sw
-        m_mean = float(np.sum(wk * mk)) / sw
-        spread = float(np.sum(wk * (rk - r_mean) ** 2))
-        cross = float(np.sum(wk * (rk - r_mean) * (mk - m_mean)))
-        scale = float(np.clip((cross + prior) / (spread + prior), *scale_range))
+        sw = float(wk.sum())
+        r_mean = float(wk @ rk) / sw
+        m_mean = float(wk @ mk) / sw
+        rc = rk - r_mean
+        spread = float(wk @ (rc * rc))
+        cross = float(wk @ (rc * (mk - m_mean)))
+        scale = min(scale_range[1], max(scale_range[0], (cross + prior) / (spread + prior)))
         offset = m_mean - scale * r_mean
         band = max(fine_threshold, 0.5 * band)
     inliers[valid] = np.abs(m - offset - scale * r) <= threshold
@@ -264,21 +273,24 @@ def accept_by_bones(measured: np.ndarray, accepted: np.ndarray, z_model: np.ndar
     """
     accepted = accepted.copy()
     has_reading = np.isfinite(measured)
+    if not np.any(has_reading & ~accepted):
+        return accepted
     depth_m = np.where(has_reading, measured, z_model)
+    ends = np.asarray(bones)
+    lengths = np.linalg.norm(world[ends[:, 0]] - world[ends[:, 1]], axis=1)
+    points = measured[:, None] * rays
+    seen = accepted[ends[:, 0]] & accepted[ends[:, 1]] & (lengths >= _SIZE_BONE_MIN_M)
+    ratios = np.linalg.norm(points[ends[seen, 0]] - points[ends[seen, 1]], axis=1) / lengths[seen]
     bone_m = {}
     neighbours: dict = {}
-    ratios = []
-    for a, b in bones:
-        length = float(np.linalg.norm(world[a] - world[b]))
+    for (a, b), length in zip(bones, lengths):
         if not np.isfinite(length) or length <= 0.0:
             continue
-        bone_m[(a, b)] = bone_m[(b, a)] = length
+        bone_m[(a, b)] = bone_m[(b, a)] = float(length)
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
-        if accepted[a] and accepted[b] and length >= _SIZE_BONE_MIN_M:
-            ratios.append(np.linalg.norm(measured[a] * rays[a] - measured[b] * rays[b]) / length)
     # Bones seen end-on look short in a flat depth image: the body's size shows in the longer ones.
-    size = float(np.percentile(ratios, 75)) if ratios else 1.0
+    size = float(np.percentile(ratios, 75)) if ratios.size else 1.0
     changed = True
     while changed:
         changed = False
@@ -376,21 +388,23 @@ class _DepthInput:
 
 def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, uv_px: np.ndarray, cam: PinholeCamera,
                 depth_in: Optional[_DepthInput], options: LocateOptions,
-                shape_scales_with_depth: bool) -> Tuple[np.ndarray, str]:
+                shape_scales_with_depth: bool, sample_step: int = 1) -> Tuple[np.ndarray, str]:
     """Points ``(anchor + rel_z_i) * ray_i`` of a hand or the face.
 
     ``rel_z`` is the part's own shape (metres relative to its anchor landmark, computed at
     ``anchor_z``; ``shape_scales_with_depth`` when it came from image-scale z and so grows
     with the distance). With depth the anchor is fitted to the part's readings, and used
     only when it agrees with the body's anchor within ``outlier_m`` (a box in front of a
-    hand is not the hand).
+    hand is not the hand). Depth is read at every ``sample_step``-th point: one offset
+    needs no more than a few dozen readings.
     """
     placement = "body"
     z0 = anchor_z
     if depth_in is not None:
         radius_px = options.detail_window_m * cam.pixels_per_metre(anchor_z)
-        measured = depth_in.sample(uv_px, radius_px, cam)
-        offset, inliers = robust_offset(measured, rel_z, np.ones_like(rel_z), options.detail_outlier_m,
+        measured = depth_in.sample(uv_px[::sample_step], radius_px, cam)
+        sampled_rel = rel_z[::sample_step]
+        offset, inliers = robust_offset(measured, sampled_rel, np.ones_like(sampled_rel), options.detail_outlier_m,
                                         options.fit_iterations)
         if (offset is not None and int(inliers.sum()) >= options.min_detail_points
                 and abs(offset - anchor_z) <= options.outlier_m):
@@ -566,4 +580,5 @@ def _locate_face(result: Any, nose_z: float, cam: PinholeCamera, depth_in: Optio
     if not (np.all(_finite_rows(rays)) and np.all(np.isfinite(rel_norm))):
         return None, None
     rel_z = rel_norm * cam.width * nose_z / cam.fx
-    return _place_part(rays, rel_z, nose_z, uv_px, cam, depth_in, options, shape_scales_with_depth=True)
+    return _place_part(rays, rel_z, nose_z, uv_px, cam, depth_in, options, shape_scales_with_depth=True,
+                       sample_step=_FACE_SAMPLE_STEP)
