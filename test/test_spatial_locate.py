@@ -302,6 +302,13 @@ def test_body_depth_visible_points_come_back_within_1cm(rendered, name):
     assert np.all(loc.pose_source[visible] == MEASURED)
     error_m = np.linalg.norm(loc.pose_landmarks[visible] - truth.pose[visible], axis=1)
     assert np.max(error_m) < 0.01, f"max error {np.max(error_m) * 100:.2f} cm"
+    # With depth too, every point stays on the ray of its landmark.
+    for located, landmarks in ((loc.pose_landmarks, result.pose_landmarks), (loc.face_landmarks, result.face_landmarks),
+                               (loc.left_hand_landmarks, result.left_hand_landmarks),
+                               (loc.right_hand_landmarks, result.right_hand_landmarks)):
+        if located is not None:
+            error_px = np.linalg.norm(cam.project(located) - _pixels(cam, landmarks), axis=1)
+            assert np.max(error_px) < 2.0, f"reprojection error {np.max(error_px):.3f} px"
 
 
 @pytest.mark.parametrize("name", IMAGES + ("clip100",))
@@ -489,6 +496,51 @@ def test_hand_world_landmarks_give_the_hand_its_metric_shape(results):
     np.testing.assert_allclose(hand[:, 2] - hand[0, 2], world[:, 2], atol=1e-5)
     error_px = np.linalg.norm(cam.project(hand) - _pixels(cam, result.left_hand_landmarks), axis=1)
     assert np.max(error_px) < 2.0
+
+
+def test_hands_without_world_landmarks_take_the_image_z_at_the_wrist_depth(results):
+    result = results["mps_woman_sitting_fullbody.jpg"]
+    cam = _camera(result)
+    bare = dataclasses.replace(result, left_hand_world_landmarks=None, right_hand_world_landmarks=None)
+    loc = locate(bare, cam)
+    for side in ("left", "right"):
+        hand = getattr(loc, f"{side}_hand_landmarks")
+        hand_norm = getattr(result, f"{side}_hand_landmarks")
+        wrist_z = hand[0, 2]
+        # MediaPipe's hand z is on the scale of x (normalised by the image width): weak perspective.
+        expected = (hand_norm[:, 2] - hand_norm[0, 2]) * cam.width * wrist_z / cam.fx
+        np.testing.assert_allclose(hand[:, 2] - wrist_z, expected, atol=1e-5)
+        error_px = np.linalg.norm(cam.project(hand) - _pixels(cam, hand_norm), axis=1)
+        assert np.max(error_px) < 2.0
+
+
+def test_solve_translation_recovers_a_known_translation():
+    from holistic_ros.spatial import solve_translation
+    rng = np.random.default_rng(3)
+    world = rng.uniform(-0.5, 0.5, (33, 3))
+    t_true = np.array([0.3, -0.2, 2.5])
+    cam_points = world + t_true
+    xy = cam_points[:, :2] / cam_points[:, 2:3]
+    np.testing.assert_allclose(solve_translation(world, xy, np.ones(33)), t_true, atol=1e-9)
+    # Weights: a landmark given no weight does not pull the solution.
+    xy_bad = xy.copy()
+    xy_bad[0] += 0.3
+    weights = np.ones(33)
+    weights[0] = 0.0
+    np.testing.assert_allclose(solve_translation(world, xy_bad, weights), t_true, atol=1e-9)
+    assert solve_translation(world[:1], xy[:1], np.ones(1)) is None  # one landmark: no solution
+
+
+def test_depth_range_is_an_option(results):
+    result = results["tfe_businessman_standing.jpg"]
+    cam = _camera(result)
+    far = np.full((cam.height, cam.width), 25.0, np.float32)
+    assert locate(result, cam, depth=far).distance_source == "body_model"
+    from holistic_ros.spatial import DepthRange
+    loc = locate(result, cam, depth=far, options=LocateOptions(depth_range=DepthRange(0.1, 30.0)))
+    assert loc.distance_source == "depth"
+    visible = _pose_visible(result, cam)
+    np.testing.assert_allclose(loc.pose_landmarks[visible, 2], 25.0, atol=0.01)
 
 
 @pytest.mark.parametrize("name", IMAGES + tuple(f"clip{i}" for i in CLIP_FRAMES))
