@@ -159,8 +159,10 @@ PARAMETERS: Dict[str, tuple] = {
                                                      "rays report where they meet it. All zero: none.",
                                 {"additional_constraints": "4 finite values"}),
     # Markers (run time)
-    "markers.frame_id": ("", "Frame of the markers (an optical frame: x right, y down, z "
-                             "forward); empty: the image's frame_id.", {}),
+    "markers.frame_id": ("", "Frame of the fallback markers of people without a camera model (an "
+                             "optical frame: x right, y down, z forward); empty: the image's "
+                             "frame_id. People located in metres are always drawn in the image's frame.",
+                         {}),
     "markers.use_world_landmarks": (True, "3D markers from the pose world landmarks (metres); "
                                           "false: image-plane coordinates.", {}),
     "markers.world_origin": ([0.0, 0.0, 2.0], "x, y, z in metres where the hips' midpoint "
@@ -176,6 +178,12 @@ PARAMETERS: Dict[str, tuple] = {
                            {"floating_point_range": _range_float(0.0005, 0.5)}),
     "markers.lifetime": (0.0, "Seconds a marker stays without an update; 0: forever.",
                          {"floating_point_range": _range_float(0.0, 60.0)}),
+    "markers.pointing_length": (1.0, "Length in metres of the pointing arrow.",
+                                {"floating_point_range": _range_float(0.01, 20.0)}),
+    "markers.text_size": (0.06, "Height in metres of the gesture and id labels.",
+                          {"floating_point_range": _range_float(0.005, 1.0)}),
+    "markers.label_offset": (0.08, "Metres between the top of a hand or head and its label.",
+                             {"floating_point_range": _range_float(0.0, 1.0)}),
 }
 
 _CHOICES = {"execution_provider": EXECUTION_PROVIDERS, "image_transport": TRANSPORTS,
@@ -262,6 +270,9 @@ def marker_settings(values: Dict[str, Any]) -> MarkerSettings:
         line_width=float(values["markers.line_width"]),
         point_size=float(values["markers.point_size"]),
         lifetime=float(values["markers.lifetime"]),
+        pointing_length=float(values["markers.pointing_length"]),
+        text_size=float(values["markers.text_size"]),
+        label_offset=float(values["markers.label_offset"]),
     )
 
 
