@@ -39,7 +39,7 @@ FACE_NOSE_TIP = 1
 _MIN_AXIS_LENGTH_M = 1e-4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Pose3D:
     """A rigid pose in the camera optical frame: the frame's origin and orientation.
 

@@ -7,9 +7,13 @@ Two sources of distance, one rule:
   without depth it is solved so that they project onto the 2D landmarks through K
   (linear least squares, two equations per landmark, weighted by visibility). The
   distance is then only as good as MediaPipe's idea of the body's size.
-* **Depth**, when given, measures each landmark over a window of valid pixels; readings
-  that disagree with the body model (fitted to the readings by iterative trimming) are
-  rejected, and landmarks without an accepted reading take the fitted model's depth.
+* **Depth**, when given, measures each landmark (the median of the valid pixels of a
+  window about 2 cm across on the body, on the person's mask when there is one). The body
+  model is fitted to the readings -- its distance and the scale of its depth extent, by
+  trimming readings further than a shrinking band (:func:`fit_depth_model`) -- and
+  readings further than ``outlier_m`` from it are rejected, unless the skeleton's bone
+  lengths vouch for them (:func:`accept_by_bones`: a flat scene, a raised hand the model
+  put too near). Landmarks without an accepted reading take the fitted model's depth.
 
 Either way each located point is ``z_i * ray(u_i, v_i)``: it lies on the ray of its 2D
 landmark and projects back onto it, so the 3D never contradicts the image. Hands and the
@@ -72,7 +76,7 @@ DISTANCE_FROM_BODY_MODEL = "body_model"
 
 @dataclass(frozen=True)
 class LocateOptions:
-    """Tuning of :func:`locate`; the defaults suit a person 0.5-8 m from an RGB-D camera."""
+    """Tuning of :func:`locate` (frozen; the defaults are what the tests exercise)."""
 
     #: Depth readings outside this range are no reading.
     depth_range: DepthRange = DepthRange()
@@ -112,7 +116,7 @@ class LocateOptions:
     looking_angle_rad: float = math.radians(20.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Located3D:
     """One person located in the camera optical frame (x right, y down, z ahead), metres.
 
@@ -124,14 +128,16 @@ class Located3D:
     pose_landmarks: Optional[np.ndarray] = None
     #: (33,) uint8 :class:`PointSource` of each pose landmark's depth.
     pose_source: Optional[np.ndarray] = None
-    #: (33,) float32 in [0, 1]: MediaPipe's visibility of the landmark; 0 where NONE.
+    #: (33,) float32 in [0, 1]: MediaPipe's visibility of the landmark (how likely it is
+    #: in view and not occluded); 0 where NONE.
     pose_confidence: Optional[np.ndarray] = None
     #: (21, 3) float32 each, the subject's left / right hand.
     left_hand_landmarks: Optional[np.ndarray] = None
     right_hand_landmarks: Optional[np.ndarray] = None
     #: (468 or 478, 3) float32.
     face_landmarks: Optional[np.ndarray] = None
-    #: Frames (see :mod:`holistic_ros.spatial.frames`).
+    #: Frames (see :mod:`holistic_ros.spatial.frames`); the gaze sits at the face's origin, or
+    #: at the head's when there is no face mesh.
     body_pose: Optional[Pose3D] = None
     head_pose: Optional[Pose3D] = None
     face_pose: Optional[Pose3D] = None
@@ -153,7 +159,8 @@ class Located3D:
     #: Scale of the model's depth extent fitted to depth readings (1 without depth).
     body_depth_scale: float = 1.0
     #: Whether the face (or, without a face mesh, the head) points at the camera, and the
-    #: angle (rad) between its forward axis and the direction to the camera.
+    #: angle (rad) between its forward axis and the direction to the camera. Head
+    #: orientation only: the eyes' own direction is not estimated.
     looking_at_camera: bool = False
     looking_angle_rad: Optional[float] = None
 
