@@ -66,6 +66,10 @@ POSE_BONES: Tuple[Tuple[int, int], ...] = (
 #: Depth is read at every this-many-th face-mesh point (~120 of 478) to place the face.
 _FACE_SAMPLE_STEP = 4
 
+#: The body model never puts a point nearer than this (metres): a hand the model reaches
+#: through the camera stays on its ray, just in front of it.
+_MIN_MODEL_DEPTH_M = 0.05
+
 #: Bones shorter than this (the face's) are too short to measure the body's size by.
 _SIZE_BONE_MIN_M = 0.15
 
@@ -174,7 +178,7 @@ def solve_translation(world: np.ndarray, xy_norm: np.ndarray, weights: np.ndarra
 
     From ``x_i = (X_i + tx) / (Z_i + tz)``: ``tx - x_i tz = x_i Z_i - X_i`` (and the same in
     y), two linear equations per landmark, rows weighted by sqrt(weight). None when the
-    system is degenerate or puts the body behind the camera.
+    system is degenerate or puts the hips behind the camera.
     """
     ok = np.all(np.isfinite(world), axis=1) & np.all(np.isfinite(xy_norm), axis=1) & (weights > 0)
     if int(ok.sum()) < 2:
@@ -193,7 +197,7 @@ def solve_translation(world: np.ndarray, xy_norm: np.ndarray, weights: np.ndarra
     t, _, rank, _ = np.linalg.lstsq(a * ww, b * ww[:, 0], rcond=None)
     if rank < 3 or not np.all(np.isfinite(t)):
         return None
-    if np.any(wz[...] + t[2] <= 0.0):
+    if t[2] <= 0.0:
         return None
     return t
 
@@ -474,7 +478,7 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
     t = solve_translation(world, rays[:, :2], weights)
     if t is None:
         return _EMPTY
-    z_model = world[:, 2] + t[2]
+    z_model = np.maximum(world[:, 2] + t[2], _MIN_MODEL_DEPTH_M)
     z = z_model.copy()
     source = np.where(valid, MODEL, NONE).astype(np.uint8)
     distance_source = DISTANCE_FROM_BODY_MODEL
@@ -496,7 +500,7 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
             note = (f"only {n_inliers} depth readings agree with the body model "
                     f"(need {options.min_measured_points})")
         else:
-            z_model = offset + scale * world[:, 2]
+            z_model = np.maximum(offset + scale * world[:, 2], _MIN_MODEL_DEPTH_M)
             inliers = accept_by_bones(measured, inliers, z_model, rays, world, options.bone_tolerance_m,
                                       options.bone_stretch)
             t = np.array([*_xy_for_depth(world, rays[:, :2], weights, z_model), offset])
