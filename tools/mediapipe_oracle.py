@@ -15,8 +15,8 @@ bits of mask > 0.5 (``maskshape_i`` holds its shape) when segmentation is on.
 With ``--pose-internals`` it also saves the pose graph's intermediate values
 (streams inside ``pose_landmark_cpu.pbtxt``), to find the stage where a track
 leaves MediaPipe's: ``poseroi_i`` the ROI the pose model ran on (x, y, w, h,
-rotation), ``rawpose_i`` (33,5) and ``rawaux_i`` (2,5) the unfiltered
-landmarks (x, y, z, visibility, presence), ``aux_i`` (2,5) the filtered
+rotation), ``rawpose_i`` (33,5), ``rawaux_i`` (2,5) and ``rawworld_i`` (33,5) the
+unfiltered landmarks (x, y, z, visibility, presence), ``aux_i`` (2,5) the filtered
 auxiliary landmarks, ``nextroi_i`` the ROI they give the next frame and
 ``posescore_i`` the pose presence score; in the crop's normalised frame,
 ``modelpose_i`` (39,5) the model's landmarks before heatmap refinement and
@@ -52,6 +52,7 @@ POSE_INTERNAL_STREAMS = {
     "poselandmarkcpu__pose_rect": "poseroi",
     "poselandmarkcpu__unfiltered_pose_landmarks": "rawpose",
     "poselandmarkcpu__unfiltered_auxiliary_landmarks": "rawaux",
+    "poselandmarkcpu__unfiltered_world_landmarks": "rawworld",
     "poselandmarkcpu__auxiliary_landmarks": "aux",
     "pose_landmarks_roi": "nextroi",
     "poselandmarkcpu__poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__pose_presence_score": "posescore",

@@ -71,7 +71,10 @@ class OneEuroArrayFilter:
         self._last_dvalue: Optional[np.ndarray] = None
 
     def apply(self, values: np.ndarray, timestamp: float, value_scale: float = 1.0) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
+        # A copy: the raw values are kept for the next derivative, and a caller
+        # that writes the result back into the array it passed (a view) must
+        # not turn them into the filtered ones.
+        values = np.array(values, dtype=np.float64, copy=True)
         if self._last_time is not None and timestamp <= self._last_time:
             return values
         if self._last_raw is not None and self._last_raw.shape != values.shape:
