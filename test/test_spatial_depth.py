@@ -89,8 +89,16 @@ def test_mask_restricts_the_window_to_the_person():
     assert sample_windows(depth, uv, 3, (60, 60), RANGE, mask=mask)[0] == pytest.approx(3.0)
 
 
-def test_large_windows_are_sampled_on_a_centred_grid():
-    dy, dx = window_offsets(40)
-    axis = np.unique(dx)
-    assert len(axis) == MAX_WINDOW_SAMPLES_ACROSS and 0 in axis and axis[0] == -40 and axis[-1] == 40
-    assert len(dy) == MAX_WINDOW_SAMPLES_ACROSS ** 2
+def test_windows_are_sampled_on_a_centred_grid():
+    for radius in (1, 3, 40):
+        dy, dx = window_offsets(radius)
+        assert len(dy) == MAX_WINDOW_SAMPLES_ACROSS ** 2
+        assert 0 in dx and dx.min() == -radius and dx.max() == radius and dy.min() == -radius
+
+
+def test_one_radius_per_point():
+    depth = np.full((100, 100), 2.0, np.float32)
+    depth[48:53, 48:53] = 0.5  # a 5x5 patch: all of a small window, a sliver of a large one
+    uv = np.array([[50.0, 50.0], [50.0, 50.0]])
+    values = sample_windows(depth, uv, np.array([2.0, 10.0]), (100, 100), DepthRange(0.1, 20.0))
+    np.testing.assert_allclose(values, [0.5, 2.0])

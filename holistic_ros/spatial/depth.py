@@ -87,26 +87,28 @@ def to_metres(raw: np.ndarray, depth_range: DepthRange) -> np.ndarray:
 
 
 def window_offsets(radius_px: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Offsets (dy, dx) of a square window of half-size ``radius_px`` (>= 1 pixel).
+    """Offsets (dy, dx) of the pixels read in a square window of half-size ``radius_px``.
 
-    Larger windows are sampled on a grid of MAX_WINDOW_SAMPLES_ACROSS (odd) pixels per row
-    and column, centred on the landmark.
+    A grid of MAX_WINDOW_SAMPLES_ACROSS (odd) pixels per row and column spread over
+    [-r, r] (r >= 1), centred on the landmark's pixel; small windows read some pixels twice.
     """
-    r = max(1, int(round(radius_px)))
-    # An odd count spread evenly over [-r, r]: the grid stays centred on the landmark's pixel.
-    across = min(2 * r + 1, MAX_WINDOW_SAMPLES_ACROSS)
-    axis = np.unique(np.rint(np.linspace(-r, r, across)).astype(np.int64))
-    dy, dx = np.meshgrid(axis, axis, indexing="ij")
-    return dy.reshape(-1), dx.reshape(-1)
+    r = max(1.0, float(radius_px))
+    return np.rint(_UNIT_DY * r).astype(np.int64), np.rint(_UNIT_DX * r).astype(np.int64)
 
 
-def sample_windows(depth: np.ndarray, uv_px: np.ndarray, radius_px: float, image_size: Tuple[int, int],
+_UNIT_DY, _UNIT_DX = (g.reshape(-1) for g in np.meshgrid(np.linspace(-1.0, 1.0, MAX_WINDOW_SAMPLES_ACROSS),
+                                                        np.linspace(-1.0, 1.0, MAX_WINDOW_SAMPLES_ACROSS),
+                                                        indexing="ij"))
+
+
+def sample_windows(depth: np.ndarray, uv_px: np.ndarray, radius_px, image_size: Tuple[int, int],
                    depth_range: DepthRange, mask: Optional[np.ndarray] = None,
                    mask_threshold: float = 0.5) -> np.ndarray:
     """Robust depth (metres) at each colour-image pixel of ``uv_px`` (N, 2); NaN: none.
 
     Each point takes the median of the valid depth pixels in a window of half-size
-    ``radius_px`` colour pixels around it (scaled to the depth grid), keeping only pixels
+    ``radius_px`` colour pixels (one value, or one per point) around it (scaled to the
+    depth grid; see :func:`window_offsets`), keeping only pixels
     on the person when ``mask`` (any size, values in [0, 1]) is given. The median
     ignores holes and stray pixels; what it cannot know -- a window that mostly sees
     something in front of or behind the landmark -- the body model rejects afterwards.
@@ -122,19 +124,20 @@ def sample_windows(depth: np.ndarray, uv_px: np.ndarray, radius_px: float, image
     # Pixel centres: colour pixel u covers depth pixels around (u + 0.5) * s - 0.5.
     cu = np.rint((uv[finite, 0] + 0.5) * sx - 0.5).astype(np.int64)
     cv = np.rint((uv[finite, 1] + 0.5) * sy - 0.5).astype(np.int64)
-    dy, dx = window_offsets(radius_px * 0.5 * (sx + sy))
-    rows = cv[:, None] + dy[None, :]
-    cols = cu[:, None] + dx[None, :]
+    radius = np.broadcast_to(np.asarray(radius_px, dtype=np.float64), finite.shape)[finite]
+    radius = np.maximum(radius * (0.5 * (sx + sy)), 1.0)[:, None]
+    rows = cv[:, None] + np.rint(_UNIT_DY[None, :] * radius).astype(np.int64)
+    cols = cu[:, None] + np.rint(_UNIT_DX[None, :] * radius).astype(np.int64)
     inside = (rows >= 0) & (rows < depth_h) & (cols >= 0) & (cols < depth_w)
-    rows_c = np.clip(rows, 0, depth_h - 1)
-    cols_c = np.clip(cols, 0, depth_w - 1)
+    rows_c = np.minimum(np.maximum(rows, 0), depth_h - 1)
+    cols_c = np.minimum(np.maximum(cols, 0), depth_w - 1)
     values = to_metres(depth[rows_c, cols_c], depth_range)
     values[~inside] = np.nan
     if mask is not None:
         mask_arr = np.asarray(mask)
         mask_h, mask_w = mask_arr.shape[:2]
-        mask_rows = np.clip(((rows_c + 0.5) * (mask_h / depth_h)).astype(np.int64), 0, mask_h - 1)
-        mask_cols = np.clip(((cols_c + 0.5) * (mask_w / depth_w)).astype(np.int64), 0, mask_w - 1)
+        mask_rows = np.minimum(((rows_c + 0.5) * (mask_h / depth_h)).astype(np.int64), mask_h - 1)
+        mask_cols = np.minimum(((cols_c + 0.5) * (mask_w / depth_w)).astype(np.int64), mask_w - 1)
         values[mask_arr[mask_rows, mask_cols] < mask_threshold] = np.nan
     out[finite] = row_nanmedian(values)
     return out

@@ -388,34 +388,33 @@ class _DepthInput:
     image_size: Tuple[int, int]
     options: LocateOptions
 
-    def sample(self, uv_px: np.ndarray, radius_px: float, cam: PinholeCamera) -> np.ndarray:
+    def sample(self, uv_px: np.ndarray, radius_px, cam: PinholeCamera) -> np.ndarray:
+        """Readings at in-image pixels (NaN elsewhere); ``radius_px``: one, or one per point."""
+        radius_px = np.broadcast_to(np.asarray(radius_px, dtype=np.float64), uv_px.shape[:1])
         ok = _in_image(uv_px, cam)
         out = np.full(uv_px.shape[0], np.nan, dtype=np.float32)
         if np.any(ok):
-            out[ok] = sample_windows(self.depth, uv_px[ok], radius_px, self.image_size,
+            out[ok] = sample_windows(self.depth, uv_px[ok], radius_px[ok], self.image_size,
                                      self.options.depth_range, self.mask, self.options.mask_threshold)
         return out
 
 
-def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, uv_px: np.ndarray, cam: PinholeCamera,
-                depth_in: Optional[_DepthInput], options: LocateOptions,
-                shape_scales_with_depth: bool, sample_step: int = 1) -> Tuple[np.ndarray, str]:
+def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, readings: Optional[np.ndarray],
+                options: LocateOptions, shape_scales_with_depth: bool, sample_step: int = 1) -> Tuple[np.ndarray, str]:
     """Points ``(anchor + rel_z_i) * ray_i`` of a hand or the face.
 
     ``rel_z`` is the part's own shape (metres relative to its anchor landmark, computed at
     ``anchor_z``; ``shape_scales_with_depth`` when it came from image-scale z and so grows
-    with the distance). With depth the anchor is fitted to the part's readings, and used
-    only when it agrees with the body's anchor within ``outlier_m`` (a box in front of a
-    hand is not the hand). Depth is read at every ``sample_step``-th point: one offset
-    needs no more than a few dozen readings.
+    with the distance). ``readings``: depth at every ``sample_step``-th point (one offset
+    needs no more than a few dozen), or None without depth. With readings the anchor is
+    fitted to them, and used only when it agrees with the body's anchor within
+    ``outlier_m`` (a box in front of a hand is not the hand).
     """
     placement = "body"
     z0 = anchor_z
-    if depth_in is not None:
-        radius_px = options.detail_window_m * cam.pixels_per_metre(anchor_z)
-        measured = depth_in.sample(uv_px[::sample_step], radius_px, cam)
+    if readings is not None:
         sampled_rel = rel_z[::sample_step]
-        offset, inliers = robust_offset(measured, sampled_rel, np.ones_like(sampled_rel), options.detail_outlier_m,
+        offset, inliers = robust_offset(readings, sampled_rel, np.ones_like(sampled_rel), options.detail_outlier_m,
                                         options.fit_iterations)
         if (offset is not None and int(inliers.sum()) >= options.min_detail_points
                 and abs(offset - anchor_z) <= options.outlier_m):
@@ -485,9 +484,27 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
     note = ""
     depth_scale_fit = 1.0
 
+    # Pixels of the hands and the face; the face's depth is read at every _FACE_SAMPLE_STEP-th point.
+    part_norm = {"left": getattr(result, "left_hand_landmarks", None),
+                 "right": getattr(result, "right_hand_landmarks", None),
+                 "face": getattr(result, "face_landmarks", None)}
+    part_uv = {name: cam.pixels_from_normalized(np.asarray(norm, dtype=np.float64)[:, :2])
+               for name, norm in part_norm.items() if norm is not None}
+    part_readings: dict = {}
     if depth_in is not None:
-        radius_px = options.pose_window_m * cam.pixels_per_metre(t[2])
-        measured = depth_in.sample(uv_px, radius_px, cam)
+        # One read of the depth image for every part; windows sized at the body's distance.
+        ppm = cam.pixels_per_metre(t[2])
+        uv_all = [uv_px]
+        radii = [np.full(len(uv_px), options.pose_window_m * ppm)]
+        for name, uv in part_uv.items():
+            uv_all.append(uv[::_FACE_SAMPLE_STEP] if name == "face" else uv)
+            radii.append(np.full(len(uv_all[-1]), options.detail_window_m * ppm))
+        readings = depth_in.sample(np.concatenate(uv_all), np.concatenate(radii), cam)
+        start = len(uv_px)
+        for name, uv in zip(part_uv, uv_all[1:]):
+            part_readings[name] = readings[start:start + len(uv)]
+            start += len(uv)
+        measured = readings[:len(uv_px)].copy()
         measured[~valid] = np.nan
         offset, scale, inliers = fit_depth_model(measured, world[:, 2], weights, options.outlier_m,
                                                  options.fit_band_m, options.fit_iterations,
@@ -515,8 +532,10 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
 
     hands = {}
     for side, wrist in (("left", PoseLandmark.LEFT_WRIST), ("right", PoseLandmark.RIGHT_WRIST)):
-        hands[side] = _locate_hand(result, side, float(pose_cam[wrist, 2]), cam, depth_in, options)
-    face_cam, face_placement = _locate_face(result, float(pose_cam[PoseLandmark.NOSE, 2]), cam, depth_in, options)
+        hands[side] = _locate_hand(result, side, part_uv.get(side), float(pose_cam[wrist, 2]), cam,
+                                   part_readings.get(side), options)
+    face_cam, face_placement = _locate_face(result, part_uv.get("face"), float(pose_cam[PoseLandmark.NOSE, 2]), cam,
+                                            part_readings.get("face"), options)
 
     body = body_pose(pose_cam)
     head = head_pose(pose_cam)
@@ -549,8 +568,8 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
     )
 
 
-def _locate_hand(result: Any, side: str, wrist_z: float, cam: PinholeCamera, depth_in: Optional[_DepthInput],
-                 options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
+def _locate_hand(result: Any, side: str, uv_px: Optional[np.ndarray], wrist_z: float, cam: PinholeCamera,
+                 readings: Optional[np.ndarray], options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
     """A hand's 21 points: its own shape, placed at the located pose wrist's depth (or by depth).
 
     Shape: the hand model's world landmarks (metric) when the result has them, else the
@@ -558,10 +577,9 @@ def _locate_hand(result: Any, side: str, wrist_z: float, cam: PinholeCamera, dep
     the image width): metres = z_norm * width * Z / fx at the hand's depth Z.
     """
     hand_norm = getattr(result, f"{side}_hand_landmarks", None)
-    if hand_norm is None or not math.isfinite(wrist_z) or wrist_z <= 0.0:
+    if hand_norm is None or uv_px is None or not math.isfinite(wrist_z) or wrist_z <= 0.0:
         return None, None
     hand_norm = np.asarray(hand_norm, dtype=np.float64)
-    uv_px = cam.pixels_from_normalized(hand_norm[:, :2])
     rays = cam.rays(uv_px)
     if not np.all(_finite_rows(rays)):
         return None, None
@@ -574,22 +592,21 @@ def _locate_hand(result: Any, side: str, wrist_z: float, cam: PinholeCamera, dep
         if not np.all(np.isfinite(rel_norm)):
             return None, None
         rel_z = rel_norm * cam.width * wrist_z / cam.fx
-    return _place_part(rays, rel_z, wrist_z, uv_px, cam, depth_in, options, shape_scales_with_depth=not metric_shape)
+    return _place_part(rays, rel_z, wrist_z, readings, options, shape_scales_with_depth=not metric_shape)
 
 
-def _locate_face(result: Any, nose_z: float, cam: PinholeCamera, depth_in: Optional[_DepthInput],
-                 options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
+def _locate_face(result: Any, uv_px: Optional[np.ndarray], nose_z: float, cam: PinholeCamera,
+                 readings: Optional[np.ndarray], options: LocateOptions) -> Tuple[Optional[np.ndarray], Optional[str]]:
     """The face mesh: its relative z (scale of x) in metres at the head's depth, the nose
     tip placed at the located pose nose's depth (or the mesh placed by depth)."""
     face_norm = getattr(result, "face_landmarks", None)
-    if face_norm is None or not math.isfinite(nose_z) or nose_z <= 0.0:
+    if face_norm is None or uv_px is None or not math.isfinite(nose_z) or nose_z <= 0.0:
         return None, None
     face_norm = np.asarray(face_norm, dtype=np.float64)
-    uv_px = cam.pixels_from_normalized(face_norm[:, :2])
     rays = cam.rays(uv_px)
     rel_norm = face_norm[:, 2] - face_norm[FACE_NOSE_TIP, 2]
     if not (np.all(_finite_rows(rays)) and np.all(np.isfinite(rel_norm))):
         return None, None
     rel_z = rel_norm * cam.width * nose_z / cam.fx
-    return _place_part(rays, rel_z, nose_z, uv_px, cam, depth_in, options, shape_scales_with_depth=True,
+    return _place_part(rays, rel_z, nose_z, readings, options, shape_scales_with_depth=True,
                        sample_step=_FACE_SAMPLE_STEP)
