@@ -362,7 +362,7 @@ class Holistic:
             if detection is not None:
                 roi = roi_from_pose_detection(detection, size)
         if roi is None or not rect_is_valid(roi):
-            track.reset_pose()   # no ROI, so no mask either
+            track.reset_pose(new_stream=False)   # no ROI, so no mask either
             out.resets.append(track)
             return out
 
@@ -374,7 +374,7 @@ class Holistic:
         if pose.score <= opts.min_tracking_confidence:
             # Tracking lost: no pose this frame, the detector runs on the next.
             track.roi = None
-            track.smoothing.reset()
+            track.smoothing.pose_lost()
             out.resets.append(track)
             return out
         if detected:
