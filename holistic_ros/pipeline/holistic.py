@@ -404,13 +404,13 @@ class Holistic:
         new_rois = []
         if people.should_detect():
             t0 = clock()
-            detections = self._pose_detector.detect_all(image, opts.min_detection_confidence, self.max_num_people)
+            # Room for the tracked people and one person seen at two scales each.
+            detections = self._pose_detector.detect_all(image, opts.min_detection_confidence,
+                                                        2 * self.max_num_people + len(tracked), tiles=True)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
             people.detected()
-            for detection in detections:
-                if people.is_tracked(detection.box):
-                    continue   # someone already tracked, not a new person
-                roi = roi_from_pose_detection(detection, size)
+            for k in people.new_people([d.box for d in detections]):
+                roi = roi_from_pose_detection(detections[k], size)
                 if rect_is_valid(roi):
                     new_rois.append(roi)
             new_rois = new_rois[:self.max_num_people - len(tracked)]
@@ -445,6 +445,7 @@ class Holistic:
                 out.resets.append(track)   # its face and hands start over
             mask = self._person_mask(track, pose, size, stage_ms)
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+        people.plan_rois()
         people.next_frame()
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
         return out

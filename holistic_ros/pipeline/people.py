@@ -14,9 +14,15 @@ What is decided here, without any model (so it is testable alone):
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
   moment ago (box overlap with where its motion puts it now, then pose
   similarity) gets its id back; anyone else a new one. Ids are never reused;
-- two tracks that ended up on one body (crossing, occlusion: one ROI slides
-  onto the person in front) are resolved by :func:`resolve_shared_bodies`:
-  the track whose landmarks jumped is the one that lost its person.
+- two people crossing (:meth:`PeopleTracker.plan_rois`): while their bodies
+  overlap, or are about to while they close in, each track's ROI coasts along
+  its own motion from where it was before they met, instead of following
+  landmarks that may belong to the other person by then; when they are apart
+  again each ROI is on its own person, so ids do not swap and hands stay on
+  their body;
+- two tracks that ended up on one body anyway (one ROI slid onto the person in
+  front) are resolved by :func:`resolve_shared_bodies`: the track whose
+  landmarks jumped is the one that lost its person.
 
 Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 """
@@ -24,7 +30,7 @@ Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -49,7 +55,16 @@ SAME_BODY_DISTANCE = 0.1
 LOST_TTL_FRAMES = 45
 REIDENTIFY_BOX_IOU = 0.2
 # Smoothing of a track's box centre velocity (per frame), to predict where a lost person went.
-VELOCITY_ALPHA = 0.5
+VELOCITY_ALPHA = 0.3
+# Crossing: bodies whose boxes overlap (IoU), or will in COAST_LOOKAHEAD_FRAMES
+# while closing in at COAST_MIN_CLOSING_SPEED or more (image widths or heights
+# per frame), coast along their motion, for at most COAST_MAX_FRAMES frames.
+COAST_BOX_IOU = 0.02
+COAST_MIN_CLOSING_SPEED = 0.002
+COAST_LOOKAHEAD_FRAMES = 5
+COAST_MAX_FRAMES = 60
+# Landmarks that make a body's box, and its motion anchor (pose landmark visibility).
+MIN_VISIBILITY = 0.5
 
 
 class PoseSmoothing:
@@ -117,8 +132,13 @@ class PersonTrack:
     #: Last landmarks (33, >=2) and body box where the person was last seen.
     landmarks: Optional[np.ndarray] = None
     box: Optional[np.ndarray] = None
+    #: Where the body is (:func:`motion_anchor`) and how fast it moves (per frame, smoothed).
+    anchor: Optional[np.ndarray] = None
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     lost_frames: int = 0
+    #: Crossing someone: (ROI, box) when it began, and frames since (see PeopleTracker.plan_rois).
+    coast: Optional[Tuple[NormRect, np.ndarray]] = None
+    coast_frames: int = 0
     face: Any = None
     hands: Any = None
 
@@ -126,31 +146,59 @@ class PersonTrack:
         """Not tracked any more; ``new_stream`` False: only lost this frame (:meth:`PoseSmoothing.pose_lost`)."""
         self.roi = None
         self.prev_mask = None
+        self.coast = None
+        self.anchor = None
         if new_stream:
             self.smoothing.reset()
         else:
             self.smoothing.pose_lost()
 
     def seen(self, landmarks: np.ndarray) -> None:
-        """This frame's landmarks: box, velocity of the box centre."""
-        box = body_box(landmarks)
-        if self.box is not None and self.lost_frames == 0:
-            step = box_center(box) - box_center(self.box)
+        """This frame's landmarks: box, velocity of the body. While coasting,
+        the box is where the person's motion puts it and the velocity is kept:
+        the landmarks may be the other person's."""
+        self.landmarks, self.lost_frames = landmarks, 0
+        if self.coast is not None:
+            self.box = _shifted_box(self.coast[1], self.velocity * self.coast_frames)
+            return
+        anchor = motion_anchor(landmarks)
+        if self.anchor is not None:
+            step = anchor - self.anchor
             self.velocity = VELOCITY_ALPHA * step + (1.0 - VELOCITY_ALPHA) * self.velocity
-        self.landmarks, self.box, self.lost_frames = landmarks, box, 0
+        self.box, self.anchor = body_box(landmarks), anchor
 
     def predicted_box(self) -> Optional[np.ndarray]:
         """Where the person's box is now, if it kept moving as it did."""
         if self.box is None:
             return None
-        shift = self.velocity * self.lost_frames
-        return self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        return _shifted_box(self.box, self.velocity * self.lost_frames)
+
+
+def _shifted_box(box: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    return box + np.array([shift[0], shift[1], shift[0], shift[1]])
 
 
 def body_box(landmarks: np.ndarray) -> np.ndarray:
-    """(xmin, ymin, xmax, ymax) of the 33 body landmarks (x, y normalised)."""
-    xy = np.asarray(landmarks)[:, :2]
+    """(xmin, ymin, xmax, ymax) of the body landmarks (x, y normalised): of the
+    visible ones (visibility > MIN_VISIBILITY, when there are 4 or more), since the
+    model also places the parts out of the frame (the legs of a waist-up view)."""
+    landmarks = np.asarray(landmarks)
+    xy = landmarks[:, :2]
+    if landmarks.shape[1] > 3:
+        visible = landmarks[:, 3] > MIN_VISIBILITY
+        if visible.sum() >= 4:
+            xy = xy[visible]
     return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float64)
+
+
+def motion_anchor(landmarks: np.ndarray) -> np.ndarray:
+    """The point whose motion is the body's: the shoulders' midpoint (steadier
+    than the box, which a raised arm stretches), else the nose, else the box centre."""
+    landmarks = np.asarray(landmarks)
+    for indices in ((11, 12), (0,)):
+        if landmarks.shape[1] <= 3 or np.all(landmarks[list(indices), 3] > MIN_VISIBILITY):
+            return landmarks[list(indices), :2].mean(axis=0).astype(np.float64)
+    return box_center(body_box(landmarks))
 
 
 def box_center(box: np.ndarray) -> np.ndarray:
@@ -237,6 +285,54 @@ class PeopleTracker:
                 return True
         return False
 
+    def new_people(self, boxes: Sequence[np.ndarray]) -> List[int]:
+        """Indices of the detections (boxes, best first) that may be new people:
+        not over a tracked body, and not centred in a better detection kept
+        before (the detector finds one person at two scales when it also runs on tiles)."""
+        kept: List[int] = []
+        for k, box in enumerate(boxes):
+            if self.is_tracked(box) or any(center_inside(box, boxes[j]) for j in kept):
+                continue
+            kept.append(k)
+        return kept
+
+    def plan_rois(self) -> None:
+        """After a frame: the ROIs of people crossing each other coast.
+
+        A track starts coasting when its body overlaps another's, or will in
+        COAST_LOOKAHEAD_FRAMES, while the two close in: its next ROIs are the
+        ROI of that moment moved along its velocity, which is held. It stops
+        when its box overlaps nobody's any more (or after COAST_MAX_FRAMES);
+        then its ROI follows its landmarks again."""
+        for track in self.tracks:
+            if track.coast is not None:
+                track.coast_frames += 1
+        crossing = set()
+        for a, b in itertools.combinations(self.tracks, 2):
+            if a.box is None or b.box is None:
+                continue
+            gap = box_center(b.box) - box_center(a.box)
+            closing = -float(np.dot(b.velocity - a.velocity, gap)) / max(float(np.linalg.norm(gap)), 1e-9)
+            overlap_now = box_iou(a.box, b.box) > COAST_BOX_IOU
+            overlap_ahead = box_iou(_shifted_box(a.box, a.velocity * COAST_LOOKAHEAD_FRAMES),
+                                    _shifted_box(b.box, b.velocity * COAST_LOOKAHEAD_FRAMES)) > COAST_BOX_IOU
+            # Coast while they overlap, or are about to while closing in.
+            if (overlap_now or overlap_ahead) and (closing >= COAST_MIN_CLOSING_SPEED
+                                                   or (overlap_now and (a.coast or b.coast))):
+                crossing.update((id(a), id(b)))
+        for track in self.tracks:
+            if id(track) not in crossing or track.coast_frames > COAST_MAX_FRAMES:
+                track.coast = None
+                continue
+            if track.coast is None:
+                if track.roi is None:
+                    continue
+                track.coast, track.coast_frames = (track.roi, track.box), 0
+            roi, _ = track.coast
+            shift = track.velocity * track.coast_frames
+            track.roi = replace(roi, x_center=roi.x_center + float(shift[0]),
+                                y_center=roi.y_center + float(shift[1]))
+
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame."""
         return any(t.landmarks is not None and pose_distance(t.landmarks, landmarks, image_size)
@@ -291,6 +387,8 @@ def resolve_shared_bodies(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], 
         if i in lost or j in lost:
             continue
         (ti, li), (tj, lj) = candidates[i], candidates[j]
+        if ti.coast is not None and tj.coast is not None:
+            continue   # crossing: both are there, one behind the other
         if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE:
             continue
         moved_i = pose_distance(ti.landmarks, li, image_size) if ti.landmarks is not None else np.inf

@@ -42,18 +42,59 @@ class PoseDetector:
         detections = self.detect_all(image, min_score, max_detections=1)
         return detections[0] if detections else None
 
-    def detect_all(self, image: np.ndarray, min_score: float, max_detections: int) -> List[Detection]:
-        """Up to ``max_detections`` people, best score first, in image-normalised coordinates."""
+    def detect_all(self, image: np.ndarray, min_score: float, max_detections: int,
+                   tiles: bool = False) -> List[Detection]:
+        """Up to ``max_detections`` people, best score first, in image-normalised coordinates.
+
+        The detector sees the image letterboxed to 224x224, where the people of a
+        wide frame shrink below what it finds (it keys on the face). ``tiles``
+        also runs it on square tiles (:func:`detection_tiles`) and merges all
+        detections with the same weighted NMS: more runs, more (smaller) people."""
         whole_image = NormRect(0.5, 0.5, 1.0, 1.0, 0.0)
-        crop = crop_image(image, whole_image, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
-                        keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
+        if not tiles:
+            candidates, padding = self._candidates(image, whole_image, min_score)
+            detections = weighted_nms(candidates, POSE_DETECTION_NMS_IOU, max_detections=max_detections)
+            return [remove_detection_letterbox(d, padding) for d in detections]
+        h, w = image.shape[:2]
+        candidates = []
+        for rect in [whole_image] + detection_tiles((w, h)):
+            found, padding = self._candidates(image, rect, min_score)
+            candidates += [_detection_from_rect(remove_detection_letterbox(d, padding), rect) for d in found]
+        return weighted_nms(candidates, POSE_DETECTION_NMS_IOU, max_detections=max_detections)
+
+    def _candidates(self, image, rect: NormRect, min_score: float):
+        """Decoded detections in ``rect``'s letterboxed tensor (before NMS), and its padding."""
+        crop = crop_image(image, rect, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
+                          keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
         out = self.session.run(crop.tensor)
         options = DecodeOptions(num_keypoints=POSE_DETECTION_NUM_KEYPOINTS,
                                 scale=float(POSE_DETECTION_INPUT_SIZE), min_score=min_score,
                                 nms_iou_threshold=POSE_DETECTION_NMS_IOU)
-        candidates = decode_detections(out["regressors"], out["classificators"], self.anchors, options)
-        detections = weighted_nms(candidates, options.nms_iou_threshold, max_detections=max_detections)
-        return [remove_detection_letterbox(d, crop.padding) for d in detections]
+        return decode_detections(out["regressors"], out["classificators"], self.anchors, options), crop.padding
+
+
+def detection_tiles(image_size) -> List[NormRect]:
+    """Square tiles covering the image, each about the short side: along the long
+    side, overlapping; a near-square image gets four tiles of 0.6 of its side."""
+    w, h = image_size
+    long_side, short_side = max(w, h), min(w, h)
+    if long_side < 1.15 * short_side:
+        side = 0.6 * long_side
+        starts = [(x, y) for y in (0.0, h - side) for x in (0.0, w - side)]
+    else:
+        side = short_side
+        n = int(math.ceil(long_side / short_side))
+        offsets = np.linspace(0.0, long_side - side, n)
+        starts = [(float(o), 0.0) if w >= h else (0.0, float(o)) for o in offsets]
+    return [NormRect((x + side / 2.0) / w, (y + side / 2.0) / h, side / w, side / h, 0.0) for x, y in starts]
+
+
+def _detection_from_rect(detection: Detection, rect: NormRect) -> Detection:
+    """A detection normalised to an unrotated ``rect`` -> normalised to the image."""
+    x0, y0 = rect.x_center - rect.width / 2.0, rect.y_center - rect.height / 2.0
+    scale = np.array([rect.width, rect.height])
+    box = detection.box * np.tile(scale, 2) + np.array([x0, y0, x0, y0])
+    return Detection(detection.score, box, detection.keypoints * scale + np.array([x0, y0]))
 
 
 def roi_from_pose_detection(detection: Detection, image_size) -> NormRect:
