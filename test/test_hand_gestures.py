@@ -154,7 +154,7 @@ def match_hands(ours, theirs, size):
 
 @pytest.mark.parity
 @pytest.mark.slow
-def test_holistic_gestures_match_gesture_recognizer(videos_dir):
+def test_holistic_gestures_match_gesture_recognizer(videos_dir, recognizer):
     """Three comparisons per hand both Holistic and GestureRecognizer find:
 
     * ours vs GestureRecognizer (the issue's oracle);
@@ -170,7 +170,6 @@ def test_holistic_gestures_match_gesture_recognizer(videos_dir):
     counts = Counter()
     per_variant = {}
     with Holistic(static_image_mode=True, recognize_gestures=True, providers=["CPUExecutionProvider"]) as holistic:
-        stage = holistic._hands.gestures
         for name, make in VARIANTS.items():
             frames = [make(f) for f in clip]
             oracle = gesture_parity.recognize(frames)
@@ -195,7 +194,7 @@ def test_holistic_gestures_match_gesture_recognizer(videos_dir):
                     if mp_lm is not None:
                         # MediaPipe Holistic's hand landmarks; it has no hand world landmarks
                         # or handedness, so ours and GestureRecognizer's (both barely move labels)
-                        mp_label = stage.recognize(mp_lm, world, o.right_hand_score, size).label
+                        mp_label = recognizer.recognize(mp_lm, world, o.right_hand_score, size).label
                         v["with_mp"] += 1
                         v["mp_agree"] += mp_label == o.label
                         v["ours_vs_mp"] += mp_label == g.label

@@ -100,14 +100,24 @@ def evaluate(runs: List[ClipRun], labels: Dict, slack_s: float) -> Dict:
         for h in clip["hand_gestures"]:
             a, b = h["frames"]
             got = [run.hand_labels[i][h["side"]] == h["label"] for i in range(a, min(b, run.frames - 1) + 1)]
-            entry = hand.setdefault(h["label"], [0, 0])
+            entry = hand.setdefault(h["label"], [0, 0, 0, 0])
             entry[0] += sum(got)
             entry[1] += len(got)
+        # frames given a (non-"None") hand label: inside a labelled span of it, or not
+        for i, sides in enumerate(run.hand_labels):
+            for side, label in sides.items():
+                if label in (None, "None"):
+                    continue
+                entry = hand.setdefault(label, [0, 0, 0, 0])
+                entry[3] += 1
+                entry[2] += any(h["label"] == label and h["side"] == side and h["frames"][0] <= i <= h["frames"][1]
+                                for h in clip["hand_gestures"])
     table = {g: dict(s, precision=(s["true_onsets"] / s["onsets"]) if s["onsets"] else None,
                      recall=(s["found"] / s["spans"]) if s["spans"] else None) for g, s in per.items()}
     return dict(body=table, false_triggers=false_triggers, quiet_minutes=quiet_minutes,
                 false_triggers_per_minute=false_triggers / quiet_minutes if quiet_minutes else None,
-                hand={k: dict(agree=v[0], frames=v[1], share=v[0] / v[1] if v[1] else None) for k, v in hand.items()})
+                hand={k: dict(agree=v[0], frames=v[1], share=v[0] / v[1] if v[1] else None, in_span=v[2],
+                              given=v[3], precision=v[2] / v[3] if v[3] else None) for k, v in hand.items()})
 
 
 def report(runs: List[ClipRun], summary: Dict) -> str:
@@ -121,8 +131,11 @@ def report(runs: List[ClipRun], summary: Dict) -> str:
                      f"recall {r} ({s['found']}/{s['spans']} spans)")
     lines.append(f"  false triggers where nobody gestures: {summary['false_triggers']} in "
                  f"{summary['quiet_minutes']:.2f} min = {summary['false_triggers_per_minute']:.1f} per minute")
-    for label, s in summary["hand"].items():
-        lines.append(f"  hand gesture {label}: {s['agree']}/{s['frames']} labelled frames = {s['share']:.2f}")
+    for label, s in sorted(summary["hand"].items()):
+        share = "n/a" if s["share"] is None else f"{s['share']:.2f}"
+        prec = "n/a" if s["precision"] is None else f"{s['precision']:.2f}"
+        lines.append(f"  hand gesture {label:12s}: on {s['agree']}/{s['frames']} of its labelled frames ({share}); "
+                     f"{s['in_span']}/{s['given']} frames given it are labelled so (precision {prec})")
     return "\n".join(lines)
 
 
