@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -211,11 +212,14 @@ class BodyGestureRecognizer:
                 events.append(GestureEvent(kind, gesture, side, t, deb.confidence, t - (was_on or t)))
             if deb.active:
                 active.append(ActiveGesture(gesture, side, deb.confidence, deb.onset_time))
+        for side in SIDES:   # a new pointing starts its jitter window afresh
+            if not self._debouncers[(BodyGesture.POINTING, side)].active:
+                self._sides[side].direction.reset()
         rays = tuple(ray for side in SIDES
                      if self._debouncers[(BodyGesture.POINTING, side)].active
                      for ray in [self._ray(world, getattr(result, f"{side}_hand_world_landmarks", None), points_cam,
                                            side, t)] if ray is not None)
-        return GestureFrame(timestamp=t, active=tuple(active), events=tuple(events), scores=scores,
+        return GestureFrame(timestamp=t, active=tuple(active), events=tuple(events), scores=MappingProxyType(scores),
                             pointing=rays, reset_reason=reason)
 
     @staticmethod
