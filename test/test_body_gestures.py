@@ -10,6 +10,8 @@ the camera: their left is +x.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -280,6 +282,41 @@ def test_pointing_ray_in_camera_frame():
     assert ray.in_camera_frame
     eye_world = (last and (pose_world(REST)[P.LEFT_EYE, :3] + pose_world(REST)[P.RIGHT_EYE, :3]) / 2)
     assert np.linalg.norm(ray.origin - (eye_world + offset)) < 0.02
+
+
+def test_camera_points_with_nan_keep_gestures_and_fall_back_to_world_rays():
+    # holistic_ros.spatial leaves NaN where it cannot place a landmark
+    d = FORWARD + 0.3 * OUT["right"]
+    rng = np.random.default_rng(2)
+    rec = BodyGestureRecognizer()
+    for i in range(90):
+        result = frame(pointing("right", d)(0.0) if i >= 15 else REST, 1.0, np.eye(3), rng)
+        cam = result.pose_world_landmarks[:, :3] + [0.0, 0.0, 2.0]
+        cam[P.LEFT_EYE] = np.nan
+        f = rec.update(result, i / FPS, points_cam=cam)
+        assert f.reset_reason is None
+    (ray,) = f.pointing
+    assert not ray.in_camera_frame and np.all(np.isfinite(ray.origin))
+
+
+def test_wired_to_spatial_locate_on_a_real_frame(videos_dir):
+    """holistic_ros.spatial.locate's camera-frame pose feeds the recogniser as it is."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from parity import iter_video_rgb
+
+    from holistic_ros import Holistic
+    from holistic_ros.spatial.camera import PinholeCamera
+    from holistic_ros.spatial.locate import locate
+
+    rgb = next(iter(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4", 1)))
+    with Holistic(static_image_mode=True, providers=["CPUExecutionProvider"]) as holistic:
+        result = holistic.process(rgb)
+    located = locate(result, PinholeCamera.from_field_of_view(math.radians(69.0), rgb.shape[1], rgb.shape[0]))
+    assert located.pose_landmarks is not None and located.pose_landmarks.shape == (33, 3)
+    rec = BodyGestureRecognizer()
+    for i in range(3):
+        f = rec.update(result, i / FPS, points_cam=located.pose_landmarks)
+        assert f.reset_reason is None and all(math.isfinite(v) for v in f.scores.values())
 
 
 def test_arms_crossed_fires():

@@ -236,9 +236,9 @@ class BodyGestureRecognizer:
 
     @staticmethod
     def _finite(world, hands, points_cam) -> bool:
+        # points_cam is not checked: holistic_ros.spatial gives NaN where it could not place a
+        # landmark; a ray then stays in the world frame (_ray) instead of resetting gestures.
         if world is not None and not np.all(np.isfinite(np.asarray(world)[USED_POSE, :3])):
-            return False
-        if points_cam is not None and not np.all(np.isfinite(np.asarray(points_cam)[USED_POSE, :3])):
             return False
         return all(h is None or np.all(np.isfinite(h)) for h in hands.values())
 
@@ -344,10 +344,13 @@ class BodyGestureRecognizer:
     # -- pointing ray ----------------------------------------------------------------------------
     def _ray(self, world, hand_world, points_cam, side: str, t: float) -> Optional[PointingRay]:
         s = self.settings
-        in_camera = points_cam is not None
-        points = np.asarray(points_cam if in_camera else world, dtype=np.float64)
         hand_world = None if hand_world is None else np.asarray(hand_world, dtype=np.float64)
-        eye, tip = eye_and_fingertip(points, side, hand_world)
+        in_camera = False
+        if points_cam is not None:
+            eye, tip = eye_and_fingertip(np.asarray(points_cam, dtype=np.float64), side, hand_world)
+            in_camera = bool(np.all(np.isfinite(eye)) and np.all(np.isfinite(tip)))
+        if not in_camera:
+            eye, tip = eye_and_fingertip(np.asarray(world, dtype=np.float64), side, hand_world)
         v = tip - eye
         baseline = float(np.linalg.norm(v))
         if baseline < 1e-6:
