@@ -2,8 +2,9 @@
 
 Lengths are in torso lengths (shoulder midpoint to hip midpoint, about 0.5 m on an adult),
 so the same settings hold for a child or an adult, near or far. Times are seconds of the
-timestamps passed to :meth:`BodyGestureRecognizer.update`. The ROS node exposes each field
-as a parameter of the same name.
+timestamps passed to :meth:`BodyGestureRecognizer.update`. Every field is meant to be a node
+parameter of the same name ((low, high) pairs as two-element double arrays); out-of-range values
+raise ValueError naming the field, so the node can refuse them with that reason.
 """
 
 from __future__ import annotations
