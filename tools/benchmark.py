@@ -18,9 +18,15 @@ each MediaPipe model alone in LiteRT (XNNPACK), for comparison with ours.
 Last, per resolution, holistic_ros's latency when frames arrive at a camera's
 rate (``--camera-fps``, 30 by default), from each frame's arrival to its result.
 
+Several people (``--people 1,2,4``, ``Holistic(max_num_people=k)``): k copies
+of the clip's person (the middle of the frame, scaled to 200x257, every other one
+mirrored and all shifted in time) in a row on a 1280x720 black frame, 96 px
+apart; FPS with process() and submit(), the people found per frame, and the cost
+against one person in the same layout. ``--people-only`` skips everything else.
+
 Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
                                             [--frames 150] [--rounds 2] [--mp-models]
-                                            [--camera-fps 30]
+                                            [--camera-fps 30] [--people 1,2,4] [--people-only]
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import cv2
 import numpy as np
@@ -66,7 +72,7 @@ def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
 
 
 def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = True,
-             camera_fps: float = 0.0):
+             camera_fps: float = 0.0, max_num_people: int = 1, found: Optional[List[int]] = None):
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
@@ -74,9 +80,11 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
     flight behind the current one. Latency runs from a frame's arrival to its
     result: at once (closed loop), or with ``camera_fps`` every 1/fps s like a
     camera's (open loop; time spent waiting behind the previous frame counts).
+    ``found`` collects the number of people of each result.
     """
     latencies, stages, results = [], {}, []
-    with Holistic(providers=providers, skip_recrops=skip_recrops, **OPTIONS) as holistic:
+    with Holistic(providers=providers, skip_recrops=skip_recrops, max_num_people=max_num_people,
+                  **OPTIONS) as holistic:
         wall = time.perf_counter()
         pending = None
         for i, f in enumerate(frames):
@@ -97,11 +105,57 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
             results.append(pending.result())
         wall = time.perf_counter() - wall
         used = holistic.providers
+    if found is not None:
+        found.extend(len(res.people) for res in results)
     for res in results:
         for k, v in res.stage_ms.items():
             stages.setdefault(k, []).append(v)
     n = len(frames)
     return np.asarray(latencies), wall, {k: sum(v) / n for k, v in stages.items()}, used
+
+
+PEOPLE_SIZE = (1280, 720)
+PEOPLE_CELL = (200, 257)      # the person: the middle 560x720 of the clip's frame, scaled
+PEOPLE_GAP = 96
+
+
+def people_frames(source: List[np.ndarray], count: int) -> List[np.ndarray]:
+    """``count`` people in a row on a 1280x720 frame (see the module docstring)."""
+    w, h = PEOPLE_SIZE
+    cw, ch = PEOPLE_CELL
+    middle = slice(source[0].shape[1] // 2 - 320, source[0].shape[1] // 2 + 240)
+    strips = [cv2.resize(f[:, middle], (cw, ch), interpolation=cv2.INTER_AREA)
+              for f in source]
+    x0, y = (w - (count * cw + (count - 1) * PEOPLE_GAP)) // 2, (h - ch) // 2
+    frames = []
+    for i in range(len(source)):
+        canvas = np.zeros((h, w, 3), np.uint8)
+        for j in range(count):
+            person = strips[(i + 37 * j) % len(strips)]
+            x = x0 + j * (cw + PEOPLE_GAP)
+            canvas[y:y + ch, x:x + cw] = person[:, ::-1] if j % 2 else person
+        frames.append(canvas)
+    return frames
+
+
+def run_people(source: List[np.ndarray], counts: List[int], rounds: int, providers) -> None:
+    """Rows for several people at 1280x720 (``Holistic(max_num_people=k)``)."""
+    print(f"\n== several people, {PEOPLE_SIZE[0]}x{PEOPLE_SIZE[1]} (max_num_people = people; "
+          f"x: time per frame against 1 person in the same layout)")
+    layouts = {k: people_frames(source, k) for k in counts}
+    for r in range(rounds):
+        base = {}
+        for k in counts:
+            for label, pipelined in (("process()", False), ("submit() ", True)):
+                found: List[int] = []
+                lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, max_num_people=k, found=found)
+                base.setdefault((1, pipelined), wall)
+                ratio = wall / base[1, pipelined] if 1 in counts else float("nan")
+                print(f"round {r + 1}  {k} people, {label}: {summary(lat, wall)}   x{ratio:.2f}   "
+                      f"found {np.mean(found):.2f}/frame (min {min(found)})   [{used[0]}]")
+                if not pipelined:
+                    print("         ms/frame by stage (branches run side by side): "
+                          + ", ".join(f"{s} {v:.1f}" for s, v in sorted(stages.items(), key=lambda kv: -kv[1])))
 
 
 def summary(latencies: np.ndarray, wall: float) -> str:
@@ -152,7 +206,18 @@ def main() -> int:
     parser.add_argument("--mp-models", action="store_true", help="also time MediaPipe's models alone in LiteRT")
     parser.add_argument("--camera-fps", type=float, default=30.0,
                         help="also measure holistic_ros's latency with frames arriving at this rate (0: skip)")
+    parser.add_argument("--people", default="",
+                        help="comma-separated people counts for the several-people rows, e.g. 1,2,4 (1280x720)")
+    parser.add_argument("--people-only", action="store_true", help="only the several-people rows")
     args = parser.parse_args()
+    providers = args.providers.split(",") if args.providers else None
+    if args.people_only:
+        if not args.video.is_file():
+            print(f"video {args.video} not found", file=sys.stderr)
+            return 2
+        counts = [int(c) for c in (args.people or "1,2,4").split(",")]
+        run_people(list(parity.iter_video_rgb(args.video, args.frames)), counts, args.rounds, providers)
+        return 0
     if not parity.oracle_available():
         print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
         return 2
@@ -185,6 +250,8 @@ def main() -> int:
                 ms = run_ours(frames, providers, pipelined, camera_fps=args.camera_fps)[0] * 1e3
                 print(f"frames arriving at {args.camera_fps:g} FPS, holistic_ros {label}: latency "
                       f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
+    if args.people:
+        run_people(source, [int(c) for c in args.people.split(",")], args.rounds, providers)
     if args.mp_models:
         print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
               json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))
