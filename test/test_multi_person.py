@@ -432,13 +432,16 @@ def test_two_people_crossing_keep_their_ids_and_their_hands(videos_dir):
 
 
 @pytest.mark.slow
-def test_device_schedule_and_branch_threads_agree_for_two_people(videos_dir):
+@pytest.mark.parametrize("device_crops", [False, True], ids=["opencv_crops", "device_crops"])
+def test_device_schedule_and_branch_threads_agree_for_two_people(videos_dir, device_crops):
     """The GPU's schedule (all faces in one batch, then every hand in one batch, no
-    branch threads), run here on the CPU provider, gives what the CPU's threads give."""
+    branch threads; with device crops, each batch cut in one run of the crop graph),
+    run here on the CPU provider, gives what the CPU's threads give."""
     canvases = _apart_two_people(videos_dir, count=30)
     runs = {}
     for parallel in (True, False):
-        with Holistic(max_num_people=2, parallel_branches=parallel, providers=CPU) as h:
+        with Holistic(max_num_people=2, parallel_branches=parallel, device_crops=device_crops,
+                      providers=CPU) as h:
             runs[parallel] = [h.process(c, timestamp=(i + 1) / 25) for i, c in enumerate(canvases)]
     compared = 0
     for a, b in zip(runs[True], runs[False]):
