@@ -147,7 +147,7 @@ class Holistic:
                  smooth_segmentation: bool = True, refine_face_landmarks: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
-                 parallel_branches: bool = True, skip_recrops: bool = True,
+                 parallel_branches: bool = True, skip_recrops: bool = False,
                  device_crops: Optional[bool] = None, recognize_gestures: bool = False,
                  max_num_people: int = 1):
         if isinstance(max_num_people, bool) or not isinstance(max_num_people, (int, np.integer)) \
