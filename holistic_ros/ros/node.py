@@ -92,9 +92,9 @@ PARAMETERS: Dict[str, tuple] = {
     "min_tracking_confidence": (0.5, "Minimum landmark score to keep tracking instead of "
                                      "detecting again (run time).",
                                 {"floating_point_range": _range_float(0, 1)}),
-    "skip_recrops": (True, "Skip the face and hand re-crop models on frames where tracking is sure "
-                           "to hold (fewer models per frame); false: run them every frame, as "
-                           "MediaPipe does (rebuilds).", {}),
+    "skip_recrops": (False, "Skip the face and hand re-crop models on frames where tracking looks "
+                            "sure to hold (fewer models per frame, hands further from MediaPipe); "
+                            "false: run them every frame, as MediaPipe does (rebuilds).", {}),
     "max_num_people": (1, "Most people tracked at once; 1 is MediaPipe Holistic unchanged (rebuilds).",
                        {"integer_range": _range_int(1, 10)}),
     "recognize_gestures": (True, "MediaPipe's canned hand gestures per hand (two small models) and the "
