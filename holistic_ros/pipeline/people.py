@@ -42,7 +42,7 @@ from .roi import NormRect
 
 # The detector looks for newcomers at least this often while fewer than N people
 # are tracked (frames); also right after a track is lost.
-DETECTION_INTERVAL_FRAMES = 10
+DETECTION_INTERVAL_FRAMES = 15
 # A detection whose box overlaps a tracked body's box by more than this (IoU), or
 # whose centre lies inside the body's box shrunk by BODY_CORE, is that body.
 TRACKED_BOX_IOU = 0.3
@@ -63,6 +63,10 @@ COAST_BOX_IOU = 0.02
 COAST_MIN_CLOSING_SPEED = 0.002
 COAST_LOOKAHEAD_FRAMES = 5
 COAST_MAX_FRAMES = 60
+# The pose's face landmarks (nose to mouth) and how much their box is enlarged to
+# stand for the head, which the detector's box is about.
+HEAD_LANDMARKS = slice(0, 11)
+HEAD_BOX_SCALE = 2.0
 # Landmarks that make a body's box, and its motion anchor (pose landmark visibility).
 MIN_VISIBILITY = 0.5
 
@@ -191,6 +195,13 @@ def body_box(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float64)
 
 
+def head_box(landmarks: np.ndarray) -> np.ndarray:
+    """The box of the pose's face landmarks (0-10), twice as big around their centre."""
+    box = body_box(np.asarray(landmarks)[HEAD_LANDMARKS, :2])
+    center, half = box_center(box), (box[2:] - box[:2]) * HEAD_BOX_SCALE / 2.0
+    return np.concatenate([center - half, center + half])
+
+
 def motion_anchor(landmarks: np.ndarray) -> np.ndarray:
     """The point whose motion is the body's: the shoulders' midpoint (steadier
     than the box, which a raised arm stretches), else the nose, else the box centre."""
@@ -277,11 +288,15 @@ class PeopleTracker:
 
     # -- matching ------------------------------------------------------------
     def is_tracked(self, box: np.ndarray) -> bool:
-        """A detection (box) of someone already tracked: it overlaps a tracked body."""
+        """A detection (box) of someone already tracked: it overlaps a tracked
+        body, or is centred on a tracked person's head (the detector's box is
+        about the face, which a waist-up body's box has at its top, not its middle)."""
         for track in self.tracks:
             if track.box is None:
                 continue
             if box_iou(box, track.box) > TRACKED_BOX_IOU or center_inside(box, track.box):
+                return True
+            if track.landmarks is not None and center_inside(box, head_box(track.landmarks), core=1.0):
                 return True
         return False
 
