@@ -242,6 +242,35 @@ def test_one_person_lists_itself_with_a_track_id(images_dir):
         assert none.people == () and none.pose_landmarks is None and none.person_id == 0
 
 
+def test_one_person_runs_the_batch_models_as_their_static_graphs():
+    """max_num_people=1 loads the dynamic-batch pose and face models with the batch fixed
+    to 1, which gives the static graphs' outputs bit for bit (the segmentation output
+    differs with the batch left symbolic: models/README.md)."""
+    import importlib.util
+    import json
+
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("convert_models_for_test", root / "tools" / "convert_models.py")
+    converter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(converter)
+    manifest = json.loads((root / "models" / "manifest.json").read_text())["models"]
+    with Holistic(enable_segmentation=True, providers=CPU, models_dir=root / "models") as h:
+        sessions = [h._pose_landmarker.session, h._face.landmarker]
+        for session in sessions:
+            entry = manifest[session.name]
+            assert entry["inputs"][0]["shape"][0] == "N", session.name
+            static = converter.static_batch1_graph(onnx.load(str(root / "models" / entry["file"])),
+                                                   entry["dynamic_batch"]["reshape_constants"])
+            reference = ort.InferenceSession(static.SerializeToString(), providers=CPU)
+            x = np.random.default_rng(5).uniform(0, 1, [1, *entry["inputs"][0]["shape"][1:]]).astype(np.float32)
+            ours = session.run(x)
+            for name, want in zip([o.name for o in reference.get_outputs()], reference.run(None, {"input": x})):
+                assert np.array_equal(ours[name], want), (session.name, name)
+    assert sessions[0].name == "pose_landmark_full"   # the one with the segmentation head
+
+
 def _panels(images, height=480, gap=40):
     """Photos scaled to one height, side by side on black with ``gap`` pixels between:
     (canvas, [(x0, x1) of each panel])."""
