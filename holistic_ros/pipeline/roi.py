@@ -154,25 +154,44 @@ def transform_rect(rect: NormRect, image_size: ImageSize, scale_x: float = 1.0,
                     height=height * scale_y, rotation=rot)
 
 
+def _padded_roi_px(rect: NormRect, image_size: ImageSize, tensor_width: int, tensor_height: int,
+                   keep_aspect_ratio: bool):
+    """The ROI in pixels, padded to the tensor's aspect ratio: (cx, cy, w, h, padding).
+
+    ``GetRoi`` and ``PadRoi`` of ``calculators/tensor/image_to_tensor_utils.cc``
+    in their float32 arithmetic: an ROI several times the image is sampled
+    sparsely, and a last-bit difference in its corners moves some of the
+    crop's samples (the crop then differs from MediaPipe's in a few pixels and
+    the model's landmarks by up to 0.2 px of the crop).
+    """
+    f32 = np.float32
+    w, h = f32(image_size[0]), f32(image_size[1])
+    cx, cy = f32(rect.x_center) * w, f32(rect.y_center) * h
+    roi_w, roi_h = f32(rect.width) * w, f32(rect.height) * h
+    horizontal = vertical = f32(0.0)
+    if keep_aspect_ratio:
+        tensor_aspect = f32(tensor_height) / f32(tensor_width)
+        roi_aspect = roi_h / roi_w
+        if tensor_aspect > roi_aspect:
+            roi_w, roi_h = roi_w, roi_w * tensor_aspect
+            vertical = (f32(1.0) - roi_aspect / tensor_aspect) / f32(2.0)
+        else:
+            roi_w, roi_h = roi_h / tensor_aspect, roi_h
+            horizontal = (f32(1.0) - tensor_aspect / roi_aspect) / f32(2.0)
+    padding = (float(horizontal), float(vertical), float(horizontal), float(vertical))
+    return cx, cy, roi_w, roi_h, padding
+
+
 def pad_rect_to_aspect(rect: NormRect, image_size: ImageSize, tensor_width: int,
                        tensor_height: int) -> Tuple[NormRect, Tuple[float, float, float, float]]:
     """Grow the rect to the tensor's aspect ratio; return it and the letterbox padding.
 
     ``calculators/tensor/image_to_tensor_utils.cc`` (PadRoi), in pixels.
     """
-    w, h = image_size
-    roi_w, roi_h = rect.width * w, rect.height * h
-    tensor_aspect = tensor_height / tensor_width
-    roi_aspect = roi_h / roi_w
-    horizontal = vertical = 0.0
-    if tensor_aspect > roi_aspect:
-        new_w, new_h = roi_w, roi_w * tensor_aspect
-        vertical = (1.0 - roi_aspect / tensor_aspect) / 2.0
-    else:
-        new_w, new_h = roi_h / tensor_aspect, roi_h
-        horizontal = (1.0 - tensor_aspect / roi_aspect) / 2.0
-    padded = NormRect(rect.x_center, rect.y_center, new_w / w, new_h / h, rect.rotation)
-    return padded, (horizontal, vertical, horizontal, vertical)
+    _, _, roi_w, roi_h, padding = _padded_roi_px(rect, image_size, tensor_width, tensor_height, True)
+    padded = NormRect(rect.x_center, rect.y_center, float(roi_w) / image_size[0], float(roi_h) / image_size[1],
+                      rect.rotation)
+    return padded, padding
 
 
 def crop_to_image_matrix(rect: NormRect, image_size: ImageSize, out_width: int,
@@ -216,12 +235,12 @@ def crop_geometry(rect: NormRect, image_size: ImageSize, out_width: int, out_hei
     would show in the crop.
     """
     w, h = image_size
-    roi, padding = rect, (0.0, 0.0, 0.0, 0.0)
-    if keep_aspect_ratio:
-        rect, padding = pad_rect_to_aspect(roi, (w, h), out_width, out_height)
-    box = cv2.boxPoints(((np.float32(rect.x_center * w), np.float32(rect.y_center * h)),
-                         (np.float32(rect.width * w), np.float32(rect.height * h)),
-                         np.float32(rect.rotation * 180.0 / math.pi)))
+    roi = rect
+    cx, cy, rect_w, rect_h, padding = _padded_roi_px(roi, (w, h), out_width, out_height, keep_aspect_ratio)
+    rect = NormRect(roi.x_center, roi.y_center, float(rect_w) / w, float(rect_h) / h, roi.rotation)
+    # The converter's angle: rotation * 180.f in float32, then / M_PI in double.
+    degrees = np.float32(float(np.float32(roi.rotation) * np.float32(180.0)) / math.pi)
+    box = cv2.boxPoints(((cx, cy), (rect_w, rect_h), degrees))
     dst = np.array([[0, out_height], [0, 0], [out_width, 0], [out_width, out_height]], dtype=np.float32)
     projection = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
     return CropGeometry(roi=roi, rect=rect, padding=padding, projection=projection)
