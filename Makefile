@@ -73,8 +73,11 @@ demo: venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
 
+# FPS beside MediaPipe (and several people), then what gestures and metric 3D add per frame.
 benchmark: venv oracle-venv models/manifest.json
-	"$(VPY)" tools/benchmark.py
+	"$(VPY)" tools/benchmark.py --people 1,2,4
+	"$(VPY)" tools/bench_gestures.py
+	"$(VPY)" tools/bench_spatial.py
 
 clean:
 	rm -rf build install log output .pytest_cache
