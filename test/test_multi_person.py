@@ -430,9 +430,16 @@ def test_two_people_crossing_keep_their_ids_and_their_hands(videos_dir):
         results = [h.process(c, timestamp=(i + 1) / 25) for i, c in enumerate(canvases)]
     owner = {}           # id -> copy (0: A, 1: B), decided where they are apart
     swaps = hands = wrong_body = 0
+    reach = []           # every frame: hand wrist to its body's pose wrist, in shoulder widths
     for result, (xa, xb) in zip(results, truth):
         apart = abs(xa - xb) > 400   # the copies' people do not overlap
         for person in result.people:
+            shoulders = np.hypot(*((person.pose_landmarks[11, :2] - person.pose_landmarks[12, :2]) * (width, height)))
+            for field, wrist in (("left_hand_landmarks", 15), ("right_hand_landmarks", 16)):
+                hand = getattr(person, field)
+                if hand is not None:
+                    reach.append(np.hypot(*((hand[0, :2] - person.pose_landmarks[wrist, :2]) * (width, height)))
+                                 / shoulders)
             shoulders_x = 0.5 * (person.pose_landmarks[11, 0] + person.pose_landmarks[12, 0]) * width
             copy = int(abs(shoulders_x - xb) < abs(shoulders_x - xa))
             if not apart:
@@ -450,7 +457,11 @@ def test_two_people_crossing_keep_their_ids_and_their_hands(videos_dir):
                           for other in result.people if other is not person for j in (15, 16)]
                 wrong_body += (others and min(others) < own) or abs(hand_x - (xa, xb)[copy]) > abs(
                     hand_x - (xa, xb)[1 - copy])
-    print(f"ids {owner}, swaps {swaps}, hands checked {hands}, on the wrong body {wrong_body}")
+    print(f"ids {owner}, swaps {swaps}, hands checked {hands}, on the wrong body {wrong_body}; hand wrist to "
+          f"its body's wrist over {len(reach)} hands: median {np.median(reach):.2f}, max {max(reach):.2f} "
+          "shoulder widths")
+    # Even while they overlap, every hand hangs from its own body's wrist (seen: max 0.64).
+    assert max(reach) < 1.0
     assert sorted(owner.values()) == [0, 1], owner   # each copy had an id of its own
     assert swaps == 0
     assert hands > 50 and wrong_body == 0
