@@ -182,6 +182,32 @@ class ComponentStats:
                 f"worst frame {100 * self.max_error:.3f}%")
 
 
+@dataclass
+class DriftStats:
+    """MediaPipe against itself, fed the same frames with every value moved by
+    -1, 0 or +1, one :class:`ComponentStats` per noise seed; the figures are
+    the means over the seeds (one seed's drift is itself a draw)."""
+
+    runs: List[ComponentStats]
+
+    @property
+    def presence_agreement(self) -> float:
+        return float(np.mean([r.presence_agreement for r in self.runs]))
+
+    @property
+    def mean_error(self) -> Optional[float]:
+        """Mean over the seeds whose run found the part where MediaPipe did on
+        some frame; None if none did (no error to compare with)."""
+        errors = [r.mean_error for r in self.runs if r.both_present]
+        return float(np.mean(errors)) if errors else None
+
+    def summary(self) -> str:
+        per_seed = ", ".join(f"{100 * r.presence_agreement:.1f}%/{100 * r.mean_error:.3f}%" for r in self.runs)
+        error = "-" if self.mean_error is None else f"{100 * self.mean_error:.3f}%"
+        return (f"presence {100 * self.presence_agreement:.1f}%, mean err {error} diag "
+                f"(seeds: {per_seed})")
+
+
 def mask_iou(ours: np.ndarray, theirs_binary: np.ndarray) -> float:
     a = ours > 0.5
     union = np.logical_or(a, theirs_binary).sum()
@@ -200,6 +226,21 @@ def compare_run(results_ours: Sequence, oracle: Dict[str, np.ndarray], frames: S
         if theirs_mask is not None and res.segmentation_mask is not None:
             ious.append(mask_iou(res.segmentation_mask, theirs_mask))
     return stats, ious
+
+
+def mediapipe_drift(frames: Sequence[np.ndarray], options: Dict, oracle: Dict[str, np.ndarray],
+                    seeds: Sequence[int] = (0, 1), cache_key: str = "video-noisy-"):
+    """MediaPipe's drift from ``oracle`` (its run on ``frames``) under +-1 noise:
+    ({component: :class:`DriftStats`}, mask IoUs of every seed)."""
+    runs = {c: [] for c in COMPONENTS}
+    ious: List[float] = []
+    for seed in seeds:
+        noisy = run_oracle(perturb_frames(frames, seed), options, cache_key)
+        stats, seed_ious = compare_run(oracle_as_results(noisy, frames), oracle, frames)
+        for c in COMPONENTS:
+            runs[c].append(stats[c])
+        ious += seed_ious
+    return {c: DriftStats(runs[c]) for c in COMPONENTS}, ious
 
 
 if __name__ == "__main__":  # a quick report: python tools/parity.py
