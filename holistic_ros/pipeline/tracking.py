@@ -155,11 +155,12 @@ class RecropSkipper:
 
     The bet is not safe on footage it was not tuned on: running the re-crop
     anyway on the frames it skipped, MediaPipe's check would have switched to
-    the re-crop ROI on 42 of 311 (the woman clip it was tuned on), 79 of 285
-    (rotated -15 degrees), 57 of 93 (-30), 48 of 250 (mirrored), and the hands
-    end further from MediaPipe (mirrored: left hand 0.82% -> 1.24% of the
-    diagonal; tools/video_fidelity.py). It saves about 1.5 re-crop model runs
-    per frame there (2.9 -> 1.3).
+    the re-crop ROI on 30 of 290 (the woman clip it was tuned on), 76 of 282
+    (rotated -15 degrees), 44 of 72 (-30), 28 of 234 (mirrored), and the hands
+    move away from MediaPipe (right hand, mean over both clips and 8 variants
+    each: 1.05% -> 1.12% of the diagonal; rotated -15: 1.03% -> 1.54%;
+    tools/video_fidelity.py). It saves up to 1.6 re-crop model runs per frame
+    there (2.9 -> 1.3).
     """
 
     def __init__(self, requirements: TrackingRequirements, policy: RecropSkipPolicy = RecropSkipPolicy()):
