@@ -17,7 +17,7 @@ crop a sparse sample): MediaPipe itself, fed the same frames with every value
 moved by -1, 0 or +1, drifts from its own output (woman clip: pose 2.2% of the
 diagonal; torso clip: pose 16%). That drift is measured in the test, averaged
 over two noise seeds, on both clips and on variants nothing was tuned on
-(rotated, mirrored: tools/video_variants.py), and every part, with the
+(rotated +-15 and +-30 degrees, mirrored: tools/video_variants.py), and every part, with the
 default settings, must keep its mean error within 1.5x MediaPipe's drift and
 its presence agreement within 5 points of MediaPipe's; the mean mask IoU at
 most 0.1 below MediaPipe's. Where that is not reached, KNOWN_GAPS states what
@@ -50,24 +50,33 @@ DRIFT_PRESENCE_MARGIN = 0.05
 DRIFT_IOU_MARGIN = 0.10
 NOISE_SEEDS = (0, 1)
 VIDEOS = video_fidelity.CLIPS
-VIDEO_VARIANTS = ("original", "rotate+15", "rotate-30", "flip")
-# Where the criteria above are not reached: (video, variant, part) -> (error
-# factor, presence margin) reached, or (video, variant, "mask") -> IoU margin.
-# Only the torso clip as filmed, the most chaotic sequence: its pose ROI is up
-# to 8 times the image (the detector's ROI for a torso whose hips are far out
-# of frame), the person a 30-pixel blob in the 256-pixel crop, and a 1e-6
-# difference in the ROI grows to a different track within a frame or two.
-# MediaPipe against itself under +-1 noise, seeds 0-7 (tools/parity.py
-# perturb_frames), spans pose presence 73-91% and error 4.6-52.8% of the
-# diagonal, left hand presence 33-98%, right hand 50-99%, mask IoU 0.14-0.91;
-# holistic_ros (pose 87.1% and 23.9%, left 85.6%, right 65.3%, IoU 0.651) lies
-# inside that spread, but not within the margins of the mean of seeds 0 and 1
-# (pose 89.6% and 15.8%, left 96.0%, right 85.1%, IoU 0.76).
+VIDEO_VARIANTS = ("original", "rotate+15", "rotate-15", "rotate+30", "rotate-30", "flip")
+# Where the criteria above are not reached, what is: (video, variant, part) ->
+# {"error_factor": x MediaPipe's drift, "error_max": fraction of the diagonal
+# (where MediaPipe's runs never found the part together), "presence_margin"},
+# (video, variant, "mask") -> {"iou_margin"}; measured with tools/video_fidelity.py.
+# - The torso clip as filmed, the most chaotic sequence: its pose ROI is up to
+#   8 times the image (the detector's ROI for a torso whose hips are far out of
+#   frame), the person a 30-pixel blob in the 256-pixel crop, and a 1e-6
+#   difference in the ROI grows to a different track within a frame or two.
+#   MediaPipe against itself under +-1 noise, seeds 0-7, spans pose presence
+#   73-91% and error 4.6-52.8% of the diagonal, left hand presence 33-98%,
+#   right hand 50-99%, mask IoU 0.14-0.91; holistic_ros (pose 87.1% and 23.9%,
+#   left 85.6%, right 65.3%, IoU 0.651) lies inside that spread, not within the
+#   margins of the mean of seeds 0 and 1 (89.6% and 15.8%, 96.0%, 85.1%, 0.76).
+# - The torso clip rotated -15 degrees: the tracks part (pose 24.2%, 1.1x
+#   MediaPipe's drift) and the left hand, where both find one, is 6.8% away;
+#   MediaPipe's two noisy runs never found it on the frames its clean run did.
+# - The woman clip rotated +30 degrees: right hand presence agrees on 71.3% of
+#   frames, MediaPipe with itself on 78.2%.
+_TORSO, _WOMAN = "mps_hand_reach_640x360.mp4", "mps_woman_thumbs_up_1280x720.mp4"
 KNOWN_GAPS = {
-    ("mps_hand_reach_640x360.mp4", "original", "pose"): (1.52, DRIFT_PRESENCE_MARGIN),
-    ("mps_hand_reach_640x360.mp4", "original", "left"): (DRIFT_ERROR_FACTOR, 0.11),
-    ("mps_hand_reach_640x360.mp4", "original", "right"): (DRIFT_ERROR_FACTOR, 0.20),
-    ("mps_hand_reach_640x360.mp4", "original", "mask"): 0.12,
+    (_TORSO, "original", "pose"): {"error_factor": 1.52},
+    (_TORSO, "original", "left"): {"presence_margin": 0.11},
+    (_TORSO, "original", "right"): {"presence_margin": 0.20},
+    (_TORSO, "original", "mask"): {"iou_margin": 0.12},
+    (_TORSO, "rotate-15", "left"): {"error_max": 0.068},
+    (_WOMAN, "rotate+30", "right"): {"presence_margin": 0.07},
 }
 
 
@@ -136,12 +145,15 @@ def test_video_matches_mediapipe(media, video, variant):
           + (f"\n  mask IoU mean {np.mean(drift_ious):.4f}" if drift_ious else ""))
     failures = []
     for c, s in stats.items():
-        factor, margin = KNOWN_GAPS.get((video, variant, c), (DRIFT_ERROR_FACTOR, DRIFT_PRESENCE_MARGIN))
-        presence_min = drift[c].presence_agreement - margin
+        gap = KNOWN_GAPS.get((video, variant, c), {})
+        presence_min = drift[c].presence_agreement - gap.get("presence_margin", DRIFT_PRESENCE_MARGIN)
         # No frame where noisy MediaPipe and MediaPipe both found the part: no
         # drift to scale, so the image threshold holds.
         drift_error = drift[c].mean_error
-        error_max = ERROR_MAX[c] if drift_error is None else factor * drift_error
+        if drift_error is None:
+            error_max = gap.get("error_max", ERROR_MAX[c])
+        else:
+            error_max = gap.get("error_factor", DRIFT_ERROR_FACTOR) * drift_error
         if s.presence_agreement < presence_min - 1e-9:
             failures.append(f"{c}: {s.summary()} (presence needed {100 * presence_min:.1f}%)")
         if s.mean_error > error_max + 1e-12:
@@ -149,6 +161,6 @@ def test_video_matches_mediapipe(media, video, variant):
                             f"MediaPipe's drift {drift[c].summary()})")
     assert not failures, "\n".join(failures)
     if ious:
-        margin = KNOWN_GAPS.get((video, variant, "mask"), DRIFT_IOU_MARGIN)
+        margin = KNOWN_GAPS.get((video, variant, "mask"), {}).get("iou_margin", DRIFT_IOU_MARGIN)
         iou_min = min(MASK_IOU_MIN, np.mean(drift_ious) - margin) if drift_ious else MASK_IOU_MIN
         assert np.mean(ious) >= iou_min, f"mean mask IoU {np.mean(ious):.4f} < {iou_min:.4f}"

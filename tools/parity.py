@@ -24,7 +24,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ORACLE_SCRIPT = REPO_ROOT / "tools" / "mediapipe_oracle.py"
 ORACLE_PYTHON = REPO_ROOT / ".venv-oracle" / "bin" / "python"
-CACHE_DIR = REPO_ROOT / ".cache" / "oracle"
+# MediaPipe's results, cached by input; HOLISTIC_ROS_ORACLE_CACHE moves it (a cold run in a fresh folder).
+CACHE_DIR = Path(os.environ.get("HOLISTIC_ROS_ORACLE_CACHE", REPO_ROOT / ".cache" / "oracle"))
 COMPONENTS = ("pose", "face", "left", "right")
 
 
