@@ -21,7 +21,8 @@ rate (``--camera-fps``, 30 by default), from each frame's arrival to its result.
 Several people (``--people 1,2,4``, ``Holistic(max_num_people=k)``): k copies
 of the clip's person (the middle of the frame, scaled to 200x257, every other one
 mirrored and all shifted in time) in a row on a 1280x720 black frame, 96 px
-apart; FPS with process() and submit(), the people found per frame, and the cost
+apart; FPS with process() and submit(), the CPU time per frame (all threads: the
+work, whatever else runs on the machine), the people found per frame, and the cost
 against one person in the same layout. ``--people-only`` skips everything else.
 
 Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
@@ -148,11 +149,13 @@ def run_people(source: List[np.ndarray], counts: List[int], rounds: int, provide
         for k in counts:
             for label, pipelined in (("process()", False), ("submit() ", True)):
                 found: List[int] = []
+                cpu = time.process_time()
                 lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, max_num_people=k, found=found)
+                cpu_ms = (time.process_time() - cpu) / len(found) * 1e3   # all threads: load-independent work
                 base.setdefault((1, pipelined), wall)
                 ratio = wall / base[1, pipelined] if 1 in counts else float("nan")
                 print(f"round {r + 1}  {k} people, {label}: {summary(lat, wall)}   x{ratio:.2f}   "
-                      f"found {np.mean(found):.2f}/frame (min {min(found)})   [{used[0]}]")
+                      f"CPU {cpu_ms:5.1f} ms/frame   found {np.mean(found):.2f}/frame (min {min(found)})   [{used[0]}]")
                 if not pipelined:
                     print("         ms/frame by stage (branches run side by side): "
                           + ", ".join(f"{s} {v:.1f}" for s, v in sorted(stages.items(), key=lambda kv: -kv[1])))
