@@ -522,3 +522,17 @@ def test_intersect_plane():
     assert np.allclose(hit, [0.0, 2.0, 2.0])
     assert intersect_plane(o, d, (0.0, 1.0, 0.0, 2.0)) is None   # y = -2: behind
     assert intersect_plane(o, np.array([1.0, 0.0, 0.0]), (0.0, 1.0, 0.0, -2.0)) is None   # parallel
+
+
+def test_a_one_frame_spike_of_the_pose_track_is_no_swing():
+    """A track that jumps for one frame and back (a tracking glitch, seen on the reach clip
+    where it made a reaching hand wave) counts no reversal; the same values held for three
+    frames each, a real back-and-forth, do."""
+    from holistic_ros.gestures.debounce import ReversalCounter
+
+    spikes = ReversalCounter(min_swing=0.15, window_s=2.0)
+    values = [0.0, 0.0, 0.3, 0.0, 0.0, 0.3, 0.0, 0.0, 0.3, 0.0, 0.0]
+    assert max(spikes.update(v, i / 30.0) for i, v in enumerate(values)) == 0
+    swings = ReversalCounter(min_swing=0.15, window_s=2.0)
+    held = [v for v in (0.0, 0.3, 0.0, 0.3, 0.0) for _ in range(3)]
+    assert max(swings.update(v, i / 30.0) for i, v in enumerate(held)) >= 3

@@ -100,7 +100,7 @@ def evaluate(runs: List[ClipRun], labels: Dict, slack_s: float) -> Dict:
         for h in clip["hand_gestures"]:
             a, b = h["frames"]
             got = [run.hand_labels[i][h["side"]] == h["label"] for i in range(a, min(b, run.frames - 1) + 1)]
-            entry = hand.setdefault(h["label"], [0, 0, 0, 0])
+            entry = hand.setdefault(h["label"], [0, 0, 0, 0, 0])
             entry[0] += sum(got)
             entry[1] += len(got)
         # frames given a (non-"None") hand label: inside a labelled span of it, or not
@@ -108,16 +108,23 @@ def evaluate(runs: List[ClipRun], labels: Dict, slack_s: float) -> Dict:
             for side, label in sides.items():
                 if label in (None, "None"):
                     continue
-                entry = hand.setdefault(label, [0, 0, 0, 0])
+                entry = hand.setdefault(label, [0, 0, 0, 0, 0])
                 entry[3] += 1
-                entry[2] += any(h["label"] == label and h["side"] == side and h["frames"][0] <= i <= h["frames"][1]
-                                for h in clip["hand_gestures"])
+                right_side = any(h["label"] == label and h["side"] == side and h["frames"][0] <= i <= h["frames"][1]
+                                 for h in clip["hand_gestures"])
+                entry[2] += right_side
+                # the labelled gesture, on a frame of its span, but given to the other side's hand:
+                # Holistic (MediaPipe's too) can hang a second "hand" on the one held out
+                entry[4] += not right_side and any(
+                    h["label"] == label and h["frames"][0] <= i <= h["frames"][1] for h in clip["hand_gestures"])
     table = {g: dict(s, precision=(s["true_onsets"] / s["onsets"]) if s["onsets"] else None,
                      recall=(s["found"] / s["spans"]) if s["spans"] else None) for g, s in per.items()}
     return dict(body=table, false_triggers=false_triggers, quiet_minutes=quiet_minutes,
                 false_triggers_per_minute=false_triggers / quiet_minutes if quiet_minutes else None,
                 hand={k: dict(agree=v[0], frames=v[1], share=v[0] / v[1] if v[1] else None, in_span=v[2],
-                              given=v[3], precision=v[2] / v[3] if v[3] else None) for k, v in hand.items()})
+                              given=v[3], precision=v[2] / v[3] if v[3] else None, other_side=v[4],
+                              precision_any_side=(v[2] + v[4]) / v[3] if v[3] else None)
+                      for k, v in hand.items()})
 
 
 def report(runs: List[ClipRun], summary: Dict) -> str:
@@ -135,7 +142,8 @@ def report(runs: List[ClipRun], summary: Dict) -> str:
         share = "n/a" if s["share"] is None else f"{s['share']:.2f}"
         prec = "n/a" if s["precision"] is None else f"{s['precision']:.2f}"
         lines.append(f"  hand gesture {label:12s}: on {s['agree']}/{s['frames']} of its labelled frames ({share}); "
-                     f"{s['in_span']}/{s['given']} frames given it are labelled so (precision {prec})")
+                     f"{s['in_span']}/{s['given']} frames given it are labelled so (precision {prec}); "
+                     f"{s['other_side']} more given to the other side's hand on its frames")
     return "\n".join(lines)
 
 

@@ -76,8 +76,11 @@ class ReversalCounter:
     """Direction reversals of a 1-D signal, each at least ``min_swing`` from the last extreme.
 
     The swing threshold makes it deaf to landmark jitter: a reversal counts only once the
-    signal has come back by ``min_swing`` from its extreme. Returns how many reversals fall
-    in the last ``window_s`` seconds.
+    signal has come back by ``min_swing`` from its extreme. The signal is first taken
+    through a median of its last three samples, which removes a one-frame spike: a pose
+    track that jumps for one frame and back (seen on real footage, where it made a reaching
+    hand "wave") is a tracking glitch, not a swing. Returns how many reversals fall in the
+    last ``window_s`` seconds.
     """
 
     def __init__(self, min_swing: float, window_s: float):
@@ -89,8 +92,11 @@ class ReversalCounter:
         self._extreme = 0.0
         self._direction = 0
         self._times: Deque[float] = deque()
+        self._last: Deque[float] = deque(maxlen=3)
 
     def update(self, value: float, t: float) -> int:
+        self._last.append(float(value))
+        value = sorted(self._last)[len(self._last) // 2] if len(self._last) == 3 else self._last[0]
         if self._ref is None:
             self._ref = self._extreme = value
         elif self._direction == 0:
