@@ -139,10 +139,11 @@ def people_frames(source: List[np.ndarray], count: int) -> List[np.ndarray]:
     return frames
 
 
-def run_people(source: List[np.ndarray], counts: List[int], rounds: int, providers) -> None:
+def run_people(source: List[np.ndarray], counts: List[int], rounds: int, providers,
+               skip_recrops: bool = False) -> None:
     """Rows for several people at 1280x720 (``Holistic(max_num_people=k)``)."""
-    print(f"\n== several people, {PEOPLE_SIZE[0]}x{PEOPLE_SIZE[1]} (max_num_people = people; "
-          f"x: time per frame against 1 person in the same layout)")
+    print(f"\n== several people, {PEOPLE_SIZE[0]}x{PEOPLE_SIZE[1]} (max_num_people = people; skip_recrops="
+          f"{skip_recrops}; x: time per frame against 1 person in the same layout)")
     layouts = {k: people_frames(source, k) for k in counts}
     for r in range(rounds):
         base = {}
@@ -150,7 +151,8 @@ def run_people(source: List[np.ndarray], counts: List[int], rounds: int, provide
             for label, pipelined in (("process()", False), ("submit() ", True)):
                 found: List[int] = []
                 cpu = time.process_time()
-                lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, max_num_people=k, found=found)
+                lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, skip_recrops,
+                                                   max_num_people=k, found=found)
                 cpu_ms = (time.process_time() - cpu) / len(found) * 1e3   # all threads: load-independent work
                 base.setdefault((1, pipelined), wall)
                 ratio = wall / base[1, pipelined] if 1 in counts else float("nan")
@@ -212,6 +214,8 @@ def main() -> int:
     parser.add_argument("--people", default="",
                         help="comma-separated people counts for the several-people rows, e.g. 1,2,4 (1280x720)")
     parser.add_argument("--people-only", action="store_true", help="only the several-people rows")
+    parser.add_argument("--people-skip-recrops", action="store_true",
+                        help="several-people rows with the speed option skip_recrops=True")
     args = parser.parse_args()
     providers = args.providers.split(",") if args.providers else None
     if args.people_only:
@@ -219,7 +223,8 @@ def main() -> int:
             print(f"video {args.video} not found", file=sys.stderr)
             return 2
         counts = [int(c) for c in (args.people or "1,2,4").split(",")]
-        run_people(list(parity.iter_video_rgb(args.video, args.frames)), counts, args.rounds, providers)
+        run_people(list(parity.iter_video_rgb(args.video, args.frames)), counts, args.rounds, providers,
+                   args.people_skip_recrops)
         return 0
     if not parity.oracle_available():
         print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
@@ -256,7 +261,8 @@ def main() -> int:
                 print(f"frames arriving at {args.camera_fps:g} FPS, holistic_ros {label}: latency "
                       f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
     if args.people:
-        run_people(source, [int(c) for c in args.people.split(",")], args.rounds, providers)
+        run_people(source, [int(c) for c in args.people.split(",")], args.rounds, providers,
+                   args.people_skip_recrops)
     if args.mp_models:
         print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
               json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))
