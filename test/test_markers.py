@@ -156,6 +156,19 @@ def test_draw_people_without_anything_found_leaves_the_image():
     assert image.sum() == 0
 
 
+def test_labels_at_one_place_do_not_cover_each_other():
+    """Two hands' labels at the same spot (Holistic can hang a second hand on one held out)
+    are both readable: the second moves clear of the first."""
+    image = np.zeros((200, 300, 3), np.uint8)
+    taken: list = []
+    first = annotate.put_label(image, "Thumb_Up 0.81", (150.0, 120.0), (255, 128, 0), taken=taken)
+    second = annotate.put_label(image, "Pointing_Up 0.70", (150.0, 120.0), (255, 128, 0), taken=taken)
+    assert second[3] <= first[1]                    # stacked above, no overlap
+    assert taken == [first, second]
+    alone = annotate.put_label(np.zeros_like(image), "Pointing_Up 0.70", (150.0, 120.0), (255, 128, 0))
+    assert alone[1] > second[1]                     # without the first it would have covered it
+
+
 def test_labels_stay_inside_the_image():
     image = np.zeros((100, 100, 3), np.uint8)
     x0, y0, x1, y1 = annotate.put_label(image, "a long label 0.99", (-50.0, -50.0), (255, 255, 255))

@@ -159,10 +159,17 @@ def _label_size(height: int) -> Tuple[float, int]:
     return scale, max(1, int(round(scale * 2)))
 
 
+def _overlaps(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def put_label(image: np.ndarray, text: str, anchor_px: Tuple[float, float], color: Color,
-              below: bool = False) -> Tuple[int, int, int, int]:
+              below: bool = False, taken: Optional[list] = None) -> Tuple[int, int, int, int]:
     """Write ``text`` on a dark box centred above (or below) ``anchor_px``, kept inside the image.
 
+    ``taken``: boxes already written on the image (the new one is added); a box that would
+    cover one of them moves up (down when ``below``) until it covers none, so two hands
+    close together (or the two "hands" Holistic can hang on one) keep readable labels.
     Returns the box (x0, y0, x1, y1) in pixels, so that further lines can be stacked.
     """
     height, width = image.shape[:2]
@@ -174,6 +181,14 @@ def put_label(image: np.ndarray, text: str, anchor_px: Tuple[float, float], colo
     y0 = int(round(anchor_px[1] + pad)) if below else int(round(anchor_px[1] - pad - box_h))
     x0 = min(max(x0, 0), max(width - box_w, 0))
     y0 = min(max(y0, 0), max(height - box_h, 0))
+    for _ in range(len(taken or ())):
+        hit = [b for b in taken if _overlaps((x0, y0, x0 + box_w, y0 + box_h), b)]
+        if not hit:
+            break
+        y0 = max(b[3] for b in hit) if below else min(b[1] for b in hit) - box_h
+        y0 = min(max(y0, 0), max(height - box_h, 0))
+    if taken is not None:
+        taken.append((x0, y0, x0 + box_w, y0 + box_h))
     cv2.rectangle(image, (x0, y0), (x0 + box_w, y0 + box_h), (0, 0, 0), -1)
     cv2.putText(image, text, (x0 + pad, y0 + pad + text_h), LABEL_FONT, scale, color, thickness, cv2.LINE_AA)
     return x0, y0, x0 + box_w, y0 + box_h
@@ -217,6 +232,7 @@ def draw_people(image: np.ndarray, people: Iterable[PersonAnnotation], draw_face
     the hand. Hands keep MediaPipe's left / right dot colours.
     """
     height, width = image.shape[:2]
+    taken: list = []   # label boxes written so far: later labels move clear of them
     for person in people:
         color = person_color(person.person_id)
         result = person.result
@@ -232,10 +248,10 @@ def draw_people(image: np.ndarray, people: Iterable[PersonAnnotation], draw_face
             # Stacked upwards from the head: the id nearest the head, gestures above it.
             anchor = head
             for text in lines:
-                x0, y0, x1, _ = put_label(image, text, anchor, color)
+                x0, y0, x1, _ = put_label(image, text, anchor, color, taken=taken)
                 anchor = ((x0 + x1) / 2.0, float(y0))
         for part, text in hand_gesture_texts(result).items():
             anchor = hand_anchor_px(getattr(result, f"{part}_landmarks"), width, height)
             if anchor is not None:
-                put_label(image, text, anchor, color)
+                put_label(image, text, anchor, color, taken=taken)
     return image
