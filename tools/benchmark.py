@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -59,16 +58,9 @@ OPTIONS = dict(static_image_mode=False, model_complexity=1, smooth_landmarks=Tru
 def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "t.npz"
-        proc = subprocess.Popen([str(parity.ORACLE_PYTHON), str(parity.ORACLE_SCRIPT), "--timing-only",
-                                 "--options", json.dumps(OPTIONS), "--out", str(out)],
-                                stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        for f in frames:
-            proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
-            proc.stdin.write(f.tobytes())
-        proc.stdin.write(struct.pack("<iii", 0, 0, 0))
-        proc.stdin.close()
-        if proc.wait() != 0:
-            raise RuntimeError("MediaPipe benchmark subprocess failed")
+        parity.pipe_frames([str(parity.ORACLE_PYTHON), str(parity.ORACLE_SCRIPT), "--timing-only",
+                            "--options", json.dumps(OPTIONS), "--out", str(out)], frames,
+                           "MediaPipe benchmark subprocess", stderr=subprocess.DEVNULL)
         return np.load(out)["latency_s"]
 
 

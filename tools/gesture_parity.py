@@ -21,8 +21,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GESTURE_ORACLE = REPO_ROOT / "tools" / "gesture_oracle.py"
-ORACLE_PYTHON = REPO_ROOT / ".venv-oracle" / "bin" / "python"
-CACHE_DIR = REPO_ROOT / ".cache" / "oracle"
+from parity import CACHE_DIR, ORACLE_PYTHON, pipe_frames  # noqa: E402  one oracle cache, one frame pipe
 
 
 def oracle_available() -> bool:
@@ -62,19 +61,8 @@ def recognize(frames: Sequence[np.ndarray], num_hands: int = 2) -> List[List[Ora
     out = CACHE_DIR / f"gestures-{_frames_digest(frames, str(num_hands).encode())}.npz"
     if not out.is_file():
         tmp = out.with_suffix(".tmp.npz")
-        proc = subprocess.Popen([str(ORACLE_PYTHON), str(GESTURE_ORACLE), "recognize", "--out", str(tmp),
-                                 "--num-hands", str(num_hands)], stdin=subprocess.PIPE)
-        try:
-            for f in frames:
-                f = np.ascontiguousarray(f, dtype=np.uint8)
-                proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
-                proc.stdin.write(f.tobytes())
-            proc.stdin.write(struct.pack("<iii", 0, 0, 0))
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        if proc.wait() != 0:
-            raise RuntimeError(f"gesture oracle failed (exit {proc.returncode}); see its output above")
+        pipe_frames([str(ORACLE_PYTHON), str(GESTURE_ORACLE), "recognize", "--out", str(tmp),
+                     "--num-hands", str(num_hands)], frames, "gesture oracle")
         os.replace(tmp, out)
     with np.load(out) as data:
         hands = []

@@ -89,22 +89,29 @@ def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "",
     out = CACHE_DIR / f"{cache_key}{digest.hexdigest()[:24]}.npz"
     if not out.is_file():
         tmp = out.with_suffix(".tmp.npz")
-        proc = subprocess.Popen([str(ORACLE_PYTHON), str(ORACLE_SCRIPT), "--options", json.dumps(options),
-                                 "--out", str(tmp)] + extra_args, stdin=subprocess.PIPE)
-        try:
-            for f in frames:
-                f = np.ascontiguousarray(f, dtype=np.uint8)
-                proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
-                proc.stdin.write(f.tobytes())
-            proc.stdin.write(struct.pack("<iii", 0, 0, 0))
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        if proc.wait() != 0:
-            raise RuntimeError(f"MediaPipe oracle failed (exit {proc.returncode}); see its output above")
+        pipe_frames([str(ORACLE_PYTHON), str(ORACLE_SCRIPT), "--options", json.dumps(options),
+                     "--out", str(tmp)] + extra_args, frames, "MediaPipe oracle")
         os.replace(tmp, out)
     with np.load(out) as data:
         return {k: data[k] for k in data.files}
+
+
+def pipe_frames(command: List[str], frames: Sequence[np.ndarray], what: str, **popen_kwargs) -> None:
+    """Run an oracle script (in .venv-oracle) and send it ``frames`` on its standard input:
+    per frame an (H, W, 0) int32 header and H*W*3 RGB bytes, then a (0, 0, 0) header.
+    Raises RuntimeError naming ``what`` when the script fails."""
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, **popen_kwargs)
+    try:
+        for f in frames:
+            f = np.ascontiguousarray(f, dtype=np.uint8)
+            proc.stdin.write(struct.pack("<iii", f.shape[0], f.shape[1], 0))
+            proc.stdin.write(f.tobytes())
+        proc.stdin.write(struct.pack("<iii", 0, 0, 0))
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    if proc.wait() != 0:
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}); see its output above")
 
 
 def oracle_frame(results: Dict[str, np.ndarray], component: str, i: int) -> Optional[np.ndarray]:
