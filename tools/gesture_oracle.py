@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from mediapipe_oracle import read_frames  # the same frame protocol (this folder is on sys.path)
 
 MODEL_MAKER = "mediapipe-model-maker==0.1.0.2"
 WHEEL_NAME = "mediapipe_model_maker-0.1.0.2-py3-none-any.whl"
@@ -110,17 +111,9 @@ def recognize(args) -> int:
     options = vision.GestureRecognizerOptions(base_options=BaseOptions(model_asset_buffer=task),
                                               running_mode=vision.RunningMode.IMAGE, num_hands=args.num_hands)
     results = {}
-    stdin = sys.stdin.buffer
     i = 0
     with vision.GestureRecognizer.create_from_options(options) as recognizer:
-        while True:
-            header = stdin.read(12)
-            if len(header) < 12:
-                break
-            h, w, _ = struct.unpack("<iii", header)
-            if h == 0:
-                break
-            frame = np.frombuffer(stdin.read(h * w * 3), dtype=np.uint8).reshape(h, w, 3)
+        for frame in read_frames(sys.stdin.buffer):
             res = recognizer.recognize(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame)))
             results[f"n_{i}"] = np.asarray(len(res.hand_landmarks))
             for k in range(len(res.hand_landmarks)):

@@ -32,8 +32,22 @@ import json
 import struct
 import sys
 import time
+from typing import Iterator
 
 import numpy as np
+
+
+def read_frames(stream) -> Iterator[np.ndarray]:
+    """RGB frames as tools/parity.py's ``pipe_frames`` sends them: per frame an (H, W, 0)
+    int32 header and H*W*3 bytes; a (0, 0, 0) header or the end of the stream ends them."""
+    while True:
+        header = stream.read(12)
+        if len(header) < 12:
+            return
+        h, w, _ = struct.unpack("<iii", header)
+        if h == 0:
+            return
+        yield np.frombuffer(stream.read(h * w * 3), dtype=np.uint8).reshape(h, w, 3)
 
 
 def _landmarks(proto, with_visibility: bool) -> np.ndarray:
@@ -99,18 +113,9 @@ def main() -> int:
         _observe_more_streams(POSE_INTERNAL_STREAMS)
     results = {}
     latencies = []
-    stdin = sys.stdin.buffer
     with mp.solutions.holistic.Holistic(**options) as holistic:
         i = 0
-        while True:
-            header = stdin.read(12)
-            if len(header) < 12:
-                break
-            h, w, _ = struct.unpack("<iii", header)
-            if h == 0:
-                break
-            data = stdin.read(h * w * 3)
-            frame = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
+        for frame in read_frames(sys.stdin.buffer):
             start = time.perf_counter()
             res = holistic.process(frame)
             latencies.append(time.perf_counter() - start)
