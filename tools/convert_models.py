@@ -190,20 +190,27 @@ def sha256_file(path) -> str:
 # --------------------------------------------------------------------------
 # 1. Source wheel
 # --------------------------------------------------------------------------
-def get_wheel(cache_dir: Path, wheel: Path | None) -> Path:
+def checked_wheel(cache_dir: Path, wheel: Path | None, name: str, requirement: str, sha256: str,
+                  pip_args: tuple = ()) -> Path:
+    """``wheel``, or ``requirement`` downloaded (no dependencies) into ``cache_dir`` as
+    ``name``; its sha256 must be ``sha256``."""
     if wheel is None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        wheel = cache_dir / WHEEL_NAME
+        wheel = cache_dir / name
         if not wheel.exists():
-            log(f"downloading mediapipe=={MP_VERSION} into {cache_dir}")
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                            f"mediapipe=={MP_VERSION}", *PIP_PLATFORM_ARGS, "-d", str(cache_dir)],
-                           check=True)
+            log(f"downloading {requirement} into {cache_dir}")
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", requirement, *pip_args,
+                            "-d", str(cache_dir)], check=True)
     digest = sha256_file(wheel)
-    if digest != WHEEL_SHA256:
-        raise SystemExit(f"{wheel}: sha256 {digest} != expected {WHEEL_SHA256}")
+    if digest != sha256:
+        raise SystemExit(f"{wheel}: sha256 {digest} != expected {sha256}")
     log(f"wheel {wheel} sha256 ok")
     return wheel
+
+
+def get_wheel(cache_dir: Path, wheel: Path | None) -> Path:
+    return checked_wheel(cache_dir, wheel, WHEEL_NAME, f"mediapipe=={MP_VERSION}", WHEEL_SHA256,
+                         tuple(PIP_PLATFORM_ARGS))
 
 
 # --------------------------------------------------------------------------
@@ -711,12 +718,7 @@ def ort_session(model_bytes: bytes, threads=2):
 
 
 def tflite_outputs(tflite_bytes: bytes, x: np.ndarray):
-    import tensorflow as tf
-    interp = tf.lite.Interpreter(model_content=tflite_bytes, num_threads=2)
-    interp.allocate_tensors()
-    interp.set_tensor(interp.get_input_details()[0]["index"], x)
-    interp.invoke()
-    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+    return tflite_outputs_multi(tflite_bytes, [x])
 
 
 def time_session(sess, x, runs=60, rounds=5):
@@ -1002,18 +1004,8 @@ def measure_variants(out_dir: Path, rounds: int):
 # --------------------------------------------------------------------------
 def get_model_maker_wheel(cache_dir: Path) -> Path:
     """The mediapipe-model-maker wheel, downloaded without its (TensorFlow) dependencies."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    wheel = cache_dir / MODEL_MAKER_WHEEL_NAME
-    if not wheel.exists():
-        log(f"downloading mediapipe-model-maker=={MODEL_MAKER_VERSION} into {cache_dir}")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                        f"mediapipe-model-maker=={MODEL_MAKER_VERSION}", "-d", str(cache_dir)],
-                       check=True)
-    digest = sha256_file(wheel)
-    if digest != MODEL_MAKER_WHEEL_SHA256:
-        raise SystemExit(f"{wheel}: sha256 {digest} != expected {MODEL_MAKER_WHEEL_SHA256}")
-    log(f"wheel {wheel} sha256 ok")
-    return wheel
+    return checked_wheel(cache_dir, None, MODEL_MAKER_WHEEL_NAME,
+                         f"mediapipe-model-maker=={MODEL_MAKER_VERSION}", MODEL_MAKER_WHEEL_SHA256)
 
 
 def tflite_outputs_multi(tflite_bytes: bytes, feeds: list):
