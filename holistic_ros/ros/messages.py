@@ -10,7 +10,10 @@ from typing import List, Optional
 
 import numpy as np
 
-from holistic_ros.msg import HolisticLandmarks, Landmark
+from geometry_msgs.msg import Point, Pose, Vector3
+
+from holistic_ros.msg import (Gesture, GestureEvent, HolisticLandmarks, HolisticPeople, HolisticPerson,
+                              Landmark, PointingRay)
 from holistic_ros.pipeline.result import HolisticResult
 from holistic_ros.spatial import PointSource
 
@@ -98,16 +101,12 @@ _POINT_SOURCES = {int(PointSource.NONE): 0, int(PointSource.MEASURED): 1, int(Po
 
 
 def _points(array: Optional[np.ndarray]) -> list:
-    from geometry_msgs.msg import Point
-
     if array is None:
         return []
     return [Point(x=x, y=y, z=z) for x, y, z in np.asarray(array, dtype=np.float64)[:, :3].tolist()]
 
 
 def _pose(pose3d) -> "object":
-    from geometry_msgs.msg import Pose
-
     msg = Pose()
     if pose3d is None:
         msg.orientation.w = 1.0
@@ -120,8 +119,6 @@ def _pose(pose3d) -> "object":
 
 def hand_gesture_to_msg(gesture, side: str):
     """``HandGesture`` (MediaPipe label, score) or None -> Gesture."""
-    from holistic_ros.msg import Gesture
-
     msg = Gesture(side=SIDE_CODES[side])
     if gesture is not None:
         msg.gesture = HAND_GESTURE_CODES.get(gesture.label, 0)
@@ -131,17 +128,11 @@ def hand_gesture_to_msg(gesture, side: str):
 
 
 def body_gesture_to_msg(name: str, side, confidence: float):
-    from holistic_ros.msg import Gesture
-
     return Gesture(gesture=BODY_GESTURE_CODES.get(name, 0), side=SIDE_CODES.get(side, 0), name=name,
                    confidence=float(confidence))
 
 
 def pointing_ray_to_msg(ray):
-    from geometry_msgs.msg import Point, Vector3
-
-    from holistic_ros.msg import PointingRay
-
     msg = PointingRay(in_camera_frame=bool(ray.in_camera_frame), side=SIDE_CODES.get(ray.side, 0),
                       angular_uncertainty=float(ray.angular_uncertainty))
     msg.origin = Point(**dict(zip("xyz", (float(v) for v in ray.origin))))
@@ -154,8 +145,6 @@ def pointing_ray_to_msg(ray):
 
 def person_to_msg(person):
     """:class:`holistic_ros.ros.person.PersonFrame` -> HolisticPerson."""
-    from holistic_ros.msg import HolisticPerson
-
     result = person.result
     msg = HolisticPerson(id=int(person.person_id))
     _fill_landmarks(msg, result)
@@ -198,8 +187,6 @@ def person_to_msg(person):
 
 def people_to_msg(frame, header, processing_time_ms: float):
     """:class:`holistic_ros.ros.person.FrameOutput` -> HolisticPeople with the image's header."""
-    from holistic_ros.msg import HolisticPeople
-
     msg = HolisticPeople(header=header, processing_time_ms=float(processing_time_ms))
     msg.image_width, msg.image_height = (int(v) for v in frame.image_size)
     msg.people = [person_to_msg(p) for p in frame.people]
@@ -208,8 +195,6 @@ def people_to_msg(frame, header, processing_time_ms: float):
 
 def gesture_events_to_msgs(frame, header) -> list:
     """The debounced onsets and ends of this frame, one GestureEvent each."""
-    from holistic_ros.msg import GestureEvent
-
     events = []
     for person in frame.people:
         if person.gestures is None:

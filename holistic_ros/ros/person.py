@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
+from holistic_ros.gestures import BodyGestureRecognizer
+from holistic_ros.spatial import locate
+
 
 @dataclass(frozen=True)
 class PersonFrame:
@@ -60,8 +63,6 @@ class GestureTracks:
         self._by_id: dict = {}
 
     def update(self, person_id: int, result, timestamp: float, points_cam=None):
-        from holistic_ros.gestures import BodyGestureRecognizer
-
         recognizer = self._by_id.get(person_id)
         if recognizer is None:
             recognizer = self._by_id[person_id] = BodyGestureRecognizer(self.settings)
@@ -85,8 +86,6 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
     A depth image the spatial layer refuses (wrong size) is reported through
     ``on_error(text)`` and that person is located from the body model instead: the frame's
     other outputs go on."""
-    from holistic_ros.spatial import locate
-
     people = []
     for person in people_of(result):
         person_id = int(getattr(person, "person_id", 0))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, List
 
+from geometry_msgs.msg import TransformStamped
+
 #: Located3D pose field -> TF frame prefix. REP-155 names the first four; REP-155 has no hand
 #: frames, so ours say whose they are.
 FRAME_PREFIXES: Dict[str, str] = {
@@ -30,8 +32,6 @@ def frame_name(prefix: str, person_id: int) -> str:
 def person_transforms(frame, header) -> List:
     """TransformStamped for every pose located this frame, for every person of ``frame``
     (:class:`holistic_ros.ros.person.FrameOutput`)."""
-    from geometry_msgs.msg import TransformStamped
-
     transforms = []
     for person in frame.people:
         located = person.located
