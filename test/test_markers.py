@@ -193,7 +193,7 @@ from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import Marker  # noqa: E402
 
 from holistic_ros.gestures import ActiveGesture, BodyGesture, GestureFrame, PointingRay  # noqa: E402
-from holistic_ros.ros.person import FrameOutput, PersonFrame  # noqa: E402
+from holistic_ros.gestures.person import FrameOutput, PersonFrame  # noqa: E402
 from holistic_ros.spatial import Located3D  # noqa: E402
 
 

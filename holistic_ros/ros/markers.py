@@ -51,8 +51,8 @@ from holistic_ros.drawing.annotate import (
     PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
+from holistic_ros.gestures.person import FrameOutput, PersonFrame
 from holistic_ros.pipeline.result import HolisticResult
-from holistic_ros.ros.person import FrameOutput, PersonFrame
 
 PARTS = ("pose", "face", "left_hand", "right_hand")
 #: Namespaces of a person, after ``person_<id>/``.

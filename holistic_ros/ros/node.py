@@ -39,6 +39,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from holistic_ros.drawing.annotate import draw_people
+from holistic_ros.gestures.person import GestureTracks, assemble_frame
 from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter, mask_to_image_msg,
     rgb_to_image_msg)
@@ -47,7 +48,6 @@ from holistic_ros.ros.markers import (FACE_STYLES, MarkerSettings, build_markers
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
-from holistic_ros.ros.person import GestureTracks, assemble_frame
 from holistic_ros.ros.sync import StampBuffer
 from holistic_ros.ros.tf import person_transforms
 

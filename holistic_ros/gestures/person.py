@@ -1,8 +1,8 @@
-"""What the node knows about one person in one frame, handed to every ROS output.
+"""What is known about one person in one frame: the core's result, its 3D, its gestures.
 
-The node builds one :class:`PersonFrame` per person and frame; the message conversion
-(:mod:`.messages`), the markers (:mod:`.markers`), TF (:mod:`.tf`) and the annotated
-image all read it, so none of them recomputes another's work.
+The node builds one :class:`PersonFrame` per person and frame (:func:`assemble_frame`,
+no ROS); the message conversion, the markers, TF and the annotated image
+(:mod:`holistic_ros.ros`) all read it, so none of them recomputes another's work.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
-from holistic_ros.gestures import BodyGestureRecognizer
 from holistic_ros.spatial import locate
+
+from .recognizer import BodyGestureRecognizer
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,8 @@ class FrameOutput:
 
 
 def people_of(result) -> Tuple[Any, ...]:
-    """The people of a pipeline result, most prominent first.
-
-    ``result.people`` where the pipeline gives it (several people); else the result itself
-    when it holds a pose (one person), else nobody."""
+    """The people of a pipeline result, most prominent first: ``result.people``; a result
+    made without that list (not by the pipeline) is its own one person when it holds a pose."""
     people = tuple(getattr(result, "people", ()) or ())
     if people:
         return people
