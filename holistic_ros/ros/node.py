@@ -334,6 +334,8 @@ class HolisticNode(Node):
         self._in_flight = None          # pipelined mode: the frame whose face and hands still run
 
         self._gesture_settings = gesture_settings(self._values)
+        # Updated by the thread that publishes a frame (with pipelined, the core's branch
+        # thread), reset by parameter changes (the executor's): GestureTracks' lock orders them.
         self._gesture_tracks = GestureTracks(self._gesture_settings)
         self._said_once = set()
 
