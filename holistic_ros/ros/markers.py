@@ -51,9 +51,11 @@ from holistic_ros.drawing.annotate import (
     PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
+from holistic_ros.pipeline.landmark_names import HandLandmark, PoseLandmark as _P
 from holistic_ros.pipeline.params import Applies, Param, ParamGroup
 from holistic_ros.pipeline.result import HolisticResult
 from holistic_ros.ros.person import FrameOutput, PersonFrame
+from holistic_ros.spatial.frames import FACE_NOSE_TIP
 
 PARTS = ("pose", "face", "left_hand", "right_hand")
 #: Namespaces of a person, after ``person_<id>/``.
@@ -75,14 +77,11 @@ SLOTS: Dict[Tuple[str, str], int] = {
     ("label", "head"): 14,
 }
 
-# Pose indices the face and hands hang from in world mode (MediaPipe pose topology).
-POSE_NOSE, POSE_LEFT_WRIST, POSE_RIGHT_WRIST = 0, 15, 16
-POSE_LEFT_HIP, POSE_RIGHT_HIP = 23, 24
 #: Pose landmarks of the head (nose, eyes, ears, mouth): the label sits above them.
-POSE_HEAD = tuple(range(11))
-FACE_NOSE_TIP, HAND_WRIST = 1, 0
+POSE_HEAD = tuple(range(_P.NOSE, _P.MOUTH_RIGHT + 1))
 # Shoulders and hips: long, rigid segments to estimate metres per pixel.
-_SCALE_SEGMENTS = ((11, 12), (11, 23), (12, 24), (23, 24))
+_SCALE_SEGMENTS = ((_P.LEFT_SHOULDER, _P.RIGHT_SHOULDER), (_P.LEFT_SHOULDER, _P.LEFT_HIP),
+                   (_P.RIGHT_SHOULDER, _P.RIGHT_HIP), (_P.LEFT_HIP, _P.RIGHT_HIP))
 
 #: How each part is drawn in the person's colour: (mix with white 0..1, alpha).
 _SHADES: Dict[str, Tuple[float, float]] = {
@@ -181,7 +180,7 @@ def _metres_per_pixel(result: HolisticResult) -> Optional[float]:
 
 def _hips_px(result: HolisticResult) -> np.ndarray:
     width, height = result.image_size
-    hips = result.pose_landmarks[[POSE_LEFT_HIP, POSE_RIGHT_HIP], :2].astype(np.float64)
+    hips = result.pose_landmarks[[_P.LEFT_HIP, _P.RIGHT_HIP], :2].astype(np.float64)
     return hips.mean(axis=0) * np.array([width, height])
 
 
@@ -216,8 +215,9 @@ def part_points(result: HolisticResult, settings: MarkerSettings,
         return {name: _image_plane(lm, size, settings) for name, lm in found.items()}
     hips = np.asarray(settings.world_origin if origin is None else origin, dtype=np.float64)
     pose_world = np.asarray(result.pose_world_landmarks[:, :3], dtype=np.float64) + hips
-    anchors = {"face": (FACE_NOSE_TIP, POSE_NOSE), "left_hand": (HAND_WRIST, POSE_LEFT_WRIST),
-               "right_hand": (HAND_WRIST, POSE_RIGHT_WRIST)}
+    # the face hangs from the nose, each hand from its wrist
+    anchors = {"face": (FACE_NOSE_TIP, _P.NOSE), "left_hand": (HandLandmark.WRIST, _P.LEFT_WRIST),
+               "right_hand": (HandLandmark.WRIST, _P.RIGHT_WRIST)}
     points = {}
     for name, lm in found.items():
         if name == "pose":
