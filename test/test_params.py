@@ -66,6 +66,7 @@ def test_a_parameter_added_to_the_readme_only_is_caught(tmp_path):
 
 
 def test_yaml_loads_back_to_the_declared_defaults():
+    """What ROS reads from config/holistic.yaml is every parameter at its declared default."""
     params = yaml.safe_load((REPO / gen_params.CONFIG).read_text())["/**"]["ros__parameters"]
     flat = {}
     for key, value in params.items():
