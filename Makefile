@@ -16,6 +16,8 @@ CONVERT_VENV := $(ROOT)/.venv-convert
 VPY := $(VENV)/bin/python
 VIDEO ?= ../shared/testdata/media/videos/mps_woman_thumbs_up_1280x720.mp4
 PYTEST_ARGS ?=
+# What make test / make check run: test/, or e.g. TESTS=test/test_params.py.
+TESTS ?= test/
 
 # The build and everything that runs ROS sees the venv as its ROS prefix.
 ROS_ENV := PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"
@@ -67,12 +69,12 @@ build: venv models/manifest.json
 # One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
 test: venv oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest test/ -m "" -rs $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "" -rs $(PYTEST_ARGS)
 
 # The fast loop: no MediaPipe oracle (no .venv-oracle needed), no slow tests; a few minutes.
 check: venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest test/ -m "not parity and not slow" -q $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "not parity and not slow" -q $(PYTEST_ARGS)
 
 # config/holistic.yaml and the README's parameter table, from the parameter schema.
 params: venv
