@@ -479,8 +479,13 @@ class OutputBag:
         self._connections[topic] = connection
 
     def write(self, topic: str, log_ns: int, raw: bytes) -> None:
+        """A serialised message, as it is (copied through)."""
         self._writer.write(self._connections[topic], log_ns, raw)
         self.written += 1
+
+    def write_message(self, topic: str, log_ns: int, message: Any) -> None:
+        """An rclpy message, in canonical CDR (:func:`canonical_cdr`)."""
+        self.write(topic, log_ns, canonical_cdr(message, self._connections[topic].msgtype, self.store))
 
     def close(self) -> None:
         if self._writer is None:
@@ -491,6 +496,16 @@ class OutputBag:
             (self._folder / f"{self._folder.name}.mcap").replace(self.path)
             (self._folder / "metadata.yaml").unlink()
             self._folder.rmdir()
+
+
+def canonical_cdr(message: Any, msgtype: str, store) -> bytes:
+    """An rclpy message as CDR with zeroed padding: rclpy's serialiser (the node's messages,
+    as built) leaves the alignment padding after a string uninitialised, so the same message
+    can give other bytes on another call; rosbags, re-serialising it, writes zeros. The
+    values are untouched."""
+    from rclpy.serialization import serialize_message
+
+    return bytes(store.serialize_cdr(store.deserialize_cdr(serialize_message(message), msgtype), msgtype))
 
 
 # ------------------------------------------------------------------------ processing
@@ -601,7 +616,7 @@ def run(input_path: Path, output_path: Path, values: Dict[str, Any], *, image_to
 
 def _process(bag: InputBag, out: OutputBag, topics: InputTopics, copy: List[str], values: Dict[str, Any],
              options: BagOptions, pipeline, warn) -> Report:
-    from rclpy.serialization import deserialize_message, serialize_message
+    from rclpy.serialization import deserialize_message
     from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
     from holistic_ros.ros import outputs
@@ -698,7 +713,7 @@ def _process(bag: InputBag, out: OutputBag, topics: InputTopics, copy: List[str]
                                        processing_time_ms=float("nan"), on_error=report.problem)
         state["markers"] = frame.markers_shown
         for topic, message in frame.messages:
-            out.write(names[topic], stamp_ns, serialize_message(message))
+            out.write_message(names[topic], stamp_ns, message)
         report.processed += 1
         report.with_camera += camera is not None
         report.with_depth += depth is not None

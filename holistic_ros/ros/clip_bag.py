@@ -59,7 +59,6 @@ def write_camera_bag(output: Path, frames: Iterable[np.ndarray], rate_hz: float,
                      start_ns: int = DEFAULT_START_NS, log_delay_ns: int = 0, storage: str = "mcap") -> int:
     """Write ``frames`` (RGB) as a camera's topics into a new rosbag2 at ``output``; returns the
     number of frames. ``depth_m(index, rgb)`` gives a (H, W) float depth image in metres."""
-    from rclpy.serialization import serialize_message
     from sensor_msgs.msg import CompressedImage
     from std_msgs.msg import Header
 
@@ -83,10 +82,10 @@ def write_camera_bag(output: Path, frames: Iterable[np.ndarray], rate_hz: float,
             log_ns = stamp_ns + log_delay_ns
             height, width = rgb.shape[:2]
             camera = PinholeCamera.from_field_of_view(np.radians(field_of_view), width, height)
-            out.write(CAMERA_INFO_TOPIC, log_ns, serialize_message(camera_to_info(camera, header)))
+            out.write_message(CAMERA_INFO_TOPIC, log_ns, camera_to_info(camera, header))
             if depth_m is not None:
                 depth = np.asarray(depth_m(index, rgb), dtype="<f4")
-                out.write(DEPTH_TOPIC, log_ns, serialize_message(array_to_image_msg(depth, header, "32FC1")))
+                out.write_message(DEPTH_TOPIC, log_ns, array_to_image_msg(depth, header, "32FC1"))
             if compressed:
                 ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
                 if not ok:
@@ -94,7 +93,7 @@ def write_camera_bag(output: Path, frames: Iterable[np.ndarray], rate_hz: float,
                 msg = CompressedImage(header=header, format="rgb8; jpeg compressed bgr8", data=jpeg.tobytes())
             else:
                 msg = rgb_to_image_msg(np.ascontiguousarray(rgb), header)
-            out.write(image_topic, log_ns, serialize_message(msg))
+            out.write_message(image_topic, log_ns, msg)
             count += 1
     finally:
         out.close()
