@@ -292,10 +292,17 @@ def test_compressed_images_in_sqlite3_and_topics_copied_through(videos_dir, tmp_
 def test_one_mcap_file_out(tmp_path):
     frames = [np.zeros((24, 32, 3), np.uint8)] * 3
     write_camera_bag(tmp_path / "in", frames, 10.0)
-    report = _run(tmp_path / "in", tmp_path / "out.mcap", pipeline_factory=StubPipeline)
+    report = _run(tmp_path / "in", tmp_path / "out.mcap", pipeline_factory=StubPipeline,
+                  options={"compress": True})
     assert report.processed == 3
-    assert (tmp_path / "out.mcap").is_file() and not (tmp_path / "out.partial").exists()
+    assert (tmp_path / "out.mcap").is_file() and not (tmp_path / "out").exists()
     assert sum(t == "/holistic/people" for t, _, _ in _read_all(tmp_path / "out.mcap")) == 3
+    from mcap.reader import make_reader
+
+    with open(tmp_path / "out.mcap", "rb") as f:
+        reader = make_reader(f)
+        assert {c.compression for c in reader.get_summary().chunk_indexes} == {"zstd"}
+        assert sum(ch.topic == "/holistic/people" for _, ch, _ in reader.iter_messages()) == 3
 
 
 def test_not_a_bag_and_a_missing_topic_say_so(tmp_path, capsys):

@@ -28,6 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+from holistic_ros.ros import outputs
+from holistic_ros.ros.image_conversion import (
+    ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter)
+from holistic_ros.ros.person import GestureTracks
+from holistic_ros.ros.sync import StampBuffer
+from holistic_ros.spatial import PinholeCamera
+
 # ------------------------------------------------------------------------ parameters
 #: The node's name: the key of its section in a parameters file (``holistic: ros__parameters:``).
 NODE_NAME = "holistic"
@@ -162,6 +172,18 @@ def parameter_values(params_file: Optional[Path] = None, overrides: Sequence[Tup
     if problem:
         raise BagError(f"invalid parameter: {problem}")
     return values
+
+
+def _require_libraries() -> None:
+    """The bag libraries from PyPI (requirements/runtime.txt), or a clear error."""
+    missing = []
+    for module in ("rosbags", "tqdm", "mcap"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise BagError(f"missing Python packages: pip install {' '.join(missing)} (requirements/runtime.txt)")
 
 
 # ------------------------------------------------------------------------ input bag
@@ -389,8 +411,6 @@ def stamp_order(items: Sequence[Tuple[str, int]], slop_ns: int) -> List[Tuple[in
 # ------------------------------------------------------------------------ output bag
 #: Output message types, by topic (those of :mod:`holistic_ros.ros.outputs`).
 def _output_types() -> Dict[str, str]:
-    from holistic_ros.ros import outputs
-
     return {outputs.PEOPLE_TOPIC: "holistic_ros/msg/HolisticPeople",
             outputs.LANDMARKS_TOPIC: "holistic_ros/msg/HolisticLandmarks",
             outputs.GESTURE_EVENTS_TOPIC: "holistic_ros/msg/GestureEvent",
@@ -439,25 +459,32 @@ class OutputBag:
     """The rosbag2 written: one connection per topic, raw CDR in.
 
     ``path`` is a bag folder (metadata.yaml and the storage file), or, ending in ``.mcap``,
-    one MCAP file (which ``ros2 bag play``, rosbags and MCAP readers open alone): the
-    folder is then written beside it and its MCAP moved into place on :meth:`close`."""
+    one MCAP file (which ``ros2 bag play``, rosbags and MCAP readers open alone): the bag
+    is then written in the folder of the same name without ``.mcap`` and its MCAP moved
+    into place on :meth:`close`."""
 
-    def __init__(self, path: Path, storage: str, store):
-        from rosbags.rosbag2 import StoragePlugin, Writer
+    def __init__(self, path: Path, storage: str, store, compress: bool = False):
+        from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer
 
         self.path = Path(path)
         single = self.path.suffix == ".mcap"
         if single and storage != "mcap":
             raise BagError(f"output {path} ends in .mcap: use --storage mcap or a folder name")
-        folder = self.path.with_name(self.path.stem + ".partial") if single else self.path
+        # The folder is named as the file, so that the bag's own metadata (in the MCAP) names it.
+        folder = self.path.with_suffix("") if single else self.path
         for existing in {self.path, folder}:
             if existing.exists():
-                raise BagError(f"output {existing} exists already; remove it or choose another path")
+                raise BagError(f"output {existing} exists already; remove it or choose another path"
+                               + (f" ({folder} is needed while writing {self.path})" if existing == folder != self.path
+                                  else ""))
         self._folder = folder
         self._single = single
         self.store = store
         plugin = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}[storage]
         self._writer = Writer(folder, version=Writer.VERSION_LATEST, storage_plugin=plugin)
+        if compress:   # zstd chunks inside the MCAP, or zstd messages in sqlite3 (what ros2 bag record does)
+            self._writer.set_compression(CompressionMode.STORAGE if storage == "mcap" else CompressionMode.MESSAGE,
+                                         CompressionFormat.ZSTD)
         self._writer.open()
         self._connections: Dict[str, Any] = {}
         self.written = 0
@@ -503,8 +530,6 @@ def canonical_cdr(message: Any, msgtype: str, store) -> bytes:
     as built) leaves the alignment padding after a string uninitialised, so the same message
     can give other bytes on another call; rosbags, re-serialising it, writes zeros. The
     values are untouched."""
-    from rclpy.serialization import serialize_message
-
     return bytes(store.serialize_cdr(store.deserialize_cdr(serialize_message(message), msgtype), msgtype))
 
 
@@ -577,6 +602,7 @@ class BagOptions:
     storage: str = "mcap"            # of the output: mcap or sqlite3
     namespace: str = ""              # the node's namespace: output topics go under it
     copy_topics: Tuple[str, ...] = ()   # input topics copied through unchanged; ("*",): all
+    compress: bool = False           # zstd-compress the output
     progress: bool = True
 
 
@@ -587,9 +613,9 @@ def run(input_path: Path, output_path: Path, values: Dict[str, Any], *, image_to
     """Process every image of ``input_path`` into a new bag at ``output_path``; returns what
     was done. Raises :class:`BagError` when it cannot start; once the output is open it is
     always closed, whatever happens."""
-    from holistic_ros.ros import outputs
     from holistic_ros.ros.node import _default_pipeline_factory, pipeline_kwargs
 
+    _require_libraries()
     bag = InputBag(input_path)
     try:
         topics = choose_topics(bag, values, image_topic, depth_topic, camera_info_topic, warn=warn)
@@ -604,7 +630,7 @@ def run(input_path: Path, output_path: Path, values: Dict[str, Any], *, image_to
             pipeline = factory(**pipeline_kwargs(values))
         except Exception as error:  # ModelError, bad providers
             raise BagError(f"cannot build the pipeline: {error}") from None
-        out = OutputBag(output_path, options.storage, typestore())
+        out = OutputBag(output_path, options.storage, typestore(), compress=options.compress)
         try:
             return _process(bag, out, topics, copy, values, options, pipeline, warn)
         finally:
@@ -616,16 +642,7 @@ def run(input_path: Path, output_path: Path, values: Dict[str, Any], *, image_to
 
 def _process(bag: InputBag, out: OutputBag, topics: InputTopics, copy: List[str], values: Dict[str, Any],
              options: BagOptions, pipeline, warn) -> Report:
-    from rclpy.serialization import deserialize_message
-    from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-
-    from holistic_ros.ros import outputs
-    from holistic_ros.ros.image_conversion import (
-        ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter)
     from holistic_ros.ros.node import gesture_settings, marker_settings
-    from holistic_ros.ros.person import GestureTracks
-    from holistic_ros.ros.sync import StampBuffer
-    from holistic_ros.spatial import PinholeCamera
 
     report = Report()
     started = time.perf_counter()
@@ -790,6 +807,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="copy an input topic through unchanged (repeatable)")
     parser.add_argument("--copy-all", action="store_true", help="copy every input topic through unchanged")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="output storage (default mcap)")
+    parser.add_argument("--compress", action="store_true", help="zstd-compress the output (MCAP chunks, or "
+                                                                "sqlite3 messages)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -805,7 +824,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         overrides = [parse_override(text) for text in args.param]
         values = parameter_values(args.params_file, overrides, warn=_warn)
-        options = BagOptions(storage=args.storage, namespace=args.namespace,
+        options = BagOptions(storage=args.storage, namespace=args.namespace, compress=args.compress,
                              copy_topics=("*",) if args.copy_all else tuple(args.copy),
                              progress=not args.no_progress)
         report = run(args.input, args.output, values, image_topic=args.image_topic, depth_topic=args.depth_topic,
