@@ -106,6 +106,37 @@ def test_stamp_order_handles_images_by_stamp_after_their_depth():
     assert all(r >= i for i, r, _ in order) and ready == sorted(ready)
 
 
+class _Listing:
+    """Just the topic list of a bag, for choose_topics."""
+
+    def __init__(self, **types):
+        self.path = Path("listing")
+        self.topics = {name.replace("__", "/"): bagtool.Topic(name.replace("__", "/"), msgtype, 1)
+                       for name, msgtype in types.items()}
+
+    def image_topics(self):
+        return sorted(n for n, t in self.topics.items() if t.msgtype in bagtool.IMAGE_TYPES)
+
+
+def test_topics_are_found_by_type_and_name():
+    values = bagtool.parameter_values(overrides=[("use_depth", True)])
+    listing = _Listing(__cam__color__image_raw__compressed="sensor_msgs/msg/CompressedImage",
+                       __cam__depth__image_raw="sensor_msgs/msg/Image",
+                       __cam__color__camera_info="sensor_msgs/msg/CameraInfo",
+                       __cam__depth__camera_info="sensor_msgs/msg/CameraInfo")
+    chosen = bagtool.choose_topics(listing, values)
+    # the image is the one not named depth; its camera_info is the one beside it
+    assert chosen == bagtool.InputTopics(image="/cam/color/image_raw/compressed", compressed=True,
+                                         depth="/cam/depth/image_raw", camera_info="/cam/color/camera_info")
+    no_depth = bagtool.choose_topics(listing, bagtool.parameter_values())
+    assert no_depth.depth is None                                  # use_depth off and none named
+    two = _Listing(__a__image_raw="sensor_msgs/msg/Image", __b__image_raw="sensor_msgs/msg/Image")
+    with pytest.raises(bagtool.BagError, match="several image topics.*/a/image_raw.*--image-topic"):
+        bagtool.choose_topics(two, values)
+    with pytest.raises(bagtool.BagError, match="is sensor_msgs/msg/CameraInfo, not"):
+        bagtool.choose_topics(listing, values, image="/cam/color/camera_info")
+
+
 def test_parameters_come_from_the_node_declarations(tmp_path):
     params = tmp_path / "p.yaml"
     params.write_text("/**:\n  ros__parameters:\n    model_complexity: 0\n    markers:\n      face: points\n"

@@ -23,6 +23,7 @@ import math
 import signal
 import struct
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,7 +382,8 @@ def choose_topics(bag: InputBag, values: Dict[str, Any], image: Optional[str] = 
         camera_info = named(camera_info, (CAMERA_INFO_TYPE,), "camera_info")
     elif values["use_camera_info"]:
         infos = sorted(t for t, info in topics.items() if info.msgtype == CAMERA_INFO_TYPE)
-        sibling = image.rsplit("/", 1)[0] + "/camera_info"
+        base = image[:-len("/compressed")] if image.endswith("/compressed") else image
+        sibling = base.rsplit("/", 1)[0] + "/camera_info"     # /ns/image_raw -> /ns/camera_info
         if len(infos) == 1:
             camera_info = infos[0]
         elif sibling in infos:
@@ -582,8 +584,9 @@ class _StopFlag:
         self._previous = {}
 
     def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
+        if threading.current_thread() is threading.main_thread():   # signals reach the main thread only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum, _frame):
