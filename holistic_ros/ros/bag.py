@@ -33,6 +33,7 @@ from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from holistic_ros.ros import outputs
+from holistic_ros.ros.camera_info import camera_from_info
 from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter)
 from holistic_ros.ros.person import GestureTracks
@@ -697,7 +698,7 @@ def _process(bag: InputBag, out: OutputBag, topics: InputTopics, copy: List[str]
             info = info_buffer.latest()[1]      # intrinsics rarely change, as the node
         if info is not None:
             try:
-                return outputs.camera_from_info(info, width, height)
+                return camera_from_info(info, width, height)
             except ValueError as error:
                 report.problem(f"camera_info ignored: {error}")
         if fov > 0.0:

@@ -19,6 +19,14 @@ from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 import cv2
 import numpy as np
+from sensor_msgs.msg import CompressedImage
+from std_msgs.msg import Header
+
+from holistic_ros.ros.bag import OutputBag, typestore
+from holistic_ros.ros.camera_info import camera_to_info
+from holistic_ros.ros.image_conversion import array_to_image_msg, rgb_to_image_msg
+from holistic_ros.ros.video_source import FrameReader
+from holistic_ros.spatial import PinholeCamera
 
 IMAGE_TOPIC = "/camera/image_raw"
 COMPRESSED_TOPIC = "/camera/image_raw/compressed"
@@ -32,8 +40,6 @@ DEFAULT_START_NS = 1_000_000_000
 def clip_frames(video: Path, max_frames: int = 0, first_frame: int = 0) -> Tuple[float, Iterator[np.ndarray]]:
     """The clip's frame rate and its frames as (H, W, 3) uint8 RGB, ``first_frame`` on, at most
     ``max_frames`` (0: all)."""
-    from holistic_ros.ros.video_source import FrameReader
-
     reader = FrameReader(str(video))
 
     def frames():
@@ -59,14 +65,6 @@ def write_camera_bag(output: Path, frames: Iterable[np.ndarray], rate_hz: float,
                      start_ns: int = DEFAULT_START_NS, log_delay_ns: int = 0, storage: str = "mcap") -> int:
     """Write ``frames`` (RGB) as a camera's topics into a new rosbag2 at ``output``; returns the
     number of frames. ``depth_m(index, rgb)`` gives a (H, W) float depth image in metres."""
-    from sensor_msgs.msg import CompressedImage
-    from std_msgs.msg import Header
-
-    from holistic_ros.ros.bag import OutputBag, typestore
-    from holistic_ros.ros.image_conversion import array_to_image_msg, rgb_to_image_msg
-    from holistic_ros.ros.outputs import camera_to_info
-    from holistic_ros.spatial import PinholeCamera
-
     out = OutputBag(output, storage, typestore())
     image_topic = COMPRESSED_TOPIC if compressed else IMAGE_TOPIC
     out.add(image_topic, "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image")

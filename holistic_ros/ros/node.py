@@ -43,9 +43,10 @@ from holistic_ros.ros.image_conversion import (
 from holistic_ros.ros.markers import FACE_STYLES, MarkerSettings, delete_all_markers
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 from holistic_ros.ros.main import run_node
+from holistic_ros.ros.camera_info import camera_from_info
 from holistic_ros.ros.outputs import (
     ANNOTATED_TOPIC, GESTURE_EVENTS_TOPIC, LANDMARKS_TOPIC, MARKERS_TOPIC, PEOPLE_TOPIC, SEGMENTATION_TOPIC,
-    TF_TOPIC, OutputOptions, camera_from_info, frame_messages)
+    TF_TOPIC, OutputOptions, frame_messages)
 from holistic_ros.ros.person import GestureTracks
 from holistic_ros.ros.sync import StampBuffer
 

@@ -25,7 +25,6 @@ from holistic_ros.ros.markers import MarkerSettings, build_markers, person_annot
 from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
 from holistic_ros.ros.person import FrameOutput, GestureTracks, assemble_frame
 from holistic_ros.ros.tf import person_transforms
-from holistic_ros.spatial import PinholeCamera
 
 try:  # every ROS install has tf2_msgs; PyPI does not (make build adds a test-only copy)
     from tf2_msgs.msg import TFMessage
@@ -102,26 +101,3 @@ def frame_messages(result, rgb: np.ndarray, header, stamp: float, *, options: Ou
         messages.append((ANNOTATED_TOPIC, rgb_to_image_msg(annotated, header)))
     return FrameMessages(messages=tuple(messages), frame=frame, markers_shown=frozenset(markers_shown))
 
-
-def camera_from_info(info, width: int, height: int) -> PinholeCamera:
-    """The camera model of a ``sensor_msgs/CameraInfo`` for an image of ``width`` x
-    ``height`` pixels (scaled when the info's size differs). Raises ValueError when the
-    info cannot describe a camera."""
-    camera = PinholeCamera.from_k(info.k, info.d, info.width or width, info.height or height,
-                                  info.distortion_model or "plumb_bob")
-    return camera if (camera.width, camera.height) == (width, height) else camera.scaled_to(width, height)
-
-
-def camera_to_info(camera: PinholeCamera, header):
-    """A ``sensor_msgs/CameraInfo`` of an undistorted pinhole ``camera`` (the inverse of
-    :func:`camera_from_info`), with ``header``."""
-    from sensor_msgs.msg import CameraInfo
-
-    info = CameraInfo(header=header, width=int(camera.width), height=int(camera.height),
-                      distortion_model="plumb_bob")
-    info.k = [float(v) for v in camera.k.reshape(-1)]
-    info.d = [0.0] * 5
-    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    fx, fy, cx, cy = (float(v) for v in (camera.fx, camera.fy, camera.cx, camera.cy))
-    info.p = [fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
-    return info

@@ -25,6 +25,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 
+from holistic_ros.ros.camera_info import camera_to_info
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.image_conversion import array_to_image_msg
 
@@ -163,8 +164,6 @@ class VideoSourceNode(Node):
     def _camera_info(self, header, width: int, height: int) -> CameraInfo:
         """An ideal pinhole of ``field_of_view`` (the one camera model's own constructor)."""
         from holistic_ros.spatial import PinholeCamera
-
-        from holistic_ros.ros.outputs import camera_to_info
 
         return camera_to_info(PinholeCamera.from_field_of_view(np.radians(self.field_of_view), width, height),
                               header)
