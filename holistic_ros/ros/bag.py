@@ -836,6 +836,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BagError as error:
         _warn(f"bag: {error}")
         return 1
+    except KeyboardInterrupt:   # before the first frame (reading the stamps): the output is closed
+        _warn("bag: interrupted before the first frame")
+        return 130
     for line in report.lines(args.output):
         _warn(line)
     if report.interrupted:
