@@ -320,6 +320,38 @@ def test_compressed_images_in_sqlite3_and_topics_copied_through(videos_dir, tmp_
     assert copied == [(t, raw) for t, _, raw in _read_all(source) if t == COMPRESSED_TOPIC]
 
 
+class RecordingPipeline(StubPipeline):
+    """Remembers the timestamps it was given."""
+
+    seen: list = []
+
+    def process(self, rgb, timestamp=None):
+        RecordingPipeline.seen.append(timestamp)
+        return super().process(rgb, timestamp)
+
+
+def test_images_are_processed_in_stamp_order_whatever_the_bag_order(tmp_path):
+    from std_msgs.msg import Header
+
+    from holistic_ros.ros.image_conversion import rgb_to_image_msg
+
+    out = bagtool.OutputBag(tmp_path / "in", "mcap", bagtool.typestore())
+    out.add(IMAGE_TOPIC, "sensor_msgs/msg/Image")
+    for i, sec in enumerate((3, 1, 2, 5, 4)):      # logged in this order, one per second
+        header = Header(frame_id="cam")
+        header.stamp.sec = sec
+        out.write_message(IMAGE_TOPIC, (10 + i) * 10**9, rgb_to_image_msg(np.zeros((8, 8, 3), np.uint8), header))
+    out.close()
+    RecordingPipeline.seen = []
+    report = _run(tmp_path / "in", tmp_path / "out", overrides=[("use_camera_info", False)],
+                  pipeline_factory=RecordingPipeline)
+    assert report.processed == 5
+    assert RecordingPipeline.seen == [1.0, 2.0, 3.0, 4.0, 5.0]
+    people = [(t, bagtool.header_stamp_ns(raw)) for t, _, raw in _read_all(tmp_path / "out")
+              if t == "/holistic/people"]
+    assert [stamp for _, stamp in people] == [s * 10**9 for s in (1, 2, 3, 4, 5)]
+
+
 def test_one_mcap_file_out(tmp_path):
     frames = [np.zeros((24, 32, 3), np.uint8)] * 3
     write_camera_bag(tmp_path / "in", frames, 10.0)
