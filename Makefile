@@ -80,16 +80,19 @@ check: venv build
 params: venv
 	"$(VPY)" tools/gen_params.py
 
-# video_source -> holistic_node -> recorder; writes output/demo.mp4 and output/demo.jsonl.
+# video_source -> holistic_node -> recorder; writes output/annotated.mp4 and the jsonl files;
+# then the clip through the offline bag tool into output/holistic.mcap (docs/bag.md).
 demo: venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" scripts/demo.py --video "$(VIDEO)" --output output
 
-# FPS beside MediaPipe (and several people), then what gestures and metric 3D add per frame.
-benchmark: venv oracle-venv models/manifest.json
+# FPS beside MediaPipe (and several people), then what gestures and metric 3D add per frame,
+# then the bag tool against Holistic.process alone (needs the built messages).
+benchmark: venv oracle-venv models/manifest.json build
 	"$(VPY)" tools/benchmark.py --people 1,2,4
 	"$(VPY)" tools/bench_gestures.py
 	"$(VPY)" tools/bench_spatial.py
+	$(WITH_INSTALL); "$(VPY)" tools/bench_bag.py
 
 clean:
 	rm -rf build install log output .pytest_cache

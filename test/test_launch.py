@@ -567,3 +567,15 @@ def test_demo_writes_video_and_log(repo_root: Path, install_prefix: Path, videos
     assert located and all(len(p["pose_points"]) == 33 for p in located)
     assert all(p["pose_points"][0]["z"] > 0 for p in located)   # in front of the camera
     assert (tmp_path / "gesture_events.jsonl").is_file()
+    # The offline path: every frame of the clip through the bag tool into holistic.mcap, which the
+    # MCAP reader and rosbags both read.
+    from mcap.reader import make_reader
+    from rosbags.rosbag2 import Reader
+
+    frames = int(cv2.VideoCapture(str(videos_dir / "mps_hand_reach_640x360.mp4")).get(cv2.CAP_PROP_FRAME_COUNT))
+    with open(tmp_path / "holistic.mcap", "rb") as f:
+        counted = sum(channel.topic == "/holistic/people" for _, channel, _ in make_reader(f).iter_messages())
+    with Reader(tmp_path / "holistic.mcap") as reader:
+        topics = reader.topics
+    assert counted == topics["/holistic/people"].msgcount == frames
+    assert topics["/camera/image_raw/compressed"].msgcount == frames    # the input, copied through
