@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import require_oracle
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
@@ -106,8 +108,7 @@ def test_absent_or_nan_hand_has_no_gesture(recognizer):
 # -- stage parity: MediaPipe's own landmarks in, MediaPipe's label out ------------------------------
 @pytest.mark.parity
 def test_stage_reproduces_gesture_recognizer(recognizer, images_dir, videos_dir):
-    if not gesture_parity.oracle_available():
-        pytest.skip("needs .venv-oracle (make oracle-venv)")
+    require_oracle()
     frames = [load_image_rgb(p) for p in sorted(images_dir.iterdir()) if p.suffix in (".jpg", ".png")]
     frames += list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4"))[::6]
     n, worst = 0, 0.0
@@ -163,8 +164,7 @@ def test_holistic_gestures_match_gesture_recognizer(videos_dir, recognizer):
       hands are cropped from the pose, not from a palm detector, and their landmarks differ;
     * ours vs MediaPipe's Holistic hands through the stage: the part that is our port's.
     """
-    if not gesture_parity.oracle_available():
-        pytest.skip("needs .venv-oracle (make oracle-venv)")
+    require_oracle()
     clip = list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4"))[::2]
     confusion = Counter()
     counts = Counter()

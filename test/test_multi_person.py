@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import import_or_skip, require_oracle, skip_or_fail
+
 from holistic_ros import Holistic
 from holistic_ros.pipeline import people as pp
 from holistic_ros.pipeline.pose_detection import detection_tiles
@@ -200,7 +202,7 @@ def _load(images_dir: Path, name: str) -> np.ndarray:
 
     path = images_dir / name
     if not path.is_file():
-        pytest.skip(f"test image {path} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test image {path} not found (../shared/testdata/media beside the repo)")
     return load_rgb(path)
 
 
@@ -209,7 +211,7 @@ def _clip(videos_dir: Path, width: int, height: int, count: int = 10_000):
 
     path = videos_dir / WOMAN_CLIP
     if not path.is_file():
-        pytest.skip(f"test video {path} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test video {path} not found (../shared/testdata/media beside the repo)")
     cap = cv2.VideoCapture(str(path))
     frames = []
     while len(frames) < count:
@@ -249,8 +251,8 @@ def test_one_person_runs_the_batch_models_as_their_static_graphs():
     import importlib.util
     import json
 
-    onnx = pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
+    onnx = import_or_skip("onnx")
+    ort = import_or_skip("onnxruntime")
     root = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("convert_models_for_test", root / "tools" / "convert_models.py")
     converter = importlib.util.module_from_spec(spec)
@@ -304,8 +306,7 @@ def test_people_side_by_side_match_mediapipe_on_each_panel_alone(images_dir):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import parity
 
-    if not parity.oracle_available():
-        pytest.skip(f"MediaPipe oracle venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`")
+    require_oracle()
     names = ["tfe_businessman_standing.jpg", "mps_woman_sitting_fullbody.jpg", "tfe_yoga_tree_pose.jpg"]
     canvas, panels, spans = _panels([_load(images_dir, n) for n in names])
     options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=False,
