@@ -224,9 +224,9 @@ def holistic_vs_recognizer(videos_dir, recognizer):
 
 # Measured on the woman clip and its variants (the fixture prints it; this 2-core AMD EPYC
 # machine): ours = GestureRecognizer on 0.786 of 415 hands, MediaPipe's own Holistic hands
-# through the same stage 0.776, ours = MediaPipe Holistic's 0.822. The thumbs-up hand is blurred, Holistic crops it from the pose
-# rather than from a palm detection, and its label sits on the Thumb_Up / None / Pointing_Up
-# boundary, where small landmark differences flip it. The stage itself is exact
+# through the same stage 0.776, ours = MediaPipe Holistic's 0.822. The thumbs-up hand is
+# blurred, Holistic crops it from the pose rather than from a palm detection, and its label
+# sits on the Thumb_Up / None / Pointing_Up boundary, where small landmark differences flip it. The stage itself is exact
 # (test_stage_reproduces_gesture_recognizer). A palm detector for the hands (being built)
 # is what would close these.
 _HOLISTIC_HANDS_GAP = ("hands cropped from the pose, not a palm detection: labels agree on {} of the hands "
