@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT, require_messages
+from conftest import REPO_ROOT, require_messages, skip_or_fail
 
 require_messages()
 
@@ -460,6 +460,6 @@ def test_ctrl_c_leaves_a_closed_bag_of_the_frames_done(camera_bag, tmp_path):
 def test_the_installed_executable(install_prefix):
     exe = install_prefix / "lib" / "holistic_ros" / "bag"
     if not exe.is_file():
-        pytest.skip(f"{exe} not built: run `make build`")
+        skip_or_fail(f"{exe} not built: run `make build`")
     done = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--image-topic" in done.stdout
