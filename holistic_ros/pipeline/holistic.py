@@ -28,8 +28,9 @@ from .hand_gesture import HandGestureRecognizer
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
-from .people import PeopleTracker, PersonTrack, prominence, resolve_shared_bodies
-from .pose_detection import PoseDetector, roi_from_pose_detection
+from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonTrack, fits_detection,
+                     grown_box, hidden_behind, prominence, resolve_shared_bodies)
+from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
 from .result import HolisticResult
 from .roi import rect_is_valid
@@ -386,7 +387,15 @@ class Holistic:
 
     def _people_pose_stage(self, image, timestamp: float, restart: bool) -> "_PoseStageOutput":
         """Several people: each tracked person's pose from its own ROI, newcomers
-        from the detector, all pose crops in one run of the model."""
+        from the detector, all pose crops in one run of the model.
+
+        Each pose crop has the other tracked people blanked (people.PeopleTracker.blanks),
+        so that an ROI larger than its person (a waist-up view) keeps to that person. A
+        tracked pose that left its track's motion (people.PeopleTracker.jumped) is not
+        taken: the track holds, then is lost. A newcomer is taken when its pose is the
+        detected person's (people.fits_detection) and nobody's tracked body; one that
+        landed on a person started this frame is tried again at once with that person
+        blanked too; one still not placed makes the detector look again next frame."""
         h, w = image.shape[:2]
         size = (w, h)
         opts = self.options
@@ -401,22 +410,30 @@ class Holistic:
                 people.lose(track)
                 out.resets.append(track)
         tracked = list(people.tracks)
-        new_rois = []
-        if people.should_detect():
+        newcomers = []   # (roi, detection box)
+        # The whole image and its tiles all at once (nobody tracked, someone lost, on
+        # schedule), else while fewer than N are tracked one of them a frame, in turn.
+        regions = detection_regions(size)
+        detecting = people.should_detect()
+        if not detecting and not opts.static_image_mode:
+            turn = people.region_to_search(len(regions))
+            regions = [] if turn is None else [regions[turn]]
+        if detecting or regions:
             t0 = clock()
             # Room for the tracked people and one person seen at two scales each.
-            detections = self._pose_detector.detect_all(image, opts.min_detection_confidence,
-                                                        2 * self.max_num_people + len(tracked), tiles=True)
+            detections = self._pose_detector.detect_in(image, opts.min_detection_confidence,
+                                                       2 * self.max_num_people + len(tracked), regions)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
-            people.detected()
             for k in people.new_people([d.box for d in detections]):
                 roi = roi_from_pose_detection(detections[k], size)
                 if rect_is_valid(roi):
-                    new_rois.append(roi)
-            new_rois = new_rois[:self.max_num_people - len(tracked)]
+                    newcomers.append((roi, detections[k].box))
 
+        rois = [t.roi for t in tracked] + [roi for roi, _ in newcomers]
+        blanks = ([people.blanks_for_track(t, size) for t in tracked]
+                  + [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for _, box in newcomers])
         t0 = clock()
-        poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation)
+        poses = self._pose_landmarker.run_batch(image, rois, opts.enable_segmentation, blanks)
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
 
         found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
@@ -425,26 +442,62 @@ class Holistic:
             if pose.score <= opts.min_tracking_confidence:
                 people.lose(track)
                 out.resets.append(track)
+            elif people.jumped(track, pose.landmarks, size):
+                if track.held_frames >= HOLD_MAX_FRAMES:
+                    people.lose(track)
+                    out.resets.append(track)
+                else:
+                    track.hold()
             else:
                 found.append((track, pose, mask))
-        # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
+        # Two ROIs may still land on one body: one of them lost its person.
         kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
         for k in lost:
             people.lose(found[k][0])
             out.resets.append(found[k][0])
-        for k in kept:
-            track, pose, mask = found[k]
+        found = [found[k] for k in kept]
+        # Crossing: two coasting tracks on one body; the one behind is not reported.
+        behind = set(hidden_behind([(track, pose.landmarks) for track, pose, _ in found], size))
+        for k, (track, pose, mask) in enumerate(found):
+            if k in behind:
+                track.behind()
+                continue
+            if track.held_frames:
+                # Back after frames unreported, as after a lost pose: its landmark filters
+                # (whose last values are that old) and its face and hands start over.
+                track.smoothing.pose_lost()
+                out.resets.append(track)
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
 
-        for pose in poses[len(tracked):]:
-            if (pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people
-                    or people.same_body_as_tracked(pose.landmarks, size)):
-                continue
-            track, came_back = people.start(pose.landmarks, size)
-            if came_back:
-                out.resets.append(track)   # its face and hands start over
-            mask = self._person_mask(track, pose, size, stage_ms)
-            out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+        pending = list(zip(newcomers, poses[len(tracked):]))
+        for attempt in range(2):
+            retry, started = [], False
+            for (roi, box), pose in pending:
+                if pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people:
+                    continue
+                if people.same_body_as_tracked(pose.landmarks, size) or not fits_detection(pose.landmarks, box):
+                    retry.append((roi, box))
+                    continue
+                track, came_back = people.start(pose.landmarks, size)
+                started = True
+                if came_back:
+                    out.resets.append(track)   # its face and hands start over
+                mask = self._person_mask(track, pose, size, stage_ms)
+                out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+            pending = []
+            if retry and attempt == 0 and started and len(people.tracks) < self.max_num_people:
+                # Someone was started this frame: try the others again with that person blanked.
+                t0 = clock()
+                again = self._pose_landmarker.run_batch(
+                    image, [roi for roi, _ in retry], opts.enable_segmentation,
+                    [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for _, box in retry])
+                stage_ms["pose_landmarks"] += (clock() - t0) * 1e3
+                pending = list(zip(retry, again))
+                retry = []
+            if not pending:
+                break
+        if detecting or (retry and len(people.tracks) < self.max_num_people):
+            people.detected(missed=bool(retry) and len(people.tracks) < self.max_num_people)
         people.plan_rois()
         people.next_frame()
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
