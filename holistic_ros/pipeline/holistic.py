@@ -28,8 +28,8 @@ from .hand_gesture import HandGestureRecognizer
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
-from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonTrack, fits_detection, grown_box,
-                     hidden_behind, prominence, resolve_shared_bodies)
+from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonTrack, body_region, fits_detection,
+                     grown_box, hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
 from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
 from .result import HolisticResult
@@ -101,6 +101,10 @@ class _PersonPose:
     presence: np.ndarray
     score: float
     mask: Optional[np.ndarray] = None
+    #: Several people: the person's head and shoulders region and the others' body
+    #: regions (people.body_region), where its hands must not lie (people.on_someone_else).
+    own_region: Optional[np.ndarray] = None
+    others_regions: List[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -385,6 +389,12 @@ class Holistic:
         found = [found[k] for k in kept]
         # Crossing: two coasting tracks on one body; the one behind is not reported.
         behind = set(hidden_behind([(track, pose.landmarks) for track, pose, _ in found], size))
+        # One that was not reported comes back once its body is clear of the others' heads
+        # and shoulders (after a crossing its arms may still lie over the one in front).
+        front = [pose.landmarks for k, (track, pose, _) in enumerate(found) if k not in behind and not track.held_frames]
+        for k, (track, pose, _) in enumerate(found):
+            if k not in behind and track.held_frames and people.still_entangled(track, pose.landmarks, front, size):
+                behind.add(k)
         for k, (track, pose, mask) in enumerate(found):
             if k in behind:
                 track.behind()
@@ -428,6 +438,11 @@ class Holistic:
         people.next_frame()
         out.resets += list(people.lost_now)
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
+        if crowd and len(out.people) > 1:
+            regions = [body_region(person.landmarks, size) for person in out.people]
+            for k, person in enumerate(out.people):
+                person.own_region = body_region(person.landmarks, size, with_hips=False)
+                person.others_regions = regions[:k] + regions[k + 1:]
         return out
 
     def _person_mask(self, track: PersonTrack, pose: PoseLandmarkOutput, size, stage_ms) -> Optional[np.ndarray]:
@@ -486,7 +501,7 @@ class Holistic:
         t0 = time.perf_counter()
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in pose.people])
         pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
-        return hands
+        return [_own_hand(person, hand, side) for person, hand in zip(pose.people, hands)]
 
     def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
         """Faces, then every hand in one batch (no branch threads, as on a GPU)."""
@@ -499,7 +514,19 @@ class Holistic:
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
                                            for person in pose.people for side in (0, 1)])
         pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
-        return _result(pose, faces, hands[0::2], hands[1::2])
+        lefts = [_own_hand(person, hand, 0) for person, hand in zip(pose.people, hands[0::2])]
+        rights = [_own_hand(person, hand, 1) for person, hand in zip(pose.people, hands[1::2])]
+        return _result(pose, faces, lefts, rights)
+
+
+def _own_hand(person: _PersonPose, hand: HandResult, side: int) -> HandResult:
+    """The hand, unless it lies on someone else (people.on_someone_else): then none, and
+    the person's hand tracking on that side starts over (on the thread that owns it)."""
+    if hand.landmarks is None or person.own_region is None or not on_someone_else(
+            hand.landmarks, person.own_region, person.others_regions):
+        return hand
+    person.track.hands.reset_side(side)
+    return HandResult()
 
 
 def _when_all(futures, combine) -> Future:

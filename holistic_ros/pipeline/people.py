@@ -344,6 +344,19 @@ def fits_detection(landmarks: np.ndarray, box: np.ndarray) -> bool:
     return bool(grown[0] <= nose[0] <= grown[2] and grown[1] <= nose[1] <= grown[3])
 
 
+def in_box(point: np.ndarray, box: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def on_someone_else(hand_landmarks: np.ndarray, own_keep: np.ndarray, others: Sequence[np.ndarray]) -> bool:
+    """A hand found from a person's wrist that lies on someone else: its centre in
+    another person's body region (:func:`body_region`) and not in the person's own
+    head and shoulders region. Such a hand is not reported (issue 18: one body's
+    parts are never another's); the person's hand tracking on that side starts over."""
+    center = np.asarray(hand_landmarks)[:, :2].mean(axis=0)
+    return not in_box(center, own_keep) and any(in_box(center, other) for other in others)
+
+
 class PeopleTracker:
     """The tracks of one stream, the detection schedule and the id counter; ``policy``
     (default :class:`OnePersonPolicy` for one person, else :class:`CrowdPolicy`) finds and keeps people."""
@@ -528,6 +541,19 @@ class PeopleTracker:
         step = float(np.median(steps))
         scale = max(width_now / width_before, width_before / width_now)
         return step > JUMP_SHOULDERS * width_before or scale > JUMP_SCALE
+
+    def still_entangled(self, track: PersonTrack, landmarks: np.ndarray, others: Sequence[np.ndarray],
+                        image_size) -> bool:
+        """A track not reported for a while (held, behind someone) whose body (its
+        visible head, arms and hands) still reaches into another person's head and
+        shoulders region: it stays unreported, for at most COAST_MAX_FRAMES frames."""
+        if track.held_frames >= COAST_MAX_FRAMES:
+            return False
+        w, h = image_size
+        pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
+        box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+        reach = np.concatenate([box[:2] - pad, box[2:] + pad])
+        return any(box_iou(reach, body_region(other, image_size, with_hips=False)) > 0 for other in others)
 
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame."""
