@@ -132,7 +132,8 @@ class PoseLandmarker:
         batch, crops = crop_images(image, rois, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
                                    keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
         for i, (roi, blank) in enumerate(zip(rois, blanks)):
-            self._blank(batch[i:i + 1], roi, image, blank)
+            if blank is not None:   # then the batch is on the host
+                self._blank(batch[i:i + 1], roi, image, blank)
         out = self.session.run(batch)
         return [self._decode({k: v[i:i + 1] for k, v in out.items()}, crop, with_segmentation)
                 for i, crop in enumerate(crops)]
