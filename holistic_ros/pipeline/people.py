@@ -26,8 +26,14 @@ its policy's:
   again each ROI is on its own person, so ids do not swap and hands stay on
   their body;
 - two tracks that ended up on one body anyway (one ROI slid onto the person in
-  front) are resolved by :func:`resolve_shared_bodies`: the track whose
-  landmarks jumped is the one that lost its person.
+  front) are resolved by :func:`resolve_shared_bodies`: the track whose recent
+  positions lie farther from the body is the one that lost its person; in a
+  crossing the one behind is kept unreported (:func:`hidden_behind`);
+- issue 18 (docs/people-layouts.md): each pose crop has the other people
+  blanked (:meth:`PeopleTracker.blanks`), a pose that leaves its track's motion
+  is held, not taken (:meth:`PeopleTracker.jumped`), a newcomer's pose must be
+  the detected person's (:func:`fits_detection`), and between full detector
+  runs one detection region a frame is searched (:meth:`PeopleTracker.region_to_search`).
 
 Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 """
