@@ -266,6 +266,7 @@ class DeviceFrame:
     def __init__(self, image: np.ndarray, cropper: DeviceCropper):
         self.shape = image.shape
         self.cropper = cropper
+        self.host = image   # the frame itself, for the crops that are cut on the host
         self.value = cropper.upload(image)
 
     def crop_batch(self, rects, out_width: int, out_height: int, keep_aspect_ratio: bool,

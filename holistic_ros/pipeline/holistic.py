@@ -28,8 +28,9 @@ from .hand_gesture import HandGestureRecognizer
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
-from .people import PeopleTracker, PersonTrack, prominence, resolve_shared_bodies
-from .pose_detection import PoseDetector, roi_from_pose_detection
+from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonTrack, body_region, fits_detection,
+                     grown_box, hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
+from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
 from .result import HolisticResult
 from .roi import rect_is_valid
@@ -100,6 +101,10 @@ class _PersonPose:
     presence: np.ndarray
     score: float
     mask: Optional[np.ndarray] = None
+    #: Several people: the person's head and shoulders region and the others' body
+    #: regions (people.body_region), where its hands must not lie (people.on_someone_else).
+    own_region: Optional[np.ndarray] = None
+    others_regions: List[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -317,25 +322,51 @@ class Holistic:
     def _pose_stage(self, image, timestamp: float) -> "_PoseStageOutput":
         """Each tracked person's pose from its own ROI, newcomers from the detector
         when the tracker's policy runs it, all pose crops in one run of the model;
-        smoothing, masks; next frame's ROIs."""
+        smoothing, masks; next frame's ROIs.
+
+        Several people (issue 18): each pose crop has the other tracked people blanked
+        (people.PeopleTracker.blanks), so that an ROI larger than its person (a waist-up
+        view) keeps to that person. A tracked pose that left its track's motion
+        (people.PeopleTracker.jumped) is not taken: the track holds, then is lost. A
+        newcomer is taken when its pose is the detected person's (people.fits_detection)
+        and on nobody tracked; one that landed on a person started this frame is tried
+        again at once with that person blanked too, one still not placed makes the
+        detector look again next frame. Between full detector runs, while someone may
+        be missing, the detector looks at one region a frame in turn
+        (people.PeopleTracker.region_to_search)."""
         h, w = image.shape[:2]
         size = (w, h)
         opts = self.options
         people = self._people
+        crowd = self.max_num_people > 1
         stage_ms: Dict[str, float] = {}
         clock = time.perf_counter
         out = _PoseStageOutput(size=size, stage_ms=stage_ms)
         people.begin_frame(opts.static_image_mode)
-        new_rois = []
-        if people.should_detect():
+        new_rois, new_boxes = [], []
+        regions = None
+        detecting = people.should_detect()
+        if crowd and not detecting and not opts.static_image_mode:
+            turn = people.region_to_search(len(detection_regions(size)))
+            regions = None if turn is None else [detection_regions(size)[turn]]
+        if detecting or regions:
             t0 = clock()
-            detections = people.find(self._pose_detector, image, opts.min_detection_confidence)
+            detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
-            rois = [roi_from_pose_detection(detection, size) for detection in detections]
-            new_rois = people.claim([roi for roi in rois if rect_is_valid(roi)])
+            rois = [(roi_from_pose_detection(d, size), d.box) for d in detections]
+            rois = [(roi, box) for roi, box in rois if rect_is_valid(roi)]
+            if crowd:   # every newcomer is tried: the first ones may land on someone tracked
+                new_rois, new_boxes = [roi for roi, _ in rois], [box for _, box in rois]
+            else:
+                new_rois = people.claim([roi for roi, _ in rois])
         tracked = list(people.tracks)
+        blanks = None
+        if crowd:
+            blanks = ([people.blanks_for_track(t, size) for t in tracked]
+                      + [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for box in new_boxes])
         t0 = clock()
-        poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation)
+        poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation,
+                                                blanks)
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
 
         found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
@@ -344,27 +375,74 @@ class Holistic:
             out.mask = mask if out.mask is None else out.mask
             if pose.score <= opts.min_tracking_confidence:
                 people.lose(track)   # the detector runs on the next frame
+            elif crowd and people.jumped(track, pose.landmarks, size):
+                if track.held_frames >= HOLD_MAX_FRAMES:
+                    people.lose(track)
+                else:
+                    track.hold()
             else:
                 found.append((track, pose, mask))
         # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
         kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
         for k in lost:
             people.lose(found[k][0])
-        for k in kept:
-            track, pose, mask = found[k]
+        found = [found[k] for k in kept]
+        # Crossing: two coasting tracks on one body; the one behind is not reported.
+        behind = set(hidden_behind([(track, pose.landmarks) for track, pose, _ in found], size))
+        # One that was not reported comes back once its body is clear of the others' heads
+        # and shoulders (after a crossing its arms may still lie over the one in front).
+        front = [pose.landmarks for k, (track, pose, _) in enumerate(found) if k not in behind and not track.held_frames]
+        for k, (track, pose, _) in enumerate(found):
+            if k not in behind and track.held_frames and people.still_entangled(track, pose.landmarks, front, size):
+                behind.add(k)
+        for k, (track, pose, mask) in enumerate(found):
+            if k in behind:
+                track.behind()
+                continue
+            if track.held_frames:
+                # Back after frames unreported, as after a lost pose: its landmark filters
+                # (whose last values are that old) and its face and hands start over.
+                track.smoothing.pose_lost()
+                out.resets.append(track)
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
 
-        for pose in poses[len(tracked):]:
-            if (pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people
-                    or people.same_body_as_tracked(pose.landmarks, size)):
-                continue
-            track, _ = people.start(pose.landmarks, size)
-            mask = self._person_mask(track, pose, size, stage_ms)
-            out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+        pending = list(zip(new_rois, new_boxes or [None] * len(new_rois), poses[len(tracked):]))
+        retry: list = []
+        for attempt in range(2):
+            retry, started = [], False
+            for roi, box, pose in pending:
+                if pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people:
+                    continue
+                if people.same_body_as_tracked(pose.landmarks, size) or (
+                        box is not None and not fits_detection(pose.landmarks, box)):
+                    retry.append((roi, box))
+                    continue
+                track, _ = people.start(pose.landmarks, size)
+                started = True
+                mask = self._person_mask(track, pose, size, stage_ms)
+                out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+            pending = []
+            if crowd and retry and attempt == 0 and started and len(people.tracks) < self.max_num_people:
+                # Someone was started this frame: try the others again with that person blanked.
+                t0 = clock()
+                again = self._pose_landmarker.run_batch(
+                    image, [roi for roi, _ in retry], opts.enable_segmentation,
+                    [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for _, box in retry])
+                stage_ms["pose_landmarks"] += (clock() - t0) * 1e3
+                pending = [(roi, box, pose) for (roi, box), pose in zip(retry, again)]
+            if not pending:
+                break
+        if crowd and (detecting or regions):
+            people.newcomers_missed(bool(retry) and len(people.tracks) < self.max_num_people)
         people.plan_rois()
         people.next_frame()
-        out.resets = list(people.lost_now)
+        out.resets += list(people.lost_now)
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
+        if crowd and len(out.people) > 1:
+            regions = [body_region(person.landmarks, size) for person in out.people]
+            for k, person in enumerate(out.people):
+                person.own_region = body_region(person.landmarks, size, with_hips=False)
+                person.others_regions = regions[:k] + regions[k + 1:]
         return out
 
     def _person_mask(self, track: PersonTrack, pose: PoseLandmarkOutput, size, stage_ms) -> Optional[np.ndarray]:
@@ -423,7 +501,7 @@ class Holistic:
         t0 = time.perf_counter()
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in pose.people])
         pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
-        return hands
+        return [_own_hand(person, hand, side) for person, hand in zip(pose.people, hands)]
 
     def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
         """Faces, then every hand in one batch (no branch threads, as on a GPU)."""
@@ -436,7 +514,19 @@ class Holistic:
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
                                            for person in pose.people for side in (0, 1)])
         pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
-        return _result(pose, faces, hands[0::2], hands[1::2])
+        lefts = [_own_hand(person, hand, 0) for person, hand in zip(pose.people, hands[0::2])]
+        rights = [_own_hand(person, hand, 1) for person, hand in zip(pose.people, hands[1::2])]
+        return _result(pose, faces, lefts, rights)
+
+
+def _own_hand(person: _PersonPose, hand: HandResult, side: int) -> HandResult:
+    """The hand, unless it lies on someone else (people.on_someone_else): then none, and
+    the person's hand tracking on that side starts over (on the thread that owns it)."""
+    if hand.landmarks is None or person.own_region is None or not on_someone_else(
+            hand.landmarks, person.own_region, person.others_regions):
+        return hand
+    person.track.hands.reset_side(side)
+    return HandResult()
 
 
 def _when_all(futures, combine) -> Future:

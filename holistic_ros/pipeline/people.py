@@ -26,8 +26,14 @@ its policy's:
   again each ROI is on its own person, so ids do not swap and hands stay on
   their body;
 - two tracks that ended up on one body anyway (one ROI slid onto the person in
-  front) are resolved by :func:`resolve_shared_bodies`: the track whose
-  landmarks jumped is the one that lost its person.
+  front) are resolved by :func:`resolve_shared_bodies`: the track whose recent
+  positions lie farther from the body is the one that lost its person; in a
+  crossing the one behind is kept unreported (:func:`hidden_behind`);
+- issue 18 (docs/people-layouts.md): each pose crop has the other people
+  blanked (:meth:`PeopleTracker.blanks`), a pose that leaves its track's motion
+  is held, not taken (:meth:`PeopleTracker.jumped`), a newcomer's pose must be
+  the detected person's (:func:`fits_detection`), and between full detector
+  runs one detection region a frame is searched (:meth:`PeopleTracker.region_to_search`).
 
 Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 """
@@ -42,6 +48,7 @@ import numpy as np
 
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother)
+from .pose_detection import detection_regions
 from .pose_landmarks import alignment_rect_from_auxiliary_landmarks
 from .roi import NormRect, rect_is_valid
 
@@ -68,6 +75,39 @@ COAST_BOX_IOU = 0.02
 COAST_MIN_CLOSING_SPEED = 0.002
 COAST_LOOKAHEAD_FRAMES = 5
 COAST_MAX_FRAMES = 60
+# ...and only once both were tracked this many frames: the first tracking ROIs after
+# the detector's move the body's landmarks (issue 18: a waist-up person's shoulders
+# 80 px in a frame), which is no motion.
+COAST_SETTLED_FRAMES = 5
+# One body, one track (issue 18). Two poses are one body when their nose and
+# shoulders lie within this many shoulder widths of each other (median of the
+# three): the legs, which a waist-up view leaves to the model's guess, do not count.
+SAME_BODY_SHOULDERS = 0.35
+NOSE_AND_SHOULDERS = [0, 11, 12]
+# Which of two tracks on one body keeps it: the one whose own recent positions
+# (its last HISTORY_FRAMES motion anchors) lie nearest the body.
+HISTORY_FRAMES = 15
+# No migration: a tracked pose whose nose and shoulders land more than JUMP_SHOULDERS
+# shoulder widths (median of the three) from where the track's own motion puts them, or whose shoulder
+# width changes by more than JUMP_SCALE times in a frame, has jumped to someone
+# else: the track holds (its ROI moves on along its motion, nothing is reported)
+# for at most HOLD_MAX_FRAMES frames, then is lost. One shoulder width a frame is
+# 25 shoulder widths a second at 25 fps: no body moves so.
+JUMP_SHOULDERS = 1.0
+JUMP_SCALE = 1.5
+HOLD_MAX_FRAMES = 5
+# Each person's pose crop has the other tracked people blanked (black): their
+# body region is the box of their visible landmarks, shoulders and hips, grown by
+# BODY_PAD_SHOULDERS shoulder widths (the head above the nose, the arms' width).
+BODY_PAD_SHOULDERS = 0.6
+UPPER_BODY_LANDMARKS = 23   # 0-22: face, shoulders, arms, hands
+HEAD_AND_SHOULDERS_LANDMARKS = 13   # 0-12
+# A newcomer's pose keeps the detection's person when its nose lies in the
+# detection's box grown by this factor around its centre.
+NEWCOMER_BOX_SCALE = 3.0
+# A newcomer whose pose landed on someone else: the detector looks again next
+# frame, at most this many frames in a row (then back on schedule).
+RETRY_DETECTION_FRAMES = 3
 # The pose's face landmarks (nose to mouth) and how much their box is enlarged to
 # stand for the head, which the detector's box is about.
 HEAD_LANDMARKS = slice(0, 11)
@@ -144,6 +184,9 @@ class PersonTrack:
     #: Crossing someone: (ROI, box) when it began, and frames since (see PeopleTracker.plan_rois).
     coast: Optional[Tuple[NormRect, np.ndarray]] = None
     coast_frames: int = 0
+    #: The last HISTORY_FRAMES motion anchors, and frames held since the pose last fit the track's motion.
+    history: List[np.ndarray] = field(default_factory=list)
+    held_frames: int = 0
     face: Any = None
     hands: Any = None
 
@@ -153,21 +196,43 @@ class PersonTrack:
         self.roi = None
         self.coast = None
         self.anchor = None
+        self.history = []
+        self.held_frames = 0
         self.smoothing.pose_lost()
 
     def seen(self, landmarks: np.ndarray) -> None:
         """This frame's landmarks: box, velocity of the body. While coasting,
         the box is where the person's motion puts it and the velocity is kept:
         the landmarks may be the other person's."""
-        self.landmarks, self.lost_frames = landmarks, 0
+        self.landmarks, self.lost_frames, self.held_frames = landmarks, 0, 0
+        self.history = (self.history + [motion_anchor(landmarks)])[-HISTORY_FRAMES:]
         if self.coast is not None:
             self.box = _shifted_box(self.coast[1], self.velocity * self.coast_frames)
             return
         anchor = motion_anchor(landmarks)
-        if self.anchor is not None:
+        if self.anchor is not None and len(self.history) > 2:
+            # Not the first step after the detector: the first tracking ROI differs
+            # from the detector's, and so does where it puts the body.
             step = anchor - self.anchor
             self.velocity = VELOCITY_ALPHA * step + (1.0 - VELOCITY_ALPHA) * self.velocity
-        self.box, self.anchor = body_box(landmarks), anchor
+        # The box of the head, shoulders and arms: a waist-up view's legs are the model's
+        # guess, often over whoever stands below (issue 18), and would overlap them.
+        self.box, self.anchor = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS]), anchor
+
+    def hold(self) -> None:
+        """This frame's pose jumped to someone else (:meth:`PeopleTracker.jumped`): the
+        ROI moves on along the person's motion; the landmarks and filters stay."""
+        self.held_frames += 1
+        if self.roi is not None:
+            self.roi = replace(self.roi, x_center=self.roi.x_center + float(self.velocity[0]),
+                               y_center=self.roi.y_center + float(self.velocity[1]))
+
+    def behind(self) -> None:
+        """Crossing, this frame's pose is the person in front's (:func:`hidden_behind`):
+        nothing is reported; the ROI and box coast on (:meth:`PeopleTracker.plan_rois`)."""
+        self.held_frames += 1
+        if self.coast is not None:
+            self.box = _shifted_box(self.coast[1], self.velocity * self.coast_frames)
 
     def predicted_box(self) -> Optional[np.ndarray]:
         """Where the person's box is now, if it kept moving as it did."""
@@ -241,6 +306,63 @@ def pose_distance(a: np.ndarray, b: np.ndarray, image_size) -> float:
     return float(np.median(np.linalg.norm(pa - pb, axis=1)) / max(diagonal, 1e-6))
 
 
+def shoulder_width_px(landmarks: np.ndarray, image_size) -> float:
+    """Distance between the shoulders (landmarks 11, 12), pixels; at least one pixel."""
+    d = (np.asarray(landmarks)[11, :2] - np.asarray(landmarks)[12, :2]) * np.asarray(image_size, np.float64)
+    return max(float(np.hypot(*d)), 1.0)
+
+
+def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
+    """Two poses on one body: nose and shoulders within SAME_BODY_SHOULDERS shoulder widths."""
+    scale = np.asarray(image_size, np.float64)
+    d = np.linalg.norm((np.asarray(a)[NOSE_AND_SHOULDERS, :2] - np.asarray(b)[NOSE_AND_SHOULDERS, :2]) * scale,
+                       axis=1)
+    width = max(shoulder_width_px(a, image_size), shoulder_width_px(b, image_size))
+    return float(np.median(d)) < SAME_BODY_SHOULDERS * width
+
+
+def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True) -> np.ndarray:
+    """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
+    by BODY_PAD_SHOULDERS shoulder widths: with ``with_hips`` (the region blanked for the
+    others) the box of the visible landmarks, the shoulders and the hips; without (the
+    region kept for the person where it overlaps someone else's) only of the head and
+    shoulders: a waist-up view's hips, legs and often arms are the model's guess, placed
+    below the frame or over whoever stands there, often with a high visibility."""
+    landmarks = np.asarray(landmarks)
+    box = body_box(landmarks if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
+    core = landmarks[[11, 12, 23, 24] if with_hips else [11, 12], :2]
+    box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
+    w, h = image_size
+    pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
+    return np.concatenate([box[:2] - pad, box[2:] + pad])
+
+
+def grown_box(box: np.ndarray, factor: float) -> np.ndarray:
+    center, half = box_center(box), (np.asarray(box[2:]) - np.asarray(box[:2])) * factor / 2.0
+    return np.concatenate([center - half, center + half])
+
+
+def fits_detection(landmarks: np.ndarray, box: np.ndarray) -> bool:
+    """A newcomer's pose is the detected person's: its nose lies in the detection's box grown
+    NEWCOMER_BOX_SCALE times (else the ROI, larger than the person, found someone else)."""
+    nose = np.asarray(landmarks)[0, :2]
+    grown = grown_box(box, NEWCOMER_BOX_SCALE)
+    return bool(grown[0] <= nose[0] <= grown[2] and grown[1] <= nose[1] <= grown[3])
+
+
+def in_box(point: np.ndarray, box: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def on_someone_else(hand_landmarks: np.ndarray, own_keep: np.ndarray, others: Sequence[np.ndarray]) -> bool:
+    """A hand found from a person's wrist that lies on someone else: its centre in
+    another person's body region (:func:`body_region`) and not in the person's own
+    head and shoulders region. Such a hand is not reported (issue 18: one body's
+    parts are never another's); the person's hand tracking on that side starts over."""
+    center = np.asarray(hand_landmarks)[:, :2].mean(axis=0)
+    return not in_box(center, own_keep) and any(in_box(center, other) for other in others)
+
+
 class PeopleTracker:
     """The tracks of one stream, the detection schedule and the id counter; ``policy``
     (default :class:`OnePersonPolicy` for one person, else :class:`CrowdPolicy`) finds and keeps people."""
@@ -261,6 +383,8 @@ class PeopleTracker:
         self.lost_now: List[PersonTrack] = []    # lost this frame: their face and hands start over
         self._frames_since_detection = 0
         self._lost_since_detection = False
+        self._retries = 0
+        self._search_turn = -1
         self.policy.reset(self)
 
     def new_id(self) -> int:
@@ -279,10 +403,13 @@ class PeopleTracker:
             if track.roi is None or not rect_is_valid(track.roi):
                 self.lose(track)
 
-    def find(self, detector, image, min_score: float) -> list:
-        """The policy's detections that may be new people, best first."""
+    def find(self, detector, image, min_score: float, regions=None) -> list:
+        """The policy's detections that may be new people, best first; ``regions``
+        (several people): where to look, else everywhere (:meth:`region_to_search`)."""
         self.detected()
-        return self.policy.find(self, detector, image, min_score)
+        if regions is None:
+            return self.policy.find(self, detector, image, min_score)
+        return self.policy.find(self, detector, image, min_score, regions)
 
     def claim(self, rois: Sequence[NormRect]) -> List[NormRect]:
         """ROIs of :meth:`find`'s detections, one per free place, that the policy does
@@ -295,12 +422,28 @@ class PeopleTracker:
         when nobody is, when a track was lost since the last run, or on schedule."""
         if len(self.tracks) >= self.max_num_people:
             return False
-        return (not self.tracks or self._lost_since_detection
+        return (not self.tracks or self._lost_since_detection or 0 < self._retries <= RETRY_DETECTION_FRAMES
                 or self._frames_since_detection >= DETECTION_INTERVAL_FRAMES)
+
+    def region_to_search(self, regions: int) -> Optional[int]:
+        """Between full detector runs, while fewer than N people are tracked: the index
+        of the one region (of ``regions``: the whole image, then its tiles) the detector
+        looks at this frame, in turn, so that a newcomer anywhere is looked for within
+        ``regions`` frames at the cost of one detector run a frame (issue 18)."""
+        if len(self.tracks) >= self.max_num_people or regions < 1:
+            return None
+        self._search_turn = (self._search_turn + 1) % regions
+        return self._search_turn
 
     def detected(self) -> None:
         self._frames_since_detection = 0
         self._lost_since_detection = False
+
+    def newcomers_missed(self, missed: bool) -> None:
+        """After the detector ran: ``missed``, a person it found could not be started (its
+        pose landed on someone else), so it runs again next frame (at most
+        RETRY_DETECTION_FRAMES frames in a row)."""
+        self._retries = self._retries + 1 if missed else 0
 
     def next_frame(self) -> None:
         """Called once per frame after the pose stage: lost tracks age, old ones go.
@@ -353,6 +496,8 @@ class PeopleTracker:
         for a, b in itertools.combinations(self.tracks, 2):
             if a.box is None or b.box is None:
                 continue
+            if min(len(a.history), len(b.history)) < COAST_SETTLED_FRAMES and not (a.coast or b.coast):
+                continue   # a motion just after the detector is no motion yet (issue 18)
             gap = box_center(b.box) - box_center(a.box)
             closing = -float(np.dot(b.velocity - a.velocity, gap)) / max(float(np.linalg.norm(gap)), 1e-9)
             overlap_now = box_iou(a.box, b.box) > COAST_BOX_IOU
@@ -375,10 +520,52 @@ class PeopleTracker:
             track.roi = replace(roi, x_center=roi.x_center + float(shift[0]),
                                 y_center=roi.y_center + float(shift[1]))
 
+    def blanks(self, keep: Optional[np.ndarray], image_size, skip: Optional[PersonTrack] = None):
+        """What to blank in a pose crop: (the body regions of the tracked people
+        but ``skip``, ``keep``: the region not to blank, normalised)."""
+        boxes = [body_region(t.landmarks, image_size) for t in self.tracks
+                 if t is not skip and t.landmarks is not None]
+        return boxes, keep
+
+    def blanks_for_track(self, track: PersonTrack, image_size):
+        """A tracked person's crop: everybody else blanked, the person's own region kept."""
+        keep = body_region(track.landmarks, image_size, with_hips=False) if track.landmarks is not None else None
+        return self.blanks(keep, image_size, skip=track)
+
+    def jumped(self, track: PersonTrack, landmarks: np.ndarray, image_size) -> bool:
+        """Whether this frame's pose of ``track`` left the track's own motion (it slid
+        or jumped onto someone else): its motion anchor too far from where the track's
+        motion puts it, or its scale changed too much (JUMP_SHOULDERS, JUMP_SCALE).
+        Not checked while coasting through a crossing (:meth:`plan_rois` holds the ROI)."""
+        if track.anchor is None or track.landmarks is None or track.coast is not None:
+            return False
+        size = np.asarray(image_size, np.float64)
+        width_before = shoulder_width_px(track.landmarks, image_size)
+        width_now = shoulder_width_px(landmarks, image_size)
+        before = np.asarray(track.landmarks)[NOSE_AND_SHOULDERS, :2] + track.velocity * (1 + track.held_frames)
+        steps = np.linalg.norm((np.asarray(landmarks)[NOSE_AND_SHOULDERS, :2] - before) * size, axis=1)
+        step = float(np.median(steps))
+        scale = max(width_now / width_before, width_before / width_now)
+        return step > JUMP_SHOULDERS * width_before or scale > JUMP_SCALE
+
+    def still_entangled(self, track: PersonTrack, landmarks: np.ndarray, others: Sequence[np.ndarray],
+                        image_size) -> bool:
+        """A track not reported for a while (held, behind someone) whose body (its
+        visible head, arms and hands) still reaches into another person's head and
+        shoulders region: it stays unreported, for at most COAST_MAX_FRAMES frames."""
+        if track.held_frames >= COAST_MAX_FRAMES:
+            return False
+        w, h = image_size
+        pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
+        box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+        reach = np.concatenate([box[:2] - pad, box[2:] + pad])
+        return any(box_iou(reach, body_region(other, image_size, with_hips=False)) > 0 for other in others)
+
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame."""
-        return any(t.landmarks is not None and pose_distance(t.landmarks, landmarks, image_size)
-                   < SAME_BODY_DISTANCE for t in self.tracks)
+        return any(t.landmarks is not None and (pose_distance(t.landmarks, landmarks, image_size)
+                                                < SAME_BODY_DISTANCE or same_body(t.landmarks, landmarks, image_size))
+                   for t in self.tracks)
 
     def lose(self, track: PersonTrack) -> None:
         """The person's pose was not found (or went to another body): its face
@@ -461,9 +648,14 @@ class CrowdPolicy:
     def new_image(self, tracker: PeopleTracker) -> None:
         tracker.reset()
 
-    def find(self, tracker: PeopleTracker, detector, image, min_score: float) -> list:
+    def find(self, tracker: PeopleTracker, detector, image, min_score: float, regions=None) -> list:
+        """Detections over nobody tracked, in ``regions`` (default: the whole image and its
+        tiles, pose_detection.detection_regions)."""
+        if regions is None:
+            h, w = image.shape[:2]
+            regions = detection_regions((w, h))
         # Room for the tracked people and one person seen at two scales each.
-        found = detector.detect_all(image, min_score, 2 * tracker.max_num_people + len(tracker.tracks), tiles=True)
+        found = detector.detect_in(image, min_score, 2 * tracker.max_num_people + len(tracker.tracks), regions)
         return [found[k] for k in tracker.new_people([d.box for d in found])]
 
     def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
@@ -479,24 +671,54 @@ def resolve_shared_bodies(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], 
     """Tracks whose landmarks landed on one body: keep one, the others lost.
 
     ``candidates``: (track, this frame's raw landmarks) of the tracks found this
-    frame. The track kept is the one whose landmarks moved least from where it
-    last saw its person (the other one's ROI slid onto this body: it jumped).
-    Returns (kept indices, lost indices).
+    frame. One body: the poses' landmarks (:func:`pose_distance`) or their nose
+    and shoulders (:func:`same_body`) coincide. The track kept is decided by
+    history, not by order: the one whose recent positions (its last
+    HISTORY_FRAMES motion anchors) lie nearest the body, in the body's
+    shoulder widths; the other one's ROI slid or jumped onto this body. On a
+    tie, the older track (the smaller id). Returns (kept indices, lost indices).
     """
-    lost = set()
-    for i, j in itertools.combinations(range(len(candidates)), 2):
-        if i in lost or j in lost:
-            continue
-        (ti, li), (tj, lj) = candidates[i], candidates[j]
-        if ti.coast is not None and tj.coast is not None:
-            continue   # crossing: both are there, one behind the other
-        if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE:
-            continue
-        moved_i = pose_distance(ti.landmarks, li, image_size) if ti.landmarks is not None else np.inf
-        moved_j = pose_distance(tj.landmarks, lj, image_size) if tj.landmarks is not None else np.inf
-        lost.add(i if moved_i > moved_j else j)
+    lost = _one_per_body(candidates, image_size, crossing=False)
     kept = [k for k in range(len(candidates)) if k not in lost]
     return kept, sorted(lost)
+
+
+def hidden_behind(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], image_size) -> List[int]:
+    """Two people crossing (both tracks coasting) whose poses landed on one body: the
+    one whose recent positions lie farther from it is behind the other, and its pose
+    is the front one's. It is not reported (one body, one track, issue 18) but stays
+    tracked, coasting, until they part. Indices of the tracks behind."""
+    return sorted(_one_per_body(candidates, image_size, crossing=True))
+
+
+def _one_per_body(candidates, image_size, crossing: bool) -> set:
+    """Of each two candidates (track, landmarks) on one body, the one that is not its
+    track's: whose last HISTORY_FRAMES motion anchors lie farther from it (in the body's
+    shoulder widths); on a tie the younger track. Pairs of coasting tracks only
+    (``crossing``) or all other pairs."""
+    size = np.asarray(image_size, np.float64)
+
+    def distance_of_history(track: PersonTrack, landmarks: np.ndarray) -> float:
+        history = track.history or ([motion_anchor(track.landmarks)] if track.landmarks is not None else [])
+        if not history:
+            return np.inf
+        here = motion_anchor(landmarks)
+        steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
+        return float(np.mean(steps)) / shoulder_width_px(landmarks, image_size)
+
+    out = set()
+    for i, j in itertools.combinations(range(len(candidates)), 2):
+        if i in out or j in out:
+            continue
+        (ti, li), (tj, lj) = candidates[i], candidates[j]
+        if (ti.coast is not None and tj.coast is not None) != crossing:
+            continue   # crossing: one behind the other, hidden_behind's case
+        if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE and not same_body(li, lj, image_size):
+            continue
+        key_i = (distance_of_history(ti, li), ti.person_id)
+        key_j = (distance_of_history(tj, lj), tj.person_id)
+        out.add(i if key_i > key_j else j)
+    return out
 
 
 def prominence(landmarks: np.ndarray, image_size) -> float:

@@ -52,8 +52,14 @@ class PoseDetector:
             detections = weighted_nms(candidates, POSE_DETECTION_NMS_IOU, max_detections=max_detections)
             return [remove_detection_letterbox(d, padding) for d in detections]
         h, w = image.shape[:2]
+        return self.detect_in(image, min_score, max_detections, detection_regions((w, h)))
+
+    def detect_in(self, image: np.ndarray, min_score: float, max_detections: int,
+                  rects: List[NormRect]) -> List[Detection]:
+        """Up to ``max_detections`` people in the (unrotated) ``rects`` of the image, one
+        detector run each, merged with the weighted NMS; image-normalised coordinates."""
         candidates = []
-        for rect in [whole_image] + detection_tiles((w, h)):
+        for rect in rects:
             found, padding = self._candidates(image, rect, min_score)
             candidates += [_detection_from_rect(remove_detection_letterbox(d, padding), rect) for d in found]
         return weighted_nms(candidates, POSE_DETECTION_NMS_IOU, max_detections=max_detections)
@@ -67,6 +73,11 @@ class PoseDetector:
                                 scale=float(POSE_DETECTION_INPUT_SIZE), min_score=min_score,
                                 nms_iou_threshold=POSE_DETECTION_NMS_IOU)
         return decode_detections(out["regressors"], out["classificators"], self.anchors, options), crop.padding
+
+
+def detection_regions(image_size) -> List[NormRect]:
+    """Where the several-people detector looks: the whole image, then its tiles."""
+    return [NormRect(0.5, 0.5, 1.0, 1.0, 0.0)] + detection_tiles(image_size)
 
 
 def detection_tiles(image_size) -> List[NormRect]:

@@ -18,8 +18,8 @@ import numpy as np
 
 from .activations import sigmoid
 from .models import ModelSession
-from .roi import (Crop, NormRect, crop_image, crop_images, landmarks_from_roi, rect_from_alignment_points,
-                  transform_rect)
+from .roi import (Crop, NormRect, blank_boxes_in_crop, crop_image, crop_images, landmarks_from_roi,
+                  rect_from_alignment_points, transform_rect)
 
 # tensors_to_pose_landmarks_and_segmentation.pbtxt
 POSE_LANDMARK_INPUT_SIZE = 256
@@ -104,16 +104,45 @@ class PoseLandmarker:
                         keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
         return self._decode(self.session.run(crop.tensor), crop, with_segmentation)
 
-    def run_batch(self, image, rois: Sequence[NormRect], with_segmentation: bool) -> List[PoseLandmarkOutput]:
+    def run_batch(self, image, rois: Sequence[NormRect], with_segmentation: bool,
+                  blanks: Optional[Sequence] = None) -> List[PoseLandmarkOutput]:
         """One output per ROI (one person each): every crop in one run when the model
-        takes a batch (tools/convert_models.py DYNAMIC_BATCH), else one run per crop."""
+        takes a batch (tools/convert_models.py DYNAMIC_BATCH), else one run per crop.
+
+        ``blanks`` (several people): per ROI, None or (boxes, keep box) normalised to
+        the image: the crop's pixels in the boxes but not in the keep box are made
+        black (:func:`~holistic_ros.pipeline.roi.blank_boxes_in_crop`), the other
+        people's bodies. Blanked crops are cut on the host."""
+        rois = list(rois)
+        blanks = list(blanks) if blanks is not None else [None] * len(rois)
+        if any(b is not None and len(b[0]) for b in blanks):
+            image = getattr(image, "host", image)   # a DeviceFrame: crop its host copy
+        else:
+            blanks = [None] * len(rois)
         if self.session.input_shape[0] == 1 or len(rois) <= 1:
-            return [self.run(image, roi, with_segmentation) for roi in rois]
-        batch, crops = crop_images(image, list(rois), POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
+            if not any(b is not None for b in blanks):
+                return [self.run(image, roi, with_segmentation) for roi in rois]
+            outputs = []
+            for roi, blank in zip(rois, blanks):
+                crop = crop_image(image, roi, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
+                                  keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+                self._blank(crop.tensor, roi, image, blank)
+                outputs.append(self._decode(self.session.run(crop.tensor), crop, with_segmentation))
+            return outputs
+        batch, crops = crop_images(image, rois, POSE_LANDMARK_INPUT_SIZE, POSE_LANDMARK_INPUT_SIZE,
                                    keep_aspect_ratio=True, value_range=(0.0, 1.0), border_zero=False)
+        for i, (roi, blank) in enumerate(zip(rois, blanks)):
+            if blank is not None:   # then the batch is on the host
+                self._blank(batch[i:i + 1], roi, image, blank)
         out = self.session.run(batch)
         return [self._decode({k: v[i:i + 1] for k, v in out.items()}, crop, with_segmentation)
                 for i, crop in enumerate(crops)]
+
+    @staticmethod
+    def _blank(tensor, roi: NormRect, image, blank) -> None:
+        if blank is not None and len(blank[0]):
+            h, w = image.shape[:2]
+            blank_boxes_in_crop(tensor, roi, (w, h), blank[0], blank[1])
 
     @staticmethod
     def _decode(out, crop: Crop, with_segmentation: bool) -> PoseLandmarkOutput:

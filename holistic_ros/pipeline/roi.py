@@ -339,3 +339,28 @@ def rect_is_valid(rect: NormRect) -> bool:
     """A rect the cropper can use: finite, with a positive size."""
     values = (rect.x_center, rect.y_center, rect.width, rect.height, rect.rotation)
     return all(math.isfinite(v) for v in values) and rect.width > 0 and rect.height > 0
+
+
+def blank_boxes_in_crop(tensor: np.ndarray, roi: NormRect, image_size: ImageSize, boxes_norm: Sequence,
+                        keep_norm=None, keep_aspect_ratio: bool = True, value: float = 0.0) -> None:
+    """Set to ``value`` (black) the pixels of a crop (tensor (1, H, W, C) or (H, W, C),
+    cut from ``roi`` by :func:`crop_roi`) that fall in any of ``boxes_norm``
+    (xmin, ymin, xmax, ymax, normalised to the image), except those in ``keep_norm``.
+
+    Several people (holistic_ros.pipeline.people): a person's pose crop with the
+    other people's bodies blanked, so that the model keeps to its own person."""
+    out_h, out_w = tensor.shape[-3:-1]
+    projection = crop_geometry(roi, image_size, out_w, out_h, keep_aspect_ratio).projection
+    w, h = image_size
+
+    def polygon(box):
+        corners = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]) * (w, h)
+        return np.round(cv2.perspectiveTransform(corners[None].astype(np.float64), projection)[0]).astype(np.int32)
+
+    mask = np.zeros((out_h, out_w), np.uint8)
+    for box in boxes_norm:
+        cv2.fillConvexPoly(mask, polygon(box), 1)
+    if keep_norm is not None:
+        cv2.fillConvexPoly(mask, polygon(keep_norm), 0)
+    pixels = tensor.reshape(-1, out_h, out_w, tensor.shape[-1])
+    pixels[:, mask.astype(bool)] = value

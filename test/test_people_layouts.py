@@ -1,0 +1,93 @@
+"""Several people on layouts nobody tuned on (issue 18), with real models and media.
+
+The layouts come from tools/layouts.py (seeded: two to four people from the
+shared clips and photos, at random positions and scales, above, below, beside,
+over each other and crossing). Each case is held to issue 18's criteria:
+
+- every person visible is found on >= 95% of the frames after the first 10;
+- no id switch (no person changes id, no id moves to another person);
+- no frame with two tracks on one person;
+- each person's pose within 1.5x of the noise floor of a one-person run on that
+  person alone (the same frames with only that person drawn): the one-person run
+  is MediaPipe Holistic within the parity tests, and its drift under +-1 pixel
+  noise stands for MediaPipe's own (tools/layouts.py says why).
+
+The cases are issue 18's reproduction and seeds that failed before the fix (the
+tables in docs/people-layouts.md); tools/layouts.py runs the full set. Where a
+criterion is still missed, the case is a strict xfail against it, with what was
+measured.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import layouts  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+# Seeds of tools/layouts.py (40 frames at 1280x720) that failed before issue 18's fix,
+# and what failed then (docs/people-layouts.md, the "before" table).
+REGRESSION_SEEDS = {
+    4: "a crossing: one person never found (0%); err/drift 2.89",
+    5: "a crossing: 2 id switches, 2 frames with two tracks on one body; err/drift 2.48",
+}
+# Issue 18's reproduction at 40 frames (the tool's table runs it at 60); before the fix
+# the upper person was never found in them.
+CASES = {"issue18": lambda: layouts.issue_layout(frames=40),
+         **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS}}
+# Criteria still missed after the fix: (case, criterion) -> what was measured.
+KNOWN_MISSES = {
+    ("seed4", "drift"): "2.91x",
+    ("seed5", "found"): "89%",
+    ("seed5", "drift"): "7.06x",
+}
+
+_reports = {}
+
+
+def _report(name):
+    if name not in _reports:
+        try:
+            layout = CASES[name]()
+        except FileNotFoundError as missing:
+            pytest.skip(str(missing))
+        report = layouts.evaluate(layout)
+        print(layouts.TABLE_HEADER, report.row(), layout.describe(), sep="\n")
+        for k, person in enumerate(report.people):
+            print(f"person {k}: found {person.found:.2f}, first frame {person.first} (visible from "
+                  f"{person.first_visible}), ids {person.ids}, error {person.error}, drift {person.drift}")
+        _reports[name] = report
+    return _reports[name]
+
+
+def _case(name, criterion):
+    miss = KNOWN_MISSES.get((name, criterion))
+    marks = [pytest.mark.xfail(strict=True, reason=f"issue 18, still missed: {miss}")] if miss else []
+    return pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("name", [_case(n, "found") for n in CASES])
+def test_everyone_visible_is_found(media_dir, name):
+    report = _report(name)
+    # Issue 18: all people found on at least 95% of the frames after the first 10.
+    assert not report.found < layouts.FOUND_MIN, report.row()
+
+
+@pytest.mark.parametrize("name", [_case(n, "ids") for n in CASES])
+def test_one_track_and_one_id_per_person(media_dir, name):
+    report = _report(name)
+    # Issue 18: zero id switches, zero frames with two tracks on one body.
+    assert report.switches == 0, report.row()
+    assert report.double == 0, report.row()
+
+
+@pytest.mark.parametrize("name", [_case(n, "drift") for n in CASES])
+def test_each_person_is_as_close_to_its_run_alone_as_noise_allows(media_dir, name):
+    report = _report(name)
+    # Issue 18: within 1.5x MediaPipe's own +-1 noise drift of a run on the person alone.
+    assert report.ratio is None or report.ratio <= layouts.DRIFT_FACTOR, report.row()

@@ -1,0 +1,544 @@
+"""Several people on layouts nobody tuned on (issue 18): a seeded generator and an evaluator.
+
+A *layout* is a short sequence (40 frames by default, 25 fps) drawn on a black
+canvas (1280x720 by default) from the shared clips and photos
+(../shared/testdata/media): two to four *sprites*, each one person, at a random
+position and scale (0.5x to 1.5x of half the canvas height), above, below, beside
+or over each other, waist-up (the clips, Grace Hopper, the business woman) and
+full-body (the standing and sitting photos) mixed, some mirrored, the clips
+time-shifted, some crossing (moving across the canvas while another does the
+opposite). Sprites are drawn back to front; a *keyed* sprite covers what lies
+behind it only with its person (the clips' dark background or the rendered
+woman's alpha are left out), an opaque one with its whole rectangle.
+
+The evaluator runs ``Holistic(max_num_people=number of sprites)`` on the layout
+and, for each sprite, the reference: a one-person ``Holistic()`` run on that
+sprite *alone* (the same canvas with only that sprite drawn, so its coordinates
+are the layout's). The one-person run is MediaPipe Holistic within the parity
+tests (test/test_parity_mediapipe.py holds it to 1.5x MediaPipe's own drift), so
+it stands for MediaPipe here and costs no oracle subprocess in CI; its drift
+under +-1 pixel noise (the same run on the alone frames with every value moved
+by -1, 0 or +1, as tools/parity.py's perturb_frames) is the noise floor. With
+``--oracle`` the reference and the drift are MediaPipe's own (tools/parity.py,
+cached).
+
+Per layout it reports (the criteria of issue 18):
+
+- ``found``: on frames 10 on, the share of (frame, person) where the person is
+  visible (the reference finds them and less than a quarter of them is covered)
+  and some track lies on them; worst person (goal >= 95%);
+- ``switches``: a person getting an id after its first, plus an id seen on two
+  people (migration) (goal 0);
+- ``double``: frames where two tracks lie on one person (goal 0);
+- ``first``: frames to first detection, per person;
+- ``err/drift``: per person, the mean pose error (visible landmarks, fraction of
+  the canvas diagonal) against the reference on frames where the person is not
+  covered at all, over the reference's drift under noise; worst person (goal <= 1.5).
+
+A track *lies on* a person when its nose and shoulders are within one shoulder
+width of the reference's (median of the three distances, the reference's
+shoulder width in pixels); where the reference finds nobody, when its shoulders'
+midpoint is inside the sprite's rectangle.
+
+Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue] [--oracle]
+                                          [--out table.md] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import parity  # noqa: E402
+
+WOMAN_CLIP = "videos/mps_woman_thumbs_up_1280x720.mp4"
+TORSO_CLIP = "videos/mps_hand_reach_640x360.mp4"
+FPS = 25.0
+# Frames after which every visible person must be found (issue 18: "after the first 10").
+SETTLE_FRAMES = 10
+# Criteria of issue 18.
+FOUND_MIN = 0.95
+DRIFT_FACTOR = 1.5
+# A person counts as visible for `found` when less than this share of them is covered by
+# sprites in front, and is compared with the reference only when not covered at all.
+COVERED_MAX = 0.25
+COVERED_COMPARE = 0.02
+# A track lies on a person when its nose and shoulders are this many of the person's
+# shoulder widths from the reference's (median of the three).
+ON_BODY_SHOULDERS = 1.0
+NOSE_SHOULDERS = [0, 11, 12]
+# Keyed clips: a pixel is the person where its channels sum to more than this (as
+# test_multi_person.py's crossing clip: the clips' background is dark).
+KEY_LEVEL = 120
+# Pose landmarks compared: those both runs see (visibility), as the two-person clip test.
+VISIBLE = 0.5
+
+
+@dataclass(frozen=True)
+class Source:
+    """A person to draw: a clip or a photo (``path`` under the media folder)."""
+
+    path: str
+    keyed: bool          # drawn without its background
+    framing: str         # "waist-up" or "full-body"
+
+    @property
+    def is_clip(self) -> bool:
+        return self.path.endswith(".mp4")
+
+
+SOURCES = {
+    "woman": Source(WOMAN_CLIP, True, "waist-up"),
+    "woman_box": Source(WOMAN_CLIP, False, "waist-up"),
+    "torso": Source(TORSO_CLIP, False, "waist-up"),
+    "businessman": Source("images/tfe_businessman_standing.jpg", False, "full-body"),
+    "sitting": Source("images/mps_woman_sitting_fullbody.jpg", False, "full-body"),
+    "yoga": Source("images/tfe_yoga_tree_pose.jpg", False, "full-body"),
+    "render": Source("images/tfe_render_woman_standing_rgba.png", True, "full-body"),
+    "business_woman": Source("images/mps_business_person.png", False, "waist-up"),
+    "hopper": Source("images/tfe_grace_hopper_bust.jpg", False, "waist-up"),
+}
+# How often each is drawn: the waist-up clip (the robot's usual view) most.
+SOURCE_WEIGHTS = {"woman": 5, "woman_box": 2, "torso": 1, "businessman": 2, "sitting": 1, "yoga": 2,
+                  "render": 2, "business_woman": 2, "hopper": 1}
+KINDS = ("row", "stack", "scatter", "overlap", "crossing")
+
+
+@dataclass(frozen=True)
+class Sprite:
+    source: str          # key of SOURCES
+    height_px: int       # drawn height
+    x_px: float          # top-left corner on frame 0
+    y_px: float
+    vx_px: float = 0.0   # motion per frame (crossing)
+    mirror: bool = False
+    shift: int = 0       # first clip frame
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    size: Tuple[int, int]
+    frames: int
+    sprites: Tuple[Sprite, ...]   # back to front
+    kind: str = ""
+
+    def describe(self) -> str:
+        parts = []
+        for s in self.sprites:
+            src = SOURCES[s.source]
+            parts.append(f"{s.source}{'/m' if s.mirror else ''}@{int(s.x_px)},{int(s.y_px)}h{s.height_px}"
+                         + (f"v{s.vx_px:+.0f}" if s.vx_px else "") + (f"t{s.shift}" if src.is_clip and s.shift else ""))
+        return f"{self.kind}: " + " ".join(parts)
+
+
+# --- media ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _source_frames(path: str) -> Tuple[np.ndarray, ...]:
+    """RGBA frames of a clip (its height capped at 540 px) or the one frame of a photo."""
+    full = parity.media_dir() / path
+    if not full.is_file():
+        raise FileNotFoundError(f"test media {full} not found (../shared/testdata/media beside the repo)")
+    if path.endswith(".mp4"):
+        frames = []
+        for rgb in parity.iter_video_rgb(full):
+            if rgb.shape[0] > 540:
+                rgb = cv2.resize(rgb, (rgb.shape[1] * 540 // rgb.shape[0], 540), interpolation=cv2.INTER_AREA)
+            frames.append(rgb)
+    else:
+        image = cv2.imread(str(full), cv2.IMREAD_UNCHANGED)
+        if image.ndim == 3 and image.shape[2] == 4:
+            frames = [np.dstack([cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2RGB), image[..., 3]])]
+        else:
+            frames = [cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2RGB)]
+    out = []
+    for f in frames:
+        if f.shape[2] == 3:
+            f = np.dstack([f, np.full(f.shape[:2], 255, np.uint8)])
+        out.append(f)
+    return tuple(out)
+
+
+def source_length(key: str) -> int:
+    return len(_source_frames(SOURCES[key].path))
+
+
+def sprite_image(sprite: Sprite, frame: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(RGB, person mask) of a sprite on a frame, scaled and mirrored."""
+    src = SOURCES[sprite.source]
+    frames = _source_frames(src.path)
+    rgba = frames[(sprite.shift + frame) % len(frames)]
+    h = sprite.height_px
+    w = max(1, round(rgba.shape[1] * h / rgba.shape[0]))
+    rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_AREA if h < rgba.shape[0] else cv2.INTER_LINEAR)
+    if sprite.mirror:
+        rgba = rgba[:, ::-1]
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    if not src.keyed:
+        mask = np.ones(rgb.shape[:2], bool)
+    elif src.is_clip:
+        mask = rgb.astype(np.int32).sum(axis=2) > KEY_LEVEL
+    else:
+        mask = rgba[..., 3] > 127
+    return rgb, mask
+
+
+def _paste(canvas: np.ndarray, rgb: np.ndarray, mask: np.ndarray, x: int, y: int) -> np.ndarray:
+    """Draw ``rgb`` where ``mask`` at (x, y), clipped to the canvas; returns the mask in canvas coordinates."""
+    H, W = canvas.shape[:2]
+    h, w = mask.shape
+    x1, y1, x2, y2 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    placed = np.zeros((H, W), bool)
+    if x1 >= x2 or y1 >= y2:
+        return placed
+    sub = mask[y1 - y:y2 - y, x1 - x:x2 - x]
+    canvas[y1:y2, x1:x2][sub] = rgb[y1 - y:y2 - y, x1 - x:x2 - x][sub]
+    placed[y1:y2, x1:x2] = sub
+    return placed
+
+
+@dataclass
+class Rendered:
+    frames: List[np.ndarray]                 # the layout
+    alone: List[List[np.ndarray]]            # per sprite: the sprite alone
+    covered: np.ndarray                      # (sprites, frames): share of the sprite covered by sprites in front
+    rects: np.ndarray                        # (sprites, frames, 4): the sprite's rectangle, pixels
+
+
+def render(layout: Layout) -> Rendered:
+    W, H = layout.size
+    n = len(layout.sprites)
+    frames, alone = [], [[] for _ in range(n)]
+    covered = np.zeros((n, layout.frames))
+    rects = np.zeros((n, layout.frames, 4))
+    for i in range(layout.frames):
+        canvas = np.zeros((H, W, 3), np.uint8)
+        placed = []
+        for k, s in enumerate(layout.sprites):
+            rgb, mask = sprite_image(s, i)
+            x, y = int(round(s.x_px + s.vx_px * i)), int(round(s.y_px))
+            placed.append(_paste(canvas, rgb, mask, x, y))
+            own = np.zeros((H, W, 3), np.uint8)
+            _paste(own, rgb, mask, x, y)
+            alone[k].append(own)
+            rects[k, i] = (x, y, x + mask.shape[1], y + mask.shape[0])
+        for k in range(n):
+            front = np.zeros((H, W), bool)
+            for j in range(k + 1, n):
+                front |= placed[j]
+            total = placed[k].sum()
+            covered[k, i] = (placed[k] & front).sum() / total if total else 1.0
+        frames.append(canvas)
+    return Rendered(frames, alone, covered, rects)
+
+
+# --- layouts ------------------------------------------------------------------------------
+
+def issue_layout(frames: int = 60, gap: int = 40) -> Layout:
+    """Issue 18's reproduction: the woman clip at 640x360 above a mirrored copy of
+    itself (same frames), ``gap`` black pixels between."""
+    h = 360
+    return Layout("issue18", (640, 2 * h + gap), frames,
+                  (Sprite("woman_box", h, 0, 0), Sprite("woman_box", h, 0, h + gap, mirror=True)),
+                  kind="stack")
+
+
+def random_layout(seed: int, frames: int = 40, size: Tuple[int, int] = (1280, 720)) -> Layout:
+    """A seeded layout: 2-4 people, one of KINDS."""
+    rng = np.random.default_rng(seed)
+    W, H = size
+    n = int(rng.integers(2, 5))
+    kind = KINDS[int(rng.integers(len(KINDS)))]
+    keys = list(SOURCE_WEIGHTS)
+    weights = np.array([SOURCE_WEIGHTS[k] for k in keys], float)
+    sprites = []
+    for k in range(n):
+        key = keys[int(rng.choice(len(keys), p=weights / weights.sum()))]
+        if kind in ("overlap", "crossing") and k > 0 and rng.random() < 0.7:
+            key = "woman" if rng.random() < 0.7 else "render"   # keyed: the one behind stays visible
+        src = SOURCES[key]
+        scale = float(rng.uniform(0.5, 1.5))
+        h = int(min(H, round(0.5 * H * scale)))
+        length = source_length(key)
+        aspect = _source_frames(src.path)[0].shape[1] / _source_frames(src.path)[0].shape[0]
+        w = h * aspect
+        shift = int(rng.integers(0, max(1, length - frames))) if src.is_clip else 0
+        mirror = bool(rng.random() < 0.4)
+        vx = 0.0
+        if kind == "row":
+            x = (k + 0.5) * W / n - w / 2 + rng.uniform(-0.1, 0.1) * W / n
+            y = H - h - rng.uniform(0, 0.15) * H
+        elif kind == "stack":   # columns at different heights: some above, some below
+            col = k % 2
+            x = (col + 0.5) * W / 2 - w / 2 + rng.uniform(-0.15, 0.15) * W
+            y = rng.uniform(0, max(1.0, H - h)) if k < 2 else (0 if sprites[k - 2].y_px > H / 3 else H - h)
+        elif kind == "overlap":   # the next one partly over the previous
+            if k == 0:
+                x = rng.uniform(0, max(1.0, W / 2 - w))
+            else:
+                prev = sprites[-1]
+                x = prev.x_px + rng.uniform(0.4, 0.8) * w
+            y = rng.uniform(0, max(1.0, H - h))
+        elif kind == "crossing":   # two walk through each other; the others stand
+            if k < 2:
+                travel = rng.uniform(0.4, 0.7) * W
+                start = W / 2 - travel / 2 - w / 2
+                x = start if k == 0 else start + travel
+                vx = travel / max(1, frames - 1) * (1 if k == 0 else -1)
+            else:
+                x = rng.uniform(0, max(1.0, W - w))
+            y = H - h - rng.uniform(0, 0.2) * H
+        else:   # scatter
+            x = rng.uniform(-0.1 * w, max(1.0, W - 0.9 * w))
+            y = rng.uniform(-0.05 * h, max(1.0, H - 0.95 * h))
+        sprites.append(Sprite(key, h, float(x), float(y), float(vx), mirror, shift))
+    return Layout(f"seed{seed}", size, frames, tuple(sprites), kind)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+@dataclass
+class PersonReport:
+    found: float = float("nan")          # share of visible frames (from SETTLE_FRAMES) with a track on them
+    first: Optional[int] = None          # first frame with a track on them
+    first_visible: Optional[int] = None  # first frame the reference finds them
+    ids: List[int] = field(default_factory=list)
+    error: Optional[float] = None        # mean pose error vs reference, fraction of the diagonal
+    drift: Optional[float] = None        # the reference's drift under +-1 noise
+
+    @property
+    def ratio(self) -> Optional[float]:
+        if self.error is None or self.drift is None:
+            return None
+        return self.error / max(self.drift, 1e-9)
+
+
+@dataclass
+class LayoutReport:
+    layout: Layout
+    people: List[PersonReport]
+    switches: int
+    double: int
+    stray: int                           # frames with a track on nobody
+    seconds: float
+
+    @property
+    def found(self) -> float:
+        values = [p.found for p in self.people if not np.isnan(p.found)]
+        return min(values) if values else float("nan")
+
+    @property
+    def ratio(self) -> Optional[float]:
+        values = [p.ratio for p in self.people if p.ratio is not None]
+        return max(values) if values else None
+
+    @property
+    def passed(self) -> bool:
+        return (not self.found < FOUND_MIN and self.switches == 0 and self.double == 0
+                and (self.ratio is None or self.ratio <= DRIFT_FACTOR))
+
+    def row(self) -> str:
+        firsts = ",".join("-" if p.first is None else str(p.first) for p in self.people)
+        ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
+        found = "-" if np.isnan(self.found) else f"{100 * self.found:.0f}%"
+        return (f"| {self.layout.name} | {len(self.people)} | {self.layout.kind} | {found} | {self.switches} | "
+                f"{self.double} | {firsts} | {ratio} | {'pass' if self.passed else 'FAIL'} |")
+
+
+TABLE_HEADER = ("| layout | people | kind | found (worst) | id switches | 2 tracks on 1 body (frames) | "
+                "first detection (frames) | err/drift (worst) | |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def _pose(result) -> Optional[np.ndarray]:
+    return None if result is None else result.pose_landmarks
+
+
+def _shoulder_width_px(pose: np.ndarray, size) -> float:
+    return float(np.hypot(*((pose[11, :2] - pose[12, :2]) * size)))
+
+
+def on_body(track_pose: np.ndarray, reference: Optional[np.ndarray], rect_px: np.ndarray, size) -> float:
+    """How far a track lies from a person, in the person's shoulder widths (< ON_BODY_SHOULDERS: on them);
+    without a reference, 0 when the track's shoulders' midpoint is in the sprite's rectangle, else inf."""
+    size = np.asarray(size, float)
+    if reference is not None:
+        d = np.linalg.norm((track_pose[NOSE_SHOULDERS, :2] - reference[NOSE_SHOULDERS, :2]) * size, axis=1)
+        return float(np.median(d) / max(_shoulder_width_px(reference, size), 1.0))
+    mid = (track_pose[11, :2] + track_pose[12, :2]) / 2 * size
+    inside = rect_px[0] <= mid[0] < rect_px[2] and rect_px[1] <= mid[1] < rect_px[3]
+    return 0.0 if inside else float("inf")
+
+
+def pose_error(ours: np.ndarray, reference: np.ndarray, size) -> Optional[float]:
+    """Mean distance of the landmarks both see, over the canvas diagonal."""
+    visible = (ours[:, 3] > VISIBLE) & (reference[:, 3] > VISIBLE)
+    if not visible.any():
+        return None
+    d = np.linalg.norm((ours[visible, :2] - reference[visible, :2]) * np.asarray(size, float), axis=1)
+    return float(d.mean() / np.hypot(*size))
+
+
+def _run(frames: Sequence[np.ndarray], max_num_people: int, holistic_kwargs: Dict) -> list:
+    from holistic_ros import Holistic
+
+    with Holistic(max_num_people=max_num_people, providers=["CPUExecutionProvider"], **holistic_kwargs) as h:
+        return [h.process(f, timestamp=(i + 1) / FPS) for i, f in enumerate(frames)]
+
+
+_ORACLE_OPTIONS = dict(static_image_mode=False, model_complexity=1, enable_segmentation=False,
+                       refine_face_landmarks=False)
+
+
+def references(rendered: Rendered, oracle: bool = False) -> Tuple[List[List[Optional[np.ndarray]]], List[Optional[float]]]:
+    """Per sprite: the one-person poses on its alone frames, and their mean drift under +-1 noise."""
+    poses, drifts = [], []
+    for alone in rendered.alone:
+        noisy = parity.perturb_frames(alone, seed=0)
+        if oracle:
+            clean_o = parity.run_oracle(alone, _ORACLE_OPTIONS, "layouts-")
+            noisy_o = parity.run_oracle(noisy, _ORACLE_OPTIONS, "layouts-noisy-")
+            clean = [parity.oracle_frame(clean_o, "pose", i) for i in range(len(alone))]
+            shaky = [parity.oracle_frame(noisy_o, "pose", i) for i in range(len(alone))]
+        else:
+            clean = [_pose(r) for r in _run(alone, 1, {})]
+            shaky = [_pose(r) for r in _run(noisy, 1, {})]
+        size = (alone[0].shape[1], alone[0].shape[0])
+        errors = [pose_error(a, b, size) for a, b in zip(shaky, clean) if a is not None and b is not None]
+        errors = [e for e in errors if e is not None]
+        poses.append(clean)
+        drifts.append(float(np.mean(errors)) if errors else None)
+    return poses, drifts
+
+
+CACHE_DIR = parity.REPO_ROOT / ".cache" / "layouts"
+
+
+def cached_references(layout: Layout, rendered: Rendered, oracle: bool = False):
+    """:func:`references`, kept on disk by layout (the one-person runs do not change with
+    the several-people code; delete .cache/layouts when the one-person pipeline changes)."""
+    import hashlib
+
+    key = hashlib.sha1(repr((layout, oracle)).encode()).hexdigest()[:16]
+    path = CACHE_DIR / f"{layout.name}-{key}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            poses = [[None if np.isnan(p).all() else p for p in data["poses"][k]] for k in range(len(layout.sprites))]
+            drifts = [None if np.isnan(d) else float(d) for d in data["drifts"]]
+        return poses, drifts
+    poses, drifts = references(rendered, oracle)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    array = np.full((len(poses), layout.frames, 33, 4), np.nan, np.float32)
+    for k, seq in enumerate(poses):
+        for i, p in enumerate(seq):
+            if p is not None:
+                array[k, i] = p[:, :4]
+    np.savez_compressed(path, poses=array, drifts=np.array([np.nan if d is None else d for d in drifts]))
+    return poses, drifts
+
+
+def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: bool = False,
+             rendered: Optional[Rendered] = None, refs=None, cache: bool = False) -> LayoutReport:
+    t0 = time.perf_counter()
+    rendered = rendered or render(layout)
+    n = len(layout.sprites)
+    results = _run(rendered.frames, n, holistic_kwargs or {})
+    if refs is None:
+        refs = cached_references(layout, rendered, oracle) if cache else references(rendered, oracle)
+    ref_poses, drifts = refs
+    size = layout.size
+    reports = [PersonReport(drift=drifts[k]) for k in range(n)]
+    owners: Dict[int, set] = {}
+    double = stray = 0
+    visible_frames = np.zeros(n)
+    found_frames = np.zeros(n)
+    errors: List[List[float]] = [[] for _ in range(n)]
+    for i, result in enumerate(results):
+        on: List[List] = [[] for _ in range(n)]   # tracks on each person this frame
+        nobody = False
+        for person in result.people:
+            dist = [on_body(person.pose_landmarks, ref_poses[k][i], rendered.rects[k, i], size) for k in range(n)]
+            k = int(np.argmin(dist))
+            if dist[k] >= ON_BODY_SHOULDERS:
+                nobody = True
+                continue
+            on[k].append(person)
+            owners.setdefault(person.person_id, set()).add(k)
+        stray += nobody
+        double += any(len(tracks) > 1 for tracks in on)
+        for k in range(n):
+            rep = reports[k]
+            visible = ref_poses[k][i] is not None and rendered.covered[k, i] < COVERED_MAX
+            if ref_poses[k][i] is not None and rep.first_visible is None:
+                rep.first_visible = i
+            if on[k] and rep.first is None:
+                rep.first = i
+            for person in on[k]:
+                if person.person_id not in rep.ids:
+                    rep.ids.append(person.person_id)
+            if i >= SETTLE_FRAMES and visible:
+                visible_frames[k] += 1
+                found_frames[k] += bool(on[k])
+            if len(on[k]) == 1 and ref_poses[k][i] is not None and rendered.covered[k, i] < COVERED_COMPARE:
+                e = pose_error(on[k][0].pose_landmarks, ref_poses[k][i], size)
+                if e is not None:
+                    errors[k].append(e)
+    for k, rep in enumerate(reports):
+        rep.found = found_frames[k] / visible_frames[k] if visible_frames[k] else float("nan")
+        rep.error = float(np.mean(errors[k])) if errors[k] else None
+    switches = sum(max(0, len(r.ids) - 1) for r in reports) + sum(len(s) - 1 for s in owners.values())
+    return LayoutReport(layout, reports, switches, double, stray, time.perf_counter() - t0)
+
+
+def _seeds(text: str) -> List[int]:
+    out = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out += list(range(int(a), int(b or a) + 1))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="0-29")
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--issue", action="store_true", help="also issue 18's reproduction (60 frames)")
+    parser.add_argument("--oracle", action="store_true", help="MediaPipe's runs as the reference (slower)")
+    parser.add_argument("--out", type=Path, help="write the table (markdown) here too")
+    parser.add_argument("--no-cache", action="store_true", help="re-run the one-person references "
+                        "(else kept in .cache/layouts)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="per-person lines")
+    args = parser.parse_args(argv)
+    layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames) for s in _seeds(args.seeds)]
+    lines = [TABLE_HEADER]
+    print(TABLE_HEADER, flush=True)
+    passed = 0
+    for layout in layouts:
+        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache)
+        passed += report.passed
+        lines.append(report.row())
+        print(report.row(), f"  <!-- {layout.describe()}; {report.seconds:.0f} s -->" if args.verbose else "",
+              flush=True)
+        if args.verbose:
+            for k, p in enumerate(report.people):
+                print(f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
+                      f"ids {p.ids}, err {p.error}, drift {p.drift}", flush=True)
+    summary = f"\n{passed}/{len(layouts)} layouts pass."
+    print(summary)
+    if args.out:
+        args.out.write_text("\n".join(lines) + summary + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
