@@ -67,6 +67,7 @@ def fake_launch_modules():
     launch_ros = types.ModuleType("launch_ros")
     ros_actions = types.ModuleType("launch_ros.actions")
     ros_actions.Node = _Recorded
+    ros_actions.LifecycleNode = type("LifecycleNode", (_Recorded,), {})
     return {"launch": launch, "launch.actions": actions, "launch.substitutions": substitutions,
             "launch_ros": launch_ros, "launch_ros.actions": ros_actions}
 
@@ -210,12 +211,13 @@ def rviz_topics(config: dict) -> dict:
 
 
 def node_publishers_in_source(repo_root: Path) -> dict:
-    """{topic: message class name} of every ``create_publisher(Type, "topic", ...)`` in node.py."""
+    """{topic: message class name} of every ``create_publisher(Type, "topic", ...)`` (or
+    ``_output_publisher``, the same for the plain and the lifecycle node) in node.py."""
     tree = ast.parse((repo_root / "holistic_ros" / "ros" / "node.py").read_text())
     publishers = {}
     for call in ast.walk(tree):
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "create_publisher" and len(call.args) >= 2
+                and call.func.attr in ("create_publisher", "_output_publisher") and len(call.args) >= 2
                 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[0], ast.Name)):
             publishers[call.args[1].value] = call.args[0].id
     return publishers
@@ -382,7 +384,7 @@ def test_launch_sets_the_installed_fastdds_profile_unless_one_is_set(launch_desc
 
 
 def test_launchers_use_an_existing_interpreter(install_prefix: Path):
-    for exe in ("holistic_node", "video_source", "recorder"):
+    for exe in ("holistic_node", "holistic_lifecycle_node", "video_source", "recorder"):
         first = (install_prefix / "lib" / "holistic_ros" / exe).read_text().splitlines()[0]
         assert first.startswith("#!")
         assert Path(first[2:].split()[0]).exists(), first
