@@ -179,7 +179,7 @@ def wait_for(predicate: Callable[[], bool], what: str, launch: Optional[Launch] 
     raise AssertionError(f"timed out waiting for {what}" + (f":\n{launch.output()[-4000:]}" if launch else ""))
 
 
-def ros2(*arguments: str, expect: str, attempts: int = 3) -> str:
+def ros2(*arguments: str, expect: str, attempts: int = 5) -> str:
     """Run ``ros2 ARGS --no-daemon`` (no daemon left behind) until its output holds ``expect``;
     a node not discovered yet in the command's spin time ("Node not found") is asked again."""
     output = ""
@@ -197,6 +197,7 @@ def ros2(*arguments: str, expect: str, attempts: int = 3) -> str:
 def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_after: float) -> None:
     """The issue's criterion for a stop, and every processed frame received here."""
     output = launch.output()
+    print(f"{executable} stopped {stopped_after:.2f} s after the signal")   # shown with pytest -s
     assert stopped_after < STOP_S, f"stopped {stopped_after:.2f} s after the signal:\n{output[-3000:]}"
     assert re.search(rf"\[{re.escape(executable)}-\d+\]: process has finished cleanly", output), output[-3000:]
     for bad in ("Traceback", "[ERROR]", "terminate called", "exit code"):
@@ -318,6 +319,7 @@ def test_launch_remapped_image_depth_and_camera_info_and_sigint_to_the_node(
         by_depth = [q.z for q, source in zip(person.pose_points, person.pose_point_sources)
                     if source == HolisticPerson.SOURCE_DEPTH]
         assert by_depth
+        print(f"median depth of the points read off the wall: {np.median(by_depth):.4f} m")
         # points read off the wall lie on it: 16UC1 millimetres, exact at 2.000 m
         assert np.median(by_depth) == pytest.approx(WALL_MM / 1000.0, abs=0.01)
 
@@ -338,6 +340,8 @@ def test_launch_lifecycle_with_ros2_lifecycle_and_sigterm(install_prefix, clip, 
     launch = Launch("lifecycle:=true", f"video:={clip}", "rviz:=false")
     try:
         node_pid = launch.pid("holistic_lifecycle_node")
+        wait_for(lambda: ("/holistic/get_state", ["lifecycle_msgs/srv/GetState"])
+                 in probe.node.get_service_names_and_types(), "the node's lifecycle services", launch)
         ros2("lifecycle", "get", "/holistic", expect="unconfigured")
         # unconfigured: frames come from the video, nothing is loaded, published or subscribed
         wait_for(lambda: probe.node.count_publishers("/camera/image_raw") == 1, "video_source", launch)
