@@ -77,13 +77,13 @@ COMPOSITION_SRC := $(ROS2CLI_SRC)/composition_interfaces-jazzy/composition_inter
 ifeq ($(wildcard $(VENV)/share/composition_interfaces/package.xml),)
 ifneq ($(wildcard $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz),)
 TEST_ROS_PACKAGES += "$(COMPOSITION_SRC)"
-COMPOSITION_DEP := $(COMPOSITION_SRC)/package.xml
+COMPOSITION_DEP := $(ROS2CLI_SRC)/COLCON_IGNORE
 endif
 endif
-$(COMPOSITION_SRC)/package.xml: $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz
+$(ROS2CLI_SRC)/COLCON_IGNORE: $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz
 	mkdir -p "$(ROS2CLI_SRC)"
 	tar xzf "$<" -C "$(ROS2CLI_SRC)"
-	touch "$(ROS2CLI_SRC)/COLCON_IGNORE" "$@"
+	touch "$@"
 
 build: venv models/manifest.json $(COMPOSITION_DEP)
 	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" $(TEST_ROS_PACKAGES) \
