@@ -346,6 +346,15 @@ class HolisticNodeSteps:
         self._convert = image_converter()
         self._depth_buffer = self._info_buffer = None
         self._diag_timer = None
+        self._diag_period = self._diag_time = 0.0
+        # from the parameters, by _configure (and changed by _on_set_parameters)
+        self._markers: Optional[MarkerSettings] = None
+        self._publish_markers = self._publish_annotated = False
+        self._markers_shown = frozenset()
+        self._last_frame_id = ""
+        self._gesture_settings = None
+        self._gesture_tracks: Optional[GestureTracks] = None
+        self._tf_message = None
         for name in self.OUTPUT_PUBLISHERS + self.SUBSCRIPTIONS:
             setattr(self, name, None)
         self.add_on_set_parameters_callback(self._on_set_parameters)
