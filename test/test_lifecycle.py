@@ -189,7 +189,7 @@ def test_configure_fails_on_a_bad_parameter_or_model_and_stays_unconfigured(mana
     assert m.set_param("models_dir", "/nonexistent").successful   # checked when configure loads it
     assert not m.transition(Transition.TRANSITION_CONFIGURE)
     assert m.state() == "unconfigured"
-    assert _topic_has(m.probe, f"{NS}/holistic/people", True) == 0
+    wait_for(lambda: _topic_has(m.probe, f"{NS}/holistic/people", True) == 0, "the publishers to go")
     assert m.set_param("models_dir", "").successful
     assert m.transition(Transition.TRANSITION_CONFIGURE)
     assert m.state() == "inactive"

@@ -133,8 +133,8 @@ class Probe:
         self.people: List[HolisticPeople] = []
         self.tf = []
         # reliable, deep: every message the node publishes is kept (its publisher is reliable)
-        self.node.create_subscription(HolisticPeople, f"{namespace}/holistic/people", self._keep(self.people),
-                                      QoSProfile(depth=1000))
+        self.people_sub = self.node.create_subscription(
+            HolisticPeople, f"{namespace}/holistic/people", self._keep(self.people), QoSProfile(depth=1000))
         try:
             from tf2_msgs.msg import TFMessage
             self.node.create_subscription(TFMessage, "/tf", self._keep(self.tf), QoSProfile(depth=1000))
@@ -179,12 +179,18 @@ def wait_for(predicate: Callable[[], bool], what: str, launch: Optional[Launch] 
     raise AssertionError(f"timed out waiting for {what}" + (f":\n{launch.output()[-4000:]}" if launch else ""))
 
 
-def ros2(*arguments: str, expect: str, attempts: int = 5) -> str:
+#: --spin-time of the ros2 commands, seconds: ros2cli's default first, then longer where a
+#: loaded machine had not discovered the node yet ("Node not found").
+SPIN_TIMES_S = (0.5, 2.0, 5.0, 10.0)
+
+
+def ros2(*arguments: str, expect: str) -> str:
     """Run ``ros2 ARGS --no-daemon`` (no daemon left behind) until its output holds ``expect``;
-    a node not discovered yet in the command's spin time ("Node not found") is asked again."""
+    a node not discovered yet in the command's spin time is asked again, waiting longer."""
     output = ""
-    for _ in range(attempts):
-        result = subprocess.run([ROS2, *arguments, "--no-daemon"], env=dict(os.environ),
+    for spin_time in SPIN_TIMES_S:
+        result = subprocess.run([ROS2, *arguments, "--no-daemon", "--spin-time", str(spin_time)],
+                                env=dict(os.environ),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
         output = result.stdout
         if expect in output:
@@ -206,7 +212,8 @@ def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_aft
     assert counts, output[-3000:]
     processed = int(counts[-1])
     assert processed > 0
-    wait_for(lambda: probe.count() >= processed, f"{processed} people messages", timeout=10.0)
+    wait_for(lambda: probe.count() >= processed, f"{processed} people messages (received "
+             f"{probe.count()})", timeout=10.0)
     assert probe.count() == processed
 
 
@@ -312,6 +319,8 @@ def test_launch_remapped_image_depth_and_camera_info_and_sigint_to_the_node(
     publisher = threading.Thread(target=camera, daemon=True)
     try:
         node_pid = launch.pid("holistic_node")
+        # frames only once this probe hears the node: then it must receive all the node processes
+        wait_for(lambda: probe.people_sub.get_publisher_count() == 1, "the node's people publisher", launch)
         publisher.start()
         wait_for(lambda: any(p.distance_source == "depth" for p in probe.located()), "a person placed by depth",
                  launch)
@@ -351,7 +360,7 @@ def test_launch_lifecycle_with_ros2_lifecycle_and_sigterm(install_prefix, clip, 
 
         ros2("lifecycle", "set", "/holistic", "configure", expect="Transitioning successful")
         assert "pipeline ready" in launch.output()
-        wait_for(lambda: probe.node.count_publishers("/holistic/people") == 1, "the people publisher", launch)
+        wait_for(lambda: probe.people_sub.get_publisher_count() == 1, "the people publisher", launch)
         assert probe.node.count_subscribers("/camera/image_raw") == 0 and probe.count() == 0
 
         ros2("lifecycle", "set", "/holistic", "activate", expect="Transitioning successful")

@@ -30,6 +30,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -65,6 +66,9 @@ THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
 
 #: Seconds between repeats of the same kind of error in the log.
 ERROR_LOG_PERIOD_S = 5.0
+#: Seconds a stopping node waits, in all, for its subscribers to acknowledge the last outputs
+#: (reliable publishers), so that what it published reaches them before it goes.
+ACK_WAIT_S = 0.5
 
 
 def _range_float(low: float, high: float) -> List[FloatingPointRange]:
@@ -370,7 +374,7 @@ class HolisticNodeSteps:
         self.destroy_publisher(publisher)
 
     def _configure(self) -> None:
-        """Check the parameters (ValueError says which is wrong), load the models, make the publishers."""
+        """Check the parameters (ValueError says which is wrong), make the publishers, load the models."""
         values = self._parameter_values()
         problem = self._check_values(values)
         if problem:
@@ -380,6 +384,19 @@ class HolisticNodeSteps:
         self._publish_annotated = bool(values["publish_annotated"])
         self._markers_shown = frozenset()
         self._last_frame_id = ""   # of the last image, for the DELETEALL marker
+
+        # The publishers first: subscribers discover them while the models load, so that they
+        # hear the first frame too.
+        self._people_pub = self._output_publisher(HolisticPeople, "holistic/people", 10)
+        self._landmarks_pub = self._output_publisher(HolisticLandmarks, "holistic/landmarks", 10)
+        # Events are edges: reliable and kept for late joiners' last few, so none is lost.
+        self._events_pub = self._output_publisher(GestureEvent, "holistic/gesture_events",
+                                                  QoSProfile(depth=50))
+        self._tf_pub = self._make_tf_publisher()
+        self._mask_pub = self._output_publisher(Image, "holistic/segmentation", 10)
+        self._markers_pub = self._output_publisher(MarkerArray, "holistic/markers", 10)
+        self._annotated_pub = self._output_publisher(Image, "holistic/annotated", 10)
+        self._diagnostics_pub = self._output_publisher(DiagnosticArray, "diagnostics", 10)
 
         pipeline = self._factory(**pipeline_kwargs(values))
         with self._pipeline_lock:
@@ -394,16 +411,6 @@ class HolisticNodeSteps:
         self._gesture_settings = gesture_settings(values)
         self._gesture_tracks = GestureTracks(self._gesture_settings)
 
-        self._people_pub = self._output_publisher(HolisticPeople, "holistic/people", 10)
-        self._landmarks_pub = self._output_publisher(HolisticLandmarks, "holistic/landmarks", 10)
-        # Events are edges: reliable and kept for late joiners' last few, so none is lost.
-        self._events_pub = self._output_publisher(GestureEvent, "holistic/gesture_events",
-                                                  QoSProfile(depth=50))
-        self._tf_pub = self._make_tf_publisher()
-        self._mask_pub = self._output_publisher(Image, "holistic/segmentation", 10)
-        self._markers_pub = self._output_publisher(MarkerArray, "holistic/markers", 10)
-        self._annotated_pub = self._output_publisher(Image, "holistic/annotated", 10)
-        self._diagnostics_pub = self._output_publisher(DiagnosticArray, "diagnostics", 10)
         self._values = values
 
     def _activate(self) -> None:
@@ -453,6 +460,12 @@ class HolisticNodeSteps:
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight[1].wait()   # set once the frame's outputs are out (or its error logged)
+        deadline = time.monotonic() + ACK_WAIT_S
+        for name in self.OUTPUT_PUBLISHERS:
+            publisher = getattr(self, name)
+            if publisher is not None:
+                left = max(0.0, deadline - time.monotonic())
+                publisher.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9)))
         for name in self.SUBSCRIPTIONS:
             subscription = getattr(self, name)
             if subscription is not None:
