@@ -28,7 +28,7 @@ WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMA
 .PHONY: help venv ros2cli oracle-venv build test demo models benchmark clean
 
 help:
-	@echo "make demo | test | build | venv | oracle-venv | models | benchmark | clean"
+	@echo "make demo | test | build | venv | ros2cli | oracle-venv | models | benchmark | clean"
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.txt scripts/fix_ros_wheel_cmake.py
