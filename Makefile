@@ -1,6 +1,7 @@
 # holistic_ros: set up, build, test and demo on a machine with no ROS install.
 #   make demo    set up everything, then run the video -> holistic node -> recorder demo
 #   make test    set up everything, then run every test (ROS, parity and slow ones too)
+#   make check   the developer's loop: every test but the MediaPipe oracle's and the slow ones
 # ROS 2 Jazzy comes from PyPI wheels into .venv; the package is built with colcon into install/.
 
 SHELL := /bin/bash
@@ -15,6 +16,8 @@ CONVERT_VENV := $(ROOT)/.venv-convert
 VPY := $(VENV)/bin/python
 VIDEO ?= ../shared/testdata/media/videos/mps_woman_thumbs_up_1280x720.mp4
 PYTEST_ARGS ?=
+# What make test / make check run: test/, or e.g. TESTS=test/test_params.py.
+TESTS ?= test/
 
 # The build and everything that runs ROS sees the venv as its ROS prefix.
 ROS_ENV := PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMAKE_PREFIX_PATH="$(VENV)"
@@ -25,10 +28,10 @@ WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMA
 	FASTRTPS_DEFAULT_PROFILES_FILE="$(ROOT)/config/fastdds_large_images.xml"; \
 	set +u; source install/setup.bash; set -u
 
-.PHONY: help venv ros2cli oracle-venv build test demo models benchmark clean
+.PHONY: help venv ros2cli oracle-venv build test check params demo models benchmark clean
 
 help:
-	@echo "make demo | test | build | venv | ros2cli | oracle-venv | models | benchmark | clean"
+	@echo "make demo | test | check | build | params | venv | ros2cli | oracle-venv | models | benchmark | clean"
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.txt scripts/fix_ros_wheel_cmake.py
@@ -92,7 +95,16 @@ build: venv models/manifest.json $(COMPOSITION_DEP)
 # One pytest run over test/: ROS node tests, parity against MediaPipe, slow tests.
 test: venv ros2cli oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest test/ -m "" -rs $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "" -rs $(PYTEST_ARGS)
+
+# The fast loop: no MediaPipe oracle (no .venv-oracle needed), no slow tests; a few minutes.
+check: venv build
+	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
+	"$(VPY)" -m pytest $(TESTS) -m "not parity and not slow" -q $(PYTEST_ARGS)
+
+# config/holistic.yaml and the README's parameter table, from the parameter schema.
+params: venv
+	"$(VPY)" tools/gen_params.py
 
 # video_source -> holistic_node -> recorder; writes output/demo.mp4 and output/demo.jsonl.
 demo: venv build

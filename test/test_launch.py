@@ -33,8 +33,6 @@ from conftest import load_rgb, require_messages
 
 require_messages()
 
-from holistic_ros.ros.node import PARAMETERS  # noqa: E402
-
 WAIT_S = 120.0   # upper bound on waiting; not a performance threshold
 
 
@@ -441,20 +439,6 @@ def test_models_installed_next_to_the_package(install_prefix: Path, repo_root: P
     site = next((install_prefix / "lib").glob("python3*/site-packages/holistic_ros"))
     assert (site / "models" / "manifest.json").is_file()
     assert (install_prefix / "share" / "holistic_ros" / "models" / "manifest.json").is_file()
-
-
-def test_config_declares_every_parameter(repo_root: Path):
-    config = yaml.safe_load((repo_root / "config" / "holistic.yaml").read_text())
-    params = config["/**"]["ros__parameters"]
-    flat = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    assert set(flat) == set(PARAMETERS)
-    for name, value in flat.items():
-        assert value == PARAMETERS[name][0], name   # the file says what the defaults are
 
 
 # --------------------------------------------------------------------------- subprocesses

@@ -466,7 +466,7 @@ def test_execution_provider_mapping():
     assert providers_for("tensorrt")[0] == "TensorrtExecutionProvider"
     with pytest.raises(ValueError):
         providers_for("opencl")
-    values = {name: default for name, (default, _, _) in PARAMETERS.items()}
+    values = {name: p.declared_default for name, p in PARAMETERS.items()}
     kwargs = pipeline_kwargs({**values, "execution_provider": "cuda", "device_id": 2})
     assert kwargs["device_id"] == 2 and kwargs["providers"][0] == "CUDAExecutionProvider"
     assert kwargs["models_dir"] is None

@@ -365,7 +365,7 @@ def test_body_depth_false_nearer_box_over_a_hand_is_rejected(rendered, name):
     assert not np.any(loc.pose_source[hand_pose_ids] == MEASURED), "readings on the box were accepted"
     pose_error_m = np.linalg.norm(loc.pose_landmarks[hand_pose_ids] - truth.pose[hand_pose_ids], axis=1)
     assert np.max(pose_error_m) < 0.05, f"errors {np.round(pose_error_m * 100, 2)} cm"
-    assert getattr(loc, f"{side}_hand_placement") == "body"
+    assert getattr(loc, f"{side}_hand_placement") == "body_model"
     hand_error_m = np.linalg.norm(getattr(loc, f"{side}_hand_landmarks") - getattr(truth, f"{side}_hand"), axis=1)
     assert np.max(hand_error_m) < 0.05, f"hand errors up to {np.max(hand_error_m) * 100:.2f} cm"
 
@@ -577,7 +577,7 @@ def test_hands_hang_from_the_located_wrists(results, name):
         if hand is None:
             continue
         assert hand[0, 2] == pytest.approx(loc.pose_landmarks[wrist, 2], abs=1e-5)
-        assert getattr(loc, f"{side}_hand_placement") == "body"
+        assert getattr(loc, f"{side}_hand_placement") == "body_model"
         span_m = np.max(np.linalg.norm(hand - hand[0], axis=1))
         assert 0.05 < span_m < 0.35, f"{side} hand spans {span_m:.3f} m"
 

@@ -120,9 +120,11 @@ def palm_normal(hand: np.ndarray, side: str) -> np.ndarray:
     return n / norm if norm > 0 else n
 
 
-def hand_in_metres(result, side: str) -> Optional[np.ndarray]:
-    """The hand's world landmarks (21, 3), else its image landmarks in pixel-like units
-    (same axes: x right, y down, z away), else None."""
+def hand_points(result, side: str) -> Optional[np.ndarray]:
+    """The hand's landmarks (21, 3) in units equal on all three axes (x right, y down, z away),
+    or None: its world landmarks (metres) when given, else its image landmarks scaled to pixels
+    (MediaPipe's hand z is on the scale of x). Only ratios and directions are taken from them
+    (finger extension, palm normal, knuckle direction), so the unit does not matter."""
     world = getattr(result, f"{side}_hand_world_landmarks", None)
     if world is not None:
         return np.asarray(world, dtype=np.float64)[:, :3]
@@ -152,9 +154,10 @@ class BodyGestureRecognizer:
 
     ``result`` is a :class:`holistic_ros.HolisticResult` (or anything with its fields);
     ``timestamp`` in seconds; ``points_cam`` (33, 3) metres in the camera frame (from
-    :mod:`holistic_ros.spatial`) puts the pointing rays in the camera frame. It never raises
-    on bad input: NaN landmarks, or a timestamp that goes back, is not finite or jumps by more
-    than ``max_gap_s``, reset the temporal state (active gestures end with an event).
+    :mod:`holistic_ros.spatial`) puts the pointing rays in the camera frame. Bad values do not
+    raise: NaN landmarks, or a timestamp that goes back, is not finite or jumps by more than
+    ``max_gap_s``, reset the temporal state (active gestures end with an event). Arrays of the
+    wrong shape (a caller's mistake, not a bad frame) raise ValueError.
     """
 
     def __init__(self, settings: Optional[GestureSettings] = None):
@@ -186,7 +189,7 @@ class BodyGestureRecognizer:
         elif self._last_t is not None and t - self._last_t > self.settings.max_gap_s:
             reason = "timestamp gap"
         world = getattr(result, "pose_world_landmarks", None)
-        hands = {side: hand_in_metres(result, side) for side in SIDES}
+        hands = {side: hand_points(result, side) for side in SIDES}
         self._check_shapes(world, hands, points_cam)
         if reason is None and not self._finite(world, hands, points_cam):
             reason = "nan landmarks"
@@ -290,18 +293,16 @@ class BodyGestureRecognizer:
             still = 1.0 - ramp(speed, (0.5 * s.stop_max_speed, s.stop_max_speed))
 
             hand = hands[side]
-            hand_shape_known = hand is not None
-            if hand is None:
+            if hand is None:   # no hand shape: pointing from the arm alone, no stop or come here
                 st.curl.reset()
                 continue
             extension = finger_extension(hand)
-            if hand_shape_known:
-                # a pointing hand: index straight, the other fingers curled
-                index_ext = finger_extension(hand, fingers=FINGERS[:1])
-                others_ext = finger_extension(hand, fingers=FINGERS[1:])
-                key = (BodyGesture.POINTING, side)
-                scores[key] = min(scores[key], ramp(index_ext, s.finger_extension),
-                                  1.0 - ramp(others_ext, s.finger_extension))
+            # a pointing hand: index straight, the other fingers curled
+            index_ext = finger_extension(hand, fingers=FINGERS[:1])
+            others_ext = finger_extension(hand, fingers=FINGERS[1:])
+            key = (BodyGesture.POINTING, side)
+            scores[key] = min(scores[key], ramp(index_ext, s.finger_extension),
+                              1.0 - ramp(others_ext, s.finger_extension))
             forearm_up = ramp(float((wrist - elbow) @ body.up) / T, s.stop_forearm_up)
             knuckles = hand[_H.MIDDLE_FINGER_MCP] - hand[_H.WRIST]
             fingers_up = ramp(float(knuckles @ body.up) / max(float(np.linalg.norm(knuckles)), 1e-9), (0.5, 0.8))

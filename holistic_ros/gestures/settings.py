@@ -2,9 +2,11 @@
 
 Lengths are in torso lengths (shoulder midpoint to hip midpoint, about 0.5 m on an adult),
 so the same settings hold for a child or an adult, near or far. Times are seconds of the
-timestamps passed to :meth:`BodyGestureRecognizer.update`. Every field is meant to be a node
-parameter of the same name ((low, high) pairs as two-element double arrays); out-of-range values
-raise ValueError naming the field, so the node can refuse them with that reason.
+timestamps passed to :meth:`BodyGestureRecognizer.update`. Out-of-range values raise
+ValueError naming the field, so the node can refuse them with that reason.
+
+The fields a user sets are declared once in :data:`GESTURE_PARAMS` (the node's ``gestures.*``
+parameters, see :mod:`holistic_ros.pipeline.params`); the dataclass takes their defaults from it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,36 @@ import math
 from dataclasses import dataclass, fields
 from typing import FrozenSet, Optional, Tuple
 
+from holistic_ros.pipeline.params import Applies, Param, ParamGroup
+
 from .types import BodyGesture
 
 ALL_GESTURES: FrozenSet[str] = frozenset(g.value for g in BodyGesture)
+
+_RUN = Applies.RUN_TIME
+
+
+def _plane(value) -> Optional[Tuple[float, float, float, float]]:
+    plane = tuple(float(v) for v in value)
+    return plane if any(plane) else None   # all zero: no plane
+
+
+#: The settings a user sets (node parameters ``gestures.<name>``); GestureSettings's defaults.
+GESTURE_PARAMS = ParamGroup("Body gestures", (
+    Param("on_threshold", 0.6, "Score at which a gesture starts its onset (hysteresis, upper); "
+          "above off_threshold.", _RUN, range=(0.0, 1.0)),
+    Param("off_threshold", 0.4, "Score under which a gesture starts to end (hysteresis, lower).", _RUN,
+          range=(0.0, 1.0)),
+    Param("min_hold_s", 0.25, "Seconds a gesture must hold before its onset event.", _RUN, range=(0.0, 10.0)),
+    Param("min_release_s", 0.25, "Seconds under the off threshold before the end event.", _RUN,
+          range=(0.0, 10.0)),
+    Param("cooldown_s", 0.5, "Seconds after an end before the same gesture can start again.", _RUN,
+          range=(0.0, 60.0)),
+    Param("pointing_plane", [0.0, 0.0, 0.0, 0.0], "Plane n.p + d = 0 as [nx, ny, nz, d] in the camera frame "
+          "(metres), e.g. the floor; pointing rays report where they meet it. All zero: none.", _RUN,
+          length=4, to_core=_plane),
+))
+_DEFAULT = GESTURE_PARAMS.default
 
 
 @dataclass(frozen=True)
@@ -24,15 +53,15 @@ class GestureSettings:
 
     # -- debouncing (every gesture) -------------------------------------------------------
     #: A gesture's per-frame score must reach this to start an onset (hysteresis: upper).
-    on_threshold: float = 0.6
+    on_threshold: float = _DEFAULT("on_threshold")
     #: ... and stay at or above this (lower threshold) for it to go on, and to stay on.
-    off_threshold: float = 0.4
+    off_threshold: float = _DEFAULT("off_threshold")
     #: Seconds the score must hold before the onset event (and before a gesture is active).
-    min_hold_s: float = 0.25
+    min_hold_s: float = _DEFAULT("min_hold_s")
     #: Seconds the score must stay under ``off_threshold`` before the end event.
-    min_release_s: float = 0.25
+    min_release_s: float = _DEFAULT("min_release_s")
     #: Seconds after an end during which the same gesture (same side) cannot start again.
-    cooldown_s: float = 0.5
+    cooldown_s: float = _DEFAULT("cooldown_s")
     #: Time constant (s) of the exponential average that turns scores into a confidence.
     confidence_time_constant_s: float = 0.2
     #: A gap between timestamps longer than this (or a timestamp that does not increase)
@@ -80,7 +109,7 @@ class GestureSettings:
     pointing_jitter_window_s: float = 0.5
     #: Plane (nx, ny, nz, d), n . p + d = 0, in the ray's frame (camera frame when camera
     #: points are given, else the world landmarks' frame); None: no intersection.
-    pointing_plane: Optional[Tuple[float, float, float, float]] = None
+    pointing_plane: Optional[Tuple[float, float, float, float]] = _DEFAULT("pointing_plane")
 
     # -- arms crossed -----------------------------------------------------------------------
     #: How far past the body's midline (torso lengths) each wrist must be: 0 scores 0, this scores 1.

@@ -51,8 +51,11 @@ from holistic_ros.drawing.annotate import (
     PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
+from holistic_ros.pipeline.landmark_names import HandLandmark, PoseLandmark as _P
+from holistic_ros.pipeline.params import Applies, Param, ParamGroup
 from holistic_ros.pipeline.result import HolisticResult
 from holistic_ros.ros.person import FrameOutput, PersonFrame
+from holistic_ros.spatial.frames import FACE_NOSE_TIP
 
 PARTS = ("pose", "face", "left_hand", "right_hand")
 #: Namespaces of a person, after ``person_<id>/``.
@@ -73,18 +76,12 @@ SLOTS: Dict[Tuple[str, str], int] = {
     ("gestures", "left_hand"): 12, ("gestures", "right_hand"): 13,
     ("label", "head"): 14,
 }
-#: Slots of the connections and the landmarks of each part (ids of person 0).
-LINES_ID = 0
-POINTS_ID = 1
 
-# Pose indices the face and hands hang from in world mode (MediaPipe pose topology).
-POSE_NOSE, POSE_LEFT_WRIST, POSE_RIGHT_WRIST = 0, 15, 16
-POSE_LEFT_HIP, POSE_RIGHT_HIP = 23, 24
 #: Pose landmarks of the head (nose, eyes, ears, mouth): the label sits above them.
-POSE_HEAD = tuple(range(11))
-FACE_NOSE_TIP, HAND_WRIST = 1, 0
+POSE_HEAD = tuple(range(_P.NOSE, _P.MOUTH_RIGHT + 1))
 # Shoulders and hips: long, rigid segments to estimate metres per pixel.
-_SCALE_SEGMENTS = ((11, 12), (11, 23), (12, 24), (23, 24))
+_SCALE_SEGMENTS = ((_P.LEFT_SHOULDER, _P.RIGHT_SHOULDER), (_P.LEFT_SHOULDER, _P.LEFT_HIP),
+                   (_P.RIGHT_SHOULDER, _P.RIGHT_HIP), (_P.LEFT_HIP, _P.RIGHT_HIP))
 
 #: How each part is drawn in the person's colour: (mix with white 0..1, alpha).
 _SHADES: Dict[str, Tuple[float, float]] = {
@@ -93,19 +90,47 @@ _SHADES: Dict[str, Tuple[float, float]] = {
 }
 
 
+_RUN = Applies.RUN_TIME
+
+#: The markers' settings (node parameters ``markers.<name>``); MarkerSettings's defaults.
+MARKER_PARAMS = ParamGroup("RViz markers", (
+    Param("frame_id", "", "Frame of the fallback markers of people without a camera model (an optical "
+          "frame: x right, y down, z forward); empty: the image's frame_id. People located in metres are "
+          "always drawn in the image's frame.", _RUN),
+    Param("use_world_landmarks", True, "Fallback markers from the pose world landmarks (metres); false: "
+          "image-plane coordinates.", _RUN),
+    Param("world_origin", [0.0, 0.0, 2.0], "x, y, z in metres in frame_id where the hips' midpoint (or the "
+          "image centre) of the fallback markers is placed.", _RUN, length=3),
+    Param("image_scale", 0.002, "Metres per pixel in image-plane mode.", _RUN, range=(1e-5, 1.0)),
+    Param("face", "contours", "Face markers: contours, points (every mesh point) or none.", _RUN,
+          choices=FACE_STYLES, field="face_style"),
+    Param("line_width", 0.01, "Line width in metres.", _RUN, range=(0.0005, 0.2)),
+    Param("point_size", 0.02, "Landmark sphere diameter in metres.", _RUN, range=(0.0005, 0.5)),
+    Param("lifetime", 0.0, "Seconds a marker stays without an update; 0: until replaced or deleted.", _RUN,
+          range=(0.0, 60.0)),
+    Param("pointing_length", 1.0, "Length in metres of the pointing arrow.", _RUN, range=(0.01, 20.0)),
+    Param("text_size", 0.06, "Height in metres of the gesture and id labels.", _RUN, range=(0.005, 1.0)),
+    Param("label_offset", 0.08, "Metres between the top of a hand or head and its label.", _RUN,
+          range=(0.0, 1.0)),
+))
+_DEFAULT = MARKER_PARAMS.default
+
+
 @dataclass(frozen=True)
 class MarkerSettings:
-    frame_id: str = ""              # "" = the input image's frame_id (always that one for located people)
-    use_world_landmarks: bool = True
-    world_origin: Tuple[float, float, float] = (0.0, 0.0, 2.0)   # metres, in frame_id
-    image_scale: float = 0.002      # metres per pixel in image-plane mode
-    face_style: str = "contours"    # one of FACE_STYLES
-    line_width: float = 0.01        # metres
-    point_size: float = 0.02        # metres
-    lifetime: float = 0.0           # seconds, 0 = until replaced or deleted
-    pointing_length: float = 1.0    # metres: length of the pointing arrow
-    text_size: float = 0.06         # metres: height of the gesture and id labels
-    label_offset: float = 0.08      # metres between the top of a hand or head and its label
+    """How :func:`build_markers` draws; declared in :data:`MARKER_PARAMS`."""
+
+    frame_id: str = _DEFAULT("frame_id")
+    use_world_landmarks: bool = _DEFAULT("use_world_landmarks")
+    world_origin: Tuple[float, float, float] = _DEFAULT("world_origin")
+    image_scale: float = _DEFAULT("image_scale")
+    face_style: str = _DEFAULT("face_style")
+    line_width: float = _DEFAULT("line_width")
+    point_size: float = _DEFAULT("point_size")
+    lifetime: float = _DEFAULT("lifetime")
+    pointing_length: float = _DEFAULT("pointing_length")
+    text_size: float = _DEFAULT("text_size")
+    label_offset: float = _DEFAULT("label_offset")
 
     def __post_init__(self):
         if self.face_style not in FACE_STYLES:
@@ -155,7 +180,7 @@ def _metres_per_pixel(result: HolisticResult) -> Optional[float]:
 
 def _hips_px(result: HolisticResult) -> np.ndarray:
     width, height = result.image_size
-    hips = result.pose_landmarks[[POSE_LEFT_HIP, POSE_RIGHT_HIP], :2].astype(np.float64)
+    hips = result.pose_landmarks[[_P.LEFT_HIP, _P.RIGHT_HIP], :2].astype(np.float64)
     return hips.mean(axis=0) * np.array([width, height])
 
 
@@ -190,8 +215,9 @@ def part_points(result: HolisticResult, settings: MarkerSettings,
         return {name: _image_plane(lm, size, settings) for name, lm in found.items()}
     hips = np.asarray(settings.world_origin if origin is None else origin, dtype=np.float64)
     pose_world = np.asarray(result.pose_world_landmarks[:, :3], dtype=np.float64) + hips
-    anchors = {"face": (FACE_NOSE_TIP, POSE_NOSE), "left_hand": (HAND_WRIST, POSE_LEFT_WRIST),
-               "right_hand": (HAND_WRIST, POSE_RIGHT_WRIST)}
+    # the face hangs from the nose, each hand from its wrist
+    anchors = {"face": (FACE_NOSE_TIP, _P.NOSE), "left_hand": (HandLandmark.WRIST, _P.LEFT_WRIST),
+               "right_hand": (HandLandmark.WRIST, _P.RIGHT_WRIST)}
     points = {}
     for name, lm in found.items():
         if name == "pose":

@@ -40,29 +40,27 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from holistic_ros.drawing.annotate import draw_people
+from holistic_ros.gestures import GestureSettings
+from holistic_ros.pipeline.params import Applies, Param, providers_for  # noqa: F401 (providers_for: API)
 from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter, mask_to_image_msg,
     rgb_to_image_msg)
-from holistic_ros.ros.markers import (FACE_STYLES, MarkerSettings, build_markers, delete_all_markers,
-                                      person_annotations)
+from holistic_ros.ros.markers import MarkerSettings, build_markers, delete_all_markers, person_annotations
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
+from holistic_ros.ros.params import CORE_OPTIONS, GESTURES, MARKERS, NODE_SCHEMA
 from holistic_ros.ros.person import GestureTracks, assemble_frame
 from holistic_ros.ros.sync import StampBuffer
 from holistic_ros.ros.tf import person_transforms
 
-#: ``execution_provider`` parameter -> ONNX Runtime providers (None: the core's automatic choice).
-EXECUTION_PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
-TRANSPORTS = ("raw", "compressed")
-RELIABILITIES = ("best_effort", "reliable")
-
-#: Options passed to Holistic(); changing one of these rebuilds the pipeline.
-PIPELINE_PARAMETERS = (
-    "static_image_mode", "model_complexity", "smooth_landmarks", "enable_segmentation",
-    "smooth_segmentation", "refine_face_landmarks", "skip_recrops", "execution_provider", "device_id",
-    "models_dir", "max_num_people", "recognize_gestures")
-THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
+#: Every parameter, declared once by the layer it configures (holistic_ros/ros/params.py says how
+#: to add one): name -> Param (default, description, range or choices, when a change applies).
+PARAMETERS: Dict[str, Param] = NODE_SCHEMA.params
+#: Options passed to Holistic(); changing one of these rebuilds the pipeline ...
+PIPELINE_PARAMETERS = frozenset(p.name for p in CORE_OPTIONS if p.applies is Applies.REBUILD)
+#: ... and these (the thresholds) are set on the running one.
+THRESHOLD_PARAMETERS = frozenset(p.name for p in CORE_OPTIONS if p.applies is Applies.RUN_TIME)
 
 #: Seconds between repeats of the same kind of error in the log.
 ERROR_LOG_PERIOD_S = 5.0
@@ -71,180 +69,30 @@ ERROR_LOG_PERIOD_S = 5.0
 ACK_WAIT_S = 0.5
 
 
-def _range_float(low: float, high: float) -> List[FloatingPointRange]:
-    return [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
-
-
-def _range_int(low: int, high: int) -> List[IntegerRange]:
-    return [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
-
-
-# name -> (default, description, extra ParameterDescriptor fields)
-PARAMETERS: Dict[str, tuple] = {
-    # MediaPipe Holistic options (mediapipe/python/solutions/holistic.py)
-    "static_image_mode": (False, "Run detection on every image instead of tracking (rebuilds).", {}),
-    "model_complexity": (1, "Pose landmark model: 0 lite, 1 full, 2 heavy (rebuilds).",
-                         {"integer_range": _range_int(0, 2)}),
-    "smooth_landmarks": (True, "Filter landmarks across frames to reduce jitter (rebuilds).", {}),
-    "enable_segmentation": (False, "Compute the person mask and publish holistic/segmentation "
-                                   "(rebuilds).", {}),
-    "smooth_segmentation": (True, "Filter the mask across frames (rebuilds).", {}),
-    "refine_face_landmarks": (False, "Refine eyes and lips and add 10 iris landmarks, 478 in all "
-                                     "(rebuilds).", {}),
-    "min_detection_confidence": (0.5, "Minimum detector score for a person to count as found "
-                                      "(run time).", {"floating_point_range": _range_float(0, 1)}),
-    "min_tracking_confidence": (0.5, "Minimum landmark score to keep tracking instead of "
-                                     "detecting again (run time).",
-                                {"floating_point_range": _range_float(0, 1)}),
-    "skip_recrops": (False, "Skip the face and hand re-crop models on frames where tracking looks "
-                            "sure to hold (fewer models per frame, hands further from MediaPipe); "
-                            "false: run them every frame, as MediaPipe does (rebuilds).", {}),
-    "max_num_people": (1, "Most people tracked at once; 1 is MediaPipe Holistic unchanged (rebuilds).",
-                       {"integer_range": _range_int(1, 10)}),
-    "recognize_gestures": (True, "MediaPipe's canned hand gestures per hand (two small models) and the "
-                                 "body gestures over time, with events on holistic/gesture_events "
-                                 "(rebuilds).", {}),
-    # ONNX Runtime
-    "execution_provider": ("auto", "ONNX Runtime execution provider: auto (CUDA if usable, else "
-                                   "CPU), cpu, cuda, tensorrt (rebuilds).",
-                           {"additional_constraints": "one of " + ", ".join(EXECUTION_PROVIDERS)}),
-    "device_id": (0, "GPU index for cuda and tensorrt (rebuilds).",
-                  {"integer_range": _range_int(0, 15)}),
-    "models_dir": ("", "Folder with the ONNX models and manifest.json; empty: the installed "
-                       "models (rebuilds).", {}),
-    # Topics
-    "image_transport": ("raw", "raw: subscribe to image (sensor_msgs/Image); compressed: "
-                               "image/compressed (sensor_msgs/CompressedImage).",
-                        {"read_only": True, "additional_constraints": "raw or compressed"}),
-    "publish_annotated": (False, "Publish holistic/annotated, the input with landmarks drawn "
-                                 "(run time).", {}),
-    "publish_markers": (True, "Publish holistic/markers for RViz (run time).", {}),
-    "pipelined": (False, "Overlap a frame's face and hands with the next frame's pose "
-                         "(Holistic.submit): more frames per second on the CPU, more latency.",
-                  {"read_only": True}),
-    "diagnostics_period": (1.0, "Seconds between diagnostics messages.",
-                           {"floating_point_range": _range_float(0.1, 60.0), "read_only": True}),
-    "image_reliability": ("best_effort", "QoS reliability of the image subscription: best_effort "
-                                         "(connects to any publisher) or reliable (lost fragments of "
-                                         "large images are sent again; the publisher must be reliable).",
-                          {"read_only": True, "additional_constraints": "best_effort or reliable"}),
-    # Metric 3D: camera model, depth, TF
-    "use_camera_info": (True, "Subscribe to camera_info and give camera-frame 3D and TF.",
-                        {"read_only": True}),
-    "use_depth": (False, "Subscribe to depth/image (16UC1 mm or 32FC1 m, registered to the image, any "
-                         "scale of its size) and place people by depth.", {"read_only": True}),
-    "depth_reliability": ("best_effort", "QoS reliability of the depth subscription.",
-                          {"read_only": True, "additional_constraints": "best_effort or reliable"}),
-    "camera_info_reliability": ("best_effort", "QoS reliability of the camera_info subscription.",
-                                {"read_only": True, "additional_constraints": "best_effort or reliable"}),
-    "sync_slop": (0.05, "Seconds by which depth or camera_info stamps may differ from the image's "
-                        "and still match (message_filters' ApproximateTime slop).",
-                  {"floating_point_range": _range_float(0.0, 1.0)}),
-    "depth_wait": (0.1, "Seconds a frame waits for its depth image before it goes on without.",
-                   {"floating_point_range": _range_float(0.0, 5.0)}),
-    "field_of_view": (0.0, "Horizontal field of view in degrees, standing in for camera_info when "
-                           "none arrives (a guess: distances scale with it); 0: none.",
-                      {"floating_point_range": _range_float(0.0, 179.0)}),
-    "publish_tf": (True, "Publish body_<id>, head_<id>, face_<id>, gaze_<id> and "
-                         "holistic_{left,right}_hand_<id> on /tf (run time).", {}),
-    # Gestures (run time; see holistic_ros/gestures/settings.py)
-    "gestures.on_threshold": (0.6, "Score at which a gesture starts its onset (hysteresis, upper).",
-                              {"floating_point_range": _range_float(0.0, 1.0)}),
-    "gestures.off_threshold": (0.4, "Score under which a gesture starts to end (hysteresis, lower).",
-                               {"floating_point_range": _range_float(0.0, 1.0)}),
-    "gestures.min_hold_s": (0.25, "Seconds a gesture must hold before its onset event.",
-                            {"floating_point_range": _range_float(0.0, 10.0)}),
-    "gestures.min_release_s": (0.25, "Seconds under the off threshold before the end event.",
-                               {"floating_point_range": _range_float(0.0, 10.0)}),
-    "gestures.cooldown_s": (0.5, "Seconds after an end before the same gesture can start again.",
-                            {"floating_point_range": _range_float(0.0, 60.0)}),
-    "gestures.pointing_plane": ([0.0, 0.0, 0.0, 0.0], "Plane n.p + d = 0 as [nx, ny, nz, d] in the "
-                                                     "camera frame (metres), e.g. the floor; pointing "
-                                                     "rays report where they meet it. All zero: none.",
-                                {"additional_constraints": "4 finite values"}),
-    # Markers (run time)
-    "markers.frame_id": ("", "Frame of the fallback markers of people without a camera model (an "
-                             "optical frame: x right, y down, z forward); empty: the image's "
-                             "frame_id. People located in metres are always drawn in the image's frame.",
-                         {}),
-    "markers.use_world_landmarks": (True, "3D markers from the pose world landmarks (metres); "
-                                          "false: image-plane coordinates.", {}),
-    "markers.world_origin": ([0.0, 0.0, 2.0], "x, y, z in metres where the hips' midpoint "
-                                              "(or the image centre) is placed in the frame.",
-                             {"additional_constraints": "3 finite values"}),
-    "markers.image_scale": (0.002, "Metres per pixel in image-plane mode.",
-                            {"floating_point_range": _range_float(1e-5, 1.0)}),
-    "markers.face": ("contours", "Face markers: contours, points (all mesh points) or none.",
-                     {"additional_constraints": "one of " + ", ".join(FACE_STYLES)}),
-    "markers.line_width": (0.01, "Line width in metres.",
-                           {"floating_point_range": _range_float(0.0005, 0.2)}),
-    "markers.point_size": (0.02, "Landmark sphere diameter in metres.",
-                           {"floating_point_range": _range_float(0.0005, 0.5)}),
-    "markers.lifetime": (0.0, "Seconds a marker stays without an update; 0: forever.",
-                         {"floating_point_range": _range_float(0.0, 60.0)}),
-    "markers.pointing_length": (1.0, "Length in metres of the pointing arrow.",
-                                {"floating_point_range": _range_float(0.01, 20.0)}),
-    "markers.text_size": (0.06, "Height in metres of the gesture and id labels.",
-                          {"floating_point_range": _range_float(0.005, 1.0)}),
-    "markers.label_offset": (0.08, "Metres between the top of a hand or head and its label.",
-                             {"floating_point_range": _range_float(0.0, 1.0)}),
-}
-
-_CHOICES = {"execution_provider": EXECUTION_PROVIDERS, "image_transport": TRANSPORTS,
-            "markers.face": FACE_STYLES, "image_reliability": RELIABILITIES,
-            "depth_reliability": RELIABILITIES, "camera_info_reliability": RELIABILITIES}
-
-
-def providers_for(execution_provider: str) -> Optional[list]:
-    """ONNX Runtime provider names for the ``execution_provider`` parameter (None: automatic).
-
-    The GPU index goes to the core separately (``device_id``), which attaches it to
-    CUDA and TensorRT.
-    """
-    choices = {
-        "auto": None,
-        "cpu": ["CPUExecutionProvider"],
-        "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
-        "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
-    }
-    if execution_provider not in choices:
-        raise ValueError(f"execution_provider must be one of {EXECUTION_PROVIDERS}")
-    return choices[execution_provider]
+def _descriptor(p: Param) -> ParameterDescriptor:
+    """The ROS descriptor of a schema entry: description, range or choices, read-only."""
+    extra: Dict[str, Any] = {}
+    if p.range is not None and p.type == "integer":
+        extra["integer_range"] = [IntegerRange(from_value=int(p.range[0]), to_value=int(p.range[1]), step=1)]
+    elif p.range is not None:
+        extra["floating_point_range"] = [FloatingPointRange(from_value=float(p.range[0]),
+                                                            to_value=float(p.range[1]), step=0.0)]
+    if p.choices:
+        extra["additional_constraints"] = "one of " + ", ".join(p.choices)
+    elif p.length is not None:
+        extra["additional_constraints"] = p.constraint
+    return ParameterDescriptor(description=f"{p.description} ({p.applies.value})",
+                               read_only=p.applies is Applies.START_UP, **extra)
 
 
 def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
     """Holistic() keyword arguments from parameter values."""
-    return dict(
-        static_image_mode=bool(values["static_image_mode"]),
-        model_complexity=int(values["model_complexity"]),
-        smooth_landmarks=bool(values["smooth_landmarks"]),
-        enable_segmentation=bool(values["enable_segmentation"]),
-        smooth_segmentation=bool(values["smooth_segmentation"]),
-        refine_face_landmarks=bool(values["refine_face_landmarks"]),
-        skip_recrops=bool(values["skip_recrops"]),
-        min_detection_confidence=float(values["min_detection_confidence"]),
-        min_tracking_confidence=float(values["min_tracking_confidence"]),
-        providers=providers_for(values["execution_provider"]),
-        device_id=int(values["device_id"]),
-        models_dir=values["models_dir"] or None,
-        recognize_gestures=bool(values["recognize_gestures"]),
-        # Only asked for when more than one: a pipeline without the option is the same thing.
-        **({"max_num_people": int(values["max_num_people"])} if int(values["max_num_people"]) > 1 else {}),
-    )
+    return CORE_OPTIONS.kwargs(values)
 
 
-def gesture_settings(values: Dict[str, Any]):
+def gesture_settings(values: Dict[str, Any]) -> GestureSettings:
     """The body gesture layer's settings from parameter values (raises ValueError with the reason)."""
-    from holistic_ros.gestures import GestureSettings
-
-    plane = [float(v) for v in values["gestures.pointing_plane"]]
-    return GestureSettings(
-        on_threshold=float(values["gestures.on_threshold"]),
-        off_threshold=float(values["gestures.off_threshold"]),
-        min_hold_s=float(values["gestures.min_hold_s"]),
-        min_release_s=float(values["gestures.min_release_s"]),
-        cooldown_s=float(values["gestures.cooldown_s"]),
-        pointing_plane=tuple(plane) if any(plane) else None)
+    return GESTURES.make(values)
 
 
 def _qos_keep(reliability: str, depth: int) -> QoSProfile:
@@ -265,19 +113,7 @@ def _qos(reliability: str) -> QoSProfile:
 
 
 def marker_settings(values: Dict[str, Any]) -> MarkerSettings:
-    return MarkerSettings(
-        frame_id=values["markers.frame_id"],
-        use_world_landmarks=bool(values["markers.use_world_landmarks"]),
-        world_origin=tuple(float(v) for v in values["markers.world_origin"]),
-        image_scale=float(values["markers.image_scale"]),
-        face_style=values["markers.face"],
-        line_width=float(values["markers.line_width"]),
-        point_size=float(values["markers.point_size"]),
-        lifetime=float(values["markers.lifetime"]),
-        pointing_length=float(values["markers.pointing_length"]),
-        text_size=float(values["markers.text_size"]),
-        label_offset=float(values["markers.label_offset"]),
-    )
+    return MARKERS.make(values)
 
 
 def _default_pipeline_factory(**kwargs):
@@ -314,7 +150,7 @@ class HolisticNodeSteps:
     nodes" design; rclpy.lifecycle), mixed into an rclpy ``Node`` or ``LifecycleNode``:
 
     * ``_declare`` (construction): the parameters, with descriptors; nothing else runs;
-    * ``_configure``: check the parameters, load the models, create the publishers;
+    * ``_configure``: check the parameters, create the publishers, load the models;
     * ``_activate``: the worker thread, the subscriptions and the diagnostics timer;
     * ``_deactivate``: stop taking images; the frame in hand (and, pipelined, the frame in
       flight) is finished and published; the models stay loaded;
@@ -333,8 +169,8 @@ class HolisticNodeSteps:
 
     def _declare(self, pipeline_factory: Optional[Callable[..., Any]]) -> None:
         self._factory = pipeline_factory or _default_pipeline_factory
-        for name, (default, description, extra) in PARAMETERS.items():
-            self.declare_parameter(name, default, ParameterDescriptor(description=description, **extra))
+        for p in NODE_SCHEMA:
+            self.declare_parameter(p.name, p.declared_default, _descriptor(p))
         self._values: Optional[Dict[str, Any]] = None   # checked values; None until configured
         self._pipeline_lock = threading.Lock()
         self._pipeline = None
@@ -500,20 +336,8 @@ class HolisticNodeSteps:
     # ---------------------------------------------------------------- parameters
     @staticmethod
     def _check_values(values: Dict[str, Any]) -> Optional[str]:
-        for name, choices in _CHOICES.items():
-            if values[name] not in choices:
-                return f"{name} must be one of {', '.join(choices)}, not '{values[name]}'"
-        origin = values["markers.world_origin"]
-        if len(origin) != 3 or not all(math.isfinite(v) for v in origin):
-            return f"markers.world_origin needs 3 finite values, got {list(origin)}"
-        plane = values["gestures.pointing_plane"]
-        if len(plane) != 4 or not all(math.isfinite(v) for v in plane):
-            return f"gestures.pointing_plane needs 4 finite values [nx, ny, nz, d], got {list(plane)}"
-        try:
-            gesture_settings(values)
-        except ValueError as error:
-            return str(error)
-        return None
+        """Type, range, choices and array length of each value, then each layer's own checks."""
+        return NODE_SCHEMA.check(values)
 
     def _on_set_parameters(self, params: List[Parameter]) -> SetParametersResult:
         configured = self._values is not None
@@ -525,7 +349,7 @@ class HolisticNodeSteps:
         if not configured:   # a lifecycle node not yet configured: configure applies them
             return SetParametersResult(successful=True)
         changed = {name for name in PARAMETERS if values[name] != self._values[name]}
-        if changed & set(PIPELINE_PARAMETERS):
+        if changed & PIPELINE_PARAMETERS:
             try:
                 new_pipeline = self._factory(**pipeline_kwargs(values))
             except Exception as error:  # ModelError, bad providers, ...: keep the old pipeline
@@ -535,13 +359,11 @@ class HolisticNodeSteps:
                 self._last_stamp = None
             old.close()
             self.get_logger().info(
-                f"pipeline rebuilt for {sorted(changed & set(PIPELINE_PARAMETERS))}, providers="
+                f"pipeline rebuilt for {sorted(changed & PIPELINE_PARAMETERS)}, providers="
                 f"{list(getattr(new_pipeline, 'providers', []))}")
-        elif changed & set(THRESHOLD_PARAMETERS):
+        elif changed & THRESHOLD_PARAMETERS:
             with self._pipeline_lock:
-                self._pipeline.set_thresholds(
-                    min_detection_confidence=float(values["min_detection_confidence"]),
-                    min_tracking_confidence=float(values["min_tracking_confidence"]))
+                self._pipeline.set_thresholds(**CORE_OPTIONS.kwargs(values, Applies.RUN_TIME))
         self._markers = marker_settings(values)
         new_gestures = gesture_settings(values)
         if new_gestures != self._gesture_settings:

@@ -23,10 +23,11 @@ placed by the wrist / nose of the located body, or by depth when it agrees with 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -54,13 +55,22 @@ MEASURED = PointSource.MEASURED
 #: (``mediapipe/python/solutions/pose.py``). Two points are never further apart in depth
 #: than in 3D, so a reading that is not within that distance of a trusted neighbour's depth
 #: is not the landmark (see :func:`accept_by_bones`).
+_P = PoseLandmark
 POSE_BONES: Tuple[Tuple[int, int], ...] = (
-    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (0, 9), (0, 10), (9, 10),
-    (7, 11), (8, 12), (11, 12), (11, 23), (12, 24), (23, 24),
-    (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
-    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
-    (23, 25), (25, 27), (27, 29), (27, 31), (29, 31),
-    (24, 26), (26, 28), (28, 30), (28, 32), (30, 32),
+    (_P.NOSE, _P.LEFT_EYE_INNER), (_P.LEFT_EYE_INNER, _P.LEFT_EYE), (_P.LEFT_EYE, _P.LEFT_EYE_OUTER),
+    (_P.LEFT_EYE_OUTER, _P.LEFT_EAR), (_P.NOSE, _P.RIGHT_EYE_INNER), (_P.RIGHT_EYE_INNER, _P.RIGHT_EYE),
+    (_P.RIGHT_EYE, _P.RIGHT_EYE_OUTER), (_P.RIGHT_EYE_OUTER, _P.RIGHT_EAR), (_P.NOSE, _P.MOUTH_LEFT),
+    (_P.NOSE, _P.MOUTH_RIGHT), (_P.MOUTH_LEFT, _P.MOUTH_RIGHT),
+    (_P.LEFT_EAR, _P.LEFT_SHOULDER), (_P.RIGHT_EAR, _P.RIGHT_SHOULDER), (_P.LEFT_SHOULDER, _P.RIGHT_SHOULDER),
+    (_P.LEFT_SHOULDER, _P.LEFT_HIP), (_P.RIGHT_SHOULDER, _P.RIGHT_HIP), (_P.LEFT_HIP, _P.RIGHT_HIP),
+    (_P.LEFT_SHOULDER, _P.LEFT_ELBOW), (_P.LEFT_ELBOW, _P.LEFT_WRIST), (_P.LEFT_WRIST, _P.LEFT_PINKY),
+    (_P.LEFT_WRIST, _P.LEFT_INDEX), (_P.LEFT_WRIST, _P.LEFT_THUMB), (_P.LEFT_PINKY, _P.LEFT_INDEX),
+    (_P.RIGHT_SHOULDER, _P.RIGHT_ELBOW), (_P.RIGHT_ELBOW, _P.RIGHT_WRIST), (_P.RIGHT_WRIST, _P.RIGHT_PINKY),
+    (_P.RIGHT_WRIST, _P.RIGHT_INDEX), (_P.RIGHT_WRIST, _P.RIGHT_THUMB), (_P.RIGHT_PINKY, _P.RIGHT_INDEX),
+    (_P.LEFT_HIP, _P.LEFT_KNEE), (_P.LEFT_KNEE, _P.LEFT_ANKLE), (_P.LEFT_ANKLE, _P.LEFT_HEEL),
+    (_P.LEFT_ANKLE, _P.LEFT_FOOT_INDEX), (_P.LEFT_HEEL, _P.LEFT_FOOT_INDEX),
+    (_P.RIGHT_HIP, _P.RIGHT_KNEE), (_P.RIGHT_KNEE, _P.RIGHT_ANKLE), (_P.RIGHT_ANKLE, _P.RIGHT_HEEL),
+    (_P.RIGHT_ANKLE, _P.RIGHT_FOOT_INDEX), (_P.RIGHT_HEEL, _P.RIGHT_FOOT_INDEX),
 )
 
 #: Depth is read at every this-many-th face-mesh point (~120 of 478) to place the face.
@@ -73,7 +83,7 @@ _MIN_MODEL_DEPTH_M = 0.05
 #: Bones shorter than this (the face's) are too short to measure the body's size by.
 _SIZE_BONE_MIN_M = 0.15
 
-#: ``Located3D.distance_source`` values.
+#: Where a distance came from: ``Located3D.distance_source`` and the ``*_placement`` fields.
 DISTANCE_FROM_DEPTH = "depth"
 DISTANCE_FROM_BODY_MODEL = "body_model"
 
@@ -153,7 +163,8 @@ class Located3D:
     distance_source: Optional[str] = None
     #: Why depth was not used although given ("" otherwise).
     distance_note: str = ""
-    #: What placed each hand and the face: "depth", or "body" (the located wrist / nose).
+    #: What placed each hand and the face: "depth" (its own depth readings), or "body_model"
+    #: (hung from the located wrist / nose); the same names as ``distance_source``.
     left_hand_placement: Optional[str] = None
     right_hand_placement: Optional[str] = None
     face_placement: Optional[str] = None
@@ -410,7 +421,7 @@ def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, readings: 
     fitted to them, and used only when it agrees with the body's anchor within
     ``outlier_m`` (a box in front of a hand is not the hand).
     """
-    placement = "body"
+    placement = DISTANCE_FROM_BODY_MODEL
     z0 = anchor_z
     if readings is not None:
         sampled_rel = rel_z[::sample_step]
@@ -419,7 +430,7 @@ def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, readings: 
         if (offset is not None and int(inliers.sum()) >= options.min_detail_points
                 and abs(offset - anchor_z) <= options.outlier_m):
             z0 = offset
-            placement = "depth"
+            placement = DISTANCE_FROM_DEPTH
             if shape_scales_with_depth:
                 rel_z = rel_z * (z0 / anchor_z)
     z = z0 + rel_z
@@ -452,19 +463,63 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
     falls back to the body model and says so in ``distance_note``.
     """
     cam = _camera_for(result, cam)
-    image_size = (cam.width, cam.height)
-    depth_in: Optional[_DepthInput] = None
-    if depth is not None:
-        checked = check_depth_image(depth)
-        depth_scale(checked.shape, image_size)  # raises with both sizes when not a scale
-        if mask is None:
-            mask = getattr(result, "segmentation_mask", None)
-        depth_in = _DepthInput(checked, None if mask is None else np.asarray(mask), image_size, options)
+    depth_in = _depth_input(result, cam, depth, mask, options)
+    pose = _pose_rays(result, cam)
+    if pose is None:
+        return _EMPTY
+    # The body model placed so that it projects onto the 2D landmarks.
+    t = solve_translation(pose.world, pose.rays[:, :2], pose.weights)
+    if t is None:
+        return _EMPTY
+    body = _BodyDepth(z=np.maximum(pose.world[:, 2] + t[2], _MIN_MODEL_DEPTH_M),
+                      source=np.where(pose.valid, MODEL, NONE).astype(np.uint8), translation=t)
+    part_uv = _part_pixels(result, cam)
+    part_readings: Dict[str, np.ndarray] = {}
+    if depth_in is not None:
+        measured, part_readings = _read_depth(depth_in, cam, pose, part_uv, t[2], options)
+        body = _fit_body_to_depth(body, measured, pose, options)
 
+    pose_cam = (body.z[:, None] * pose.rays).astype(np.float32)
+    pose_cam[~pose.valid] = np.nan
+    hands = {side: _locate_hand(result, side, part_uv.get(side), float(pose_cam[wrist, 2]), cam,
+                                part_readings.get(side), options)
+             for side, wrist in (("left", PoseLandmark.LEFT_WRIST), ("right", PoseLandmark.RIGHT_WRIST))}
+    face = _locate_face(result, part_uv.get("face"), float(pose_cam[PoseLandmark.NOSE, 2]), cam,
+                        part_readings.get("face"), options)
+    confidence = np.where(pose.valid, pose.visibility, 0.0).astype(np.float32)
+    return _located(pose_cam, confidence, body, hands, face, options)
+
+
+def _depth_input(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray], mask: Optional[np.ndarray],
+                 options: LocateOptions) -> Optional[_DepthInput]:
+    """The depth image checked (raises on a wrong dtype or size), with the person mask."""
+    if depth is None:
+        return None
+    image_size = (cam.width, cam.height)
+    checked = check_depth_image(depth)
+    depth_scale(checked.shape, image_size)  # raises with both sizes when not a scale
+    if mask is None:
+        mask = getattr(result, "segmentation_mask", None)
+    return _DepthInput(checked, None if mask is None else np.asarray(mask), image_size, options)
+
+
+@dataclass(frozen=True)
+class _PoseRays:
+    """The pose's landmarks as the fits take them."""
+
+    world: np.ndarray        # (33, 3) world landmarks, metres
+    uv_px: np.ndarray        # (33, 2) image landmarks, pixels
+    rays: np.ndarray         # (33, 3) undistorted rays through them (z = 1)
+    visibility: np.ndarray   # (33,) in [0, 1]
+    valid: np.ndarray        # (33,) a finite ray and world landmark
+    weights: np.ndarray      # (33,) of each landmark in the fits (0 where not valid)
+
+
+def _pose_rays(result: Any, cam: PinholeCamera) -> Optional[_PoseRays]:
     pose_norm = getattr(result, "pose_landmarks", None)
     pose_world = getattr(result, "pose_world_landmarks", None)
     if pose_norm is None or pose_world is None:
-        return _EMPTY
+        return None
     pose_norm = np.asarray(pose_norm, dtype=np.float64)
     world = np.asarray(pose_world, dtype=np.float64)[:, :3]
     uv_px = cam.pixels_from_normalized(pose_norm[:, :2])
@@ -473,96 +528,110 @@ def locate(result: Any, cam: PinholeCamera, depth: Optional[np.ndarray] = None, 
     visibility = np.clip(visibility, 0.0, 1.0)
     valid = _finite_rows(rays) & _finite_rows(world)
     weights = np.where(valid, np.maximum(visibility, 1e-3), 0.0)
+    return _PoseRays(world, uv_px, rays, visibility, valid, weights)
 
-    t = solve_translation(world, rays[:, :2], weights)
-    if t is None:
-        return _EMPTY
-    z_model = np.maximum(world[:, 2] + t[2], _MIN_MODEL_DEPTH_M)
-    z = z_model.copy()
-    source = np.where(valid, MODEL, NONE).astype(np.uint8)
-    distance_source = DISTANCE_FROM_BODY_MODEL
-    note = ""
-    depth_scale_fit = 1.0
 
-    # Pixels of the hands and the face; the face's depth is read at every _FACE_SAMPLE_STEP-th point.
+@dataclass(frozen=True)
+class _BodyDepth:
+    """The depth of each pose landmark and where it came from."""
+
+    z: np.ndarray             # (33,) metres along each ray
+    source: np.ndarray        # (33,) PointSource
+    translation: np.ndarray   # (3,) of the body model
+    depth_scale: float = 1.0
+    distance_source: str = DISTANCE_FROM_BODY_MODEL
+    note: str = ""
+
+
+def _part_pixels(result: Any, cam: PinholeCamera) -> Dict[str, np.ndarray]:
+    """Pixels of the hands ("left", "right") and the face that were found."""
     part_norm = {"left": getattr(result, "left_hand_landmarks", None),
                  "right": getattr(result, "right_hand_landmarks", None),
                  "face": getattr(result, "face_landmarks", None)}
-    part_uv = {name: cam.pixels_from_normalized(np.asarray(norm, dtype=np.float64)[:, :2])
-               for name, norm in part_norm.items() if norm is not None}
-    part_readings: dict = {}
-    if depth_in is not None:
-        # One read of the depth image for every part; windows sized at the body's distance.
-        ppm = cam.pixels_per_metre(t[2])
-        uv_all = [uv_px]
-        radii = [np.full(len(uv_px), options.pose_window_m * ppm)]
-        for name, uv in part_uv.items():
-            uv_all.append(uv[::_FACE_SAMPLE_STEP] if name == "face" else uv)
-            radii.append(np.full(len(uv_all[-1]), options.detail_window_m * ppm))
-        readings = depth_in.sample(np.concatenate(uv_all), np.concatenate(radii), cam)
-        start = len(uv_px)
-        for name, uv in zip(part_uv, uv_all[1:]):
-            part_readings[name] = readings[start:start + len(uv)]
-            start += len(uv)
-        measured = readings[:len(uv_px)].copy()
-        measured[~valid] = np.nan
-        offset, scale, inliers = fit_depth_model(measured, world[:, 2], weights, options.outlier_m,
-                                                 options.fit_band_m, options.fit_iterations,
-                                                 options.depth_scale_prior_m, options.depth_scale_range,
-                                                 options.min_measured_points)
-        n_inliers = int(inliers.sum())
-        if offset is None:
-            note = "no valid depth reading at the person's landmarks"
-        elif n_inliers < options.min_measured_points:
-            note = (f"only {n_inliers} depth readings agree with the body model "
-                    f"(need {options.min_measured_points})")
-        else:
-            z_model = np.maximum(offset + scale * world[:, 2], _MIN_MODEL_DEPTH_M)
-            inliers = accept_by_bones(measured, inliers, z_model, rays, world, options.bone_tolerance_m,
-                                      options.bone_stretch)
-            t = np.array([*_xy_for_depth(world, rays[:, :2], weights, z_model), offset])
-            depth_scale_fit = scale
-            z = np.where(inliers, measured, z_model)
-            source[inliers] = MEASURED
-            distance_source = DISTANCE_FROM_DEPTH
+    return {name: cam.pixels_from_normalized(np.asarray(norm, dtype=np.float64)[:, :2])
+            for name, norm in part_norm.items() if norm is not None}
 
-    pose_cam = (z[:, None] * rays).astype(np.float32)
-    pose_cam[~valid] = np.nan
-    confidence = np.where(valid, visibility, 0.0).astype(np.float32)
 
-    hands = {}
-    for side, wrist in (("left", PoseLandmark.LEFT_WRIST), ("right", PoseLandmark.RIGHT_WRIST)):
-        hands[side] = _locate_hand(result, side, part_uv.get(side), float(pose_cam[wrist, 2]), cam,
-                                   part_readings.get(side), options)
-    face_cam, face_placement = _locate_face(result, part_uv.get("face"), float(pose_cam[PoseLandmark.NOSE, 2]), cam,
-                                            part_readings.get("face"), options)
+def _read_depth(depth_in: _DepthInput, cam: PinholeCamera, pose: _PoseRays, part_uv: Dict[str, np.ndarray],
+                distance: float, options: LocateOptions) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """One read of the depth image for every part, windows sized at the body's ``distance``:
+    the pose landmarks' readings (NaN where not valid) and each part's (the face's at every
+    _FACE_SAMPLE_STEP-th point)."""
+    ppm = cam.pixels_per_metre(distance)
+    uv_all = [pose.uv_px]
+    radii = [np.full(len(pose.uv_px), options.pose_window_m * ppm)]
+    for name, uv in part_uv.items():
+        uv_all.append(uv[::_FACE_SAMPLE_STEP] if name == "face" else uv)
+        radii.append(np.full(len(uv_all[-1]), options.detail_window_m * ppm))
+    readings = depth_in.sample(np.concatenate(uv_all), np.concatenate(radii), cam)
+    part_readings = {}
+    start = len(pose.uv_px)
+    for name, uv in zip(part_uv, uv_all[1:]):
+        part_readings[name] = readings[start:start + len(uv)]
+        start += len(uv)
+    measured = readings[:len(pose.uv_px)].copy()
+    measured[~pose.valid] = np.nan
+    return measured, part_readings
 
-    body = body_pose(pose_cam)
+
+def _fit_body_to_depth(body: _BodyDepth, measured: np.ndarray, pose: _PoseRays,
+                       options: LocateOptions) -> _BodyDepth:
+    """The body model fitted to the depth readings: accepted readings give their landmark's
+    depth, the fitted model the rest. Without enough readings, ``body`` with a note why."""
+    offset, scale, inliers = fit_depth_model(measured, pose.world[:, 2], pose.weights, options.outlier_m,
+                                             options.fit_band_m, options.fit_iterations,
+                                             options.depth_scale_prior_m, options.depth_scale_range,
+                                             options.min_measured_points)
+    n_inliers = int(inliers.sum())
+    if offset is None:
+        return dataclasses.replace(body, note="no valid depth reading at the person's landmarks")
+    if n_inliers < options.min_measured_points:
+        return dataclasses.replace(body, note=(f"only {n_inliers} depth readings agree with the body model "
+                                               f"(need {options.min_measured_points})"))
+    z_model = np.maximum(offset + scale * pose.world[:, 2], _MIN_MODEL_DEPTH_M)
+    inliers = accept_by_bones(measured, inliers, z_model, pose.rays, pose.world, options.bone_tolerance_m,
+                              options.bone_stretch)
+    source = body.source.copy()
+    source[inliers] = MEASURED
+    return _BodyDepth(z=np.where(inliers, measured, z_model), source=source,
+                      translation=np.array([*_xy_for_depth(pose.world, pose.rays[:, :2], pose.weights, z_model),
+                                            offset]),
+                      depth_scale=scale, distance_source=DISTANCE_FROM_DEPTH)
+
+
+_Part = Tuple[Optional[np.ndarray], Optional[str]]   # a located part's points and what placed it
+
+
+def _located(pose_cam: np.ndarray, confidence: np.ndarray, body: _BodyDepth, hands: Dict[str, _Part],
+             face: _Part, options: LocateOptions) -> Located3D:
+    """The located points with the frames they give (REP-155 body, head, face, gaze; hands)."""
+    face_cam, face_placement = face
+    body_frame = body_pose(pose_cam)
     head = head_pose(pose_cam)
-    face = face_pose(face_cam) if face_cam is not None else None
-    looking_frame = face if face is not None else head
+    face_frame = face_pose(face_cam) if face_cam is not None else None
+    looking_frame = face_frame if face_frame is not None else head
     gaze = gaze_pose(looking_frame) if looking_frame is not None else None
     angle = facing_angle(looking_frame) if looking_frame is not None else None
     return Located3D(
         pose_landmarks=pose_cam,
-        pose_source=source,
+        pose_source=body.source,
         pose_confidence=confidence,
         left_hand_landmarks=hands["left"][0],
         right_hand_landmarks=hands["right"][0],
         face_landmarks=face_cam,
-        body_pose=body,
+        body_pose=body_frame,
         head_pose=head,
-        face_pose=face,
+        face_pose=face_frame,
         gaze_pose=gaze,
         left_hand_pose=hand_pose(hands["left"][0], is_left=True) if hands["left"][0] is not None else None,
         right_hand_pose=hand_pose(hands["right"][0], is_left=False) if hands["right"][0] is not None else None,
-        distance_source=distance_source,
-        distance_note=note,
+        distance_source=body.distance_source,
+        distance_note=body.note,
         left_hand_placement=hands["left"][1],
         right_hand_placement=hands["right"][1],
         face_placement=face_placement,
-        body_translation=t.astype(np.float64),
-        body_depth_scale=depth_scale_fit,
+        body_translation=body.translation.astype(np.float64),
+        body_depth_scale=body.depth_scale,
         looking_at_camera=bool(angle is not None and angle <= options.looking_angle_rad),
         looking_angle_rad=angle,
     )
