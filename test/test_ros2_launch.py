@@ -212,9 +212,13 @@ def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_aft
     assert counts, output[-3000:]
     processed = int(counts[-1])
     assert processed > 0
-    wait_for(lambda: probe.count() >= processed, f"{processed} people messages (received "
-             f"{probe.count()})", timeout=10.0)
-    assert probe.count() == processed
+    with probe.lock:
+        first = probe.people[0].header.stamp if probe.people else None
+    started = [line for line in output.splitlines() if "subscribed to" in line]
+    detail = (f"{processed} people messages (received {probe.count()}, the first stamped "
+              f"{first.sec if first else None}.{first.nanosec if first else 0:09d}; node: {started})")
+    wait_for(lambda: probe.count() >= processed, detail, timeout=10.0)
+    assert probe.count() == processed, detail
 
 
 def node_stop_time(launch: Launch, executable: str, sent: float) -> float:
