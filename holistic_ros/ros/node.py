@@ -332,7 +332,6 @@ class HolisticNodeSteps:
                 setattr(self, name, None)
         self._values = None
 
-
     # ---------------------------------------------------------------- parameters
     @staticmethod
     def _check_values(values: Dict[str, Any]) -> Optional[str]:
