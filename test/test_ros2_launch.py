@@ -70,6 +70,11 @@ VIDEO_FRAME = "camera_color_optical_frame"
 STOPPED = re.compile(r"stopped taking images: (\d+) frames processed and published")
 #: A flat wall 2 m away, in 16UC1 millimetres (the remapped depth test).
 WALL_MM = 2000
+#: The launched nodes' namespace, and the camera topics under it: the tests' domain id is
+#: shared by chance with other runs on the machine (conftest), whose nodes must not answer.
+NS = f"/launchtest{os.getpid()}"
+NODE = f"{NS}/holistic"
+CAMERA = f"{NS}/camera/image_raw"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -79,7 +84,8 @@ class Launch:
     def __init__(self, *arguments: str):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [ROS2, "launch", "holistic_ros", "holistic.launch.py", *arguments, "use_gpu:=false"],
+            [ROS2, "launch", "holistic_ros", "holistic.launch.py", f"namespace:={NS.lstrip('/')}", *arguments,
+             "use_gpu:=false"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self._lines: List[str] = []
         self._lock = threading.Lock()
@@ -125,7 +131,7 @@ class Launch:
 class Probe:
     """A node in this process that listens to the launched node's outputs."""
 
-    def __init__(self, namespace: str = ""):
+    def __init__(self, namespace: str = NS):
         self.context = Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node("launch_probe", context=self.context)
@@ -245,7 +251,7 @@ def clip(videos_dir: Path) -> Path:
 
 # --------------------------------------------------------------------------- tests
 def test_launch_video_gives_3d_and_tf_takes_ros2_param_and_stops_on_ctrl_c(install_prefix, clip, probe):
-    launch = Launch(f"video:={clip}", "rviz:=false")
+    launch = Launch(f"video:={clip}", f"image:={CAMERA}", "rviz:=false")
     try:
         # people at the clip's pace, placed in the camera frame of the launch's field_of_view model
         wait_for(lambda: probe.located(), "a person with camera-frame 3D", launch)
@@ -258,15 +264,15 @@ def test_launch_video_gives_3d_and_tf_takes_ros2_param_and_stops_on_ctrl_c(insta
         assert len(points) and np.median(points[:, 2]) > 0   # in front of the camera
         assert person.distance_source == "body_model"         # no depth: MediaPipe's metric body
         if probe.tf is not None:
-            wait_for(lambda: any(t.child_frame_id == f"body_{person.id}" for m in list(probe.tf)
-                                 for t in m.transforms), "the person's TF frame", launch)
-            assert all(t.header.frame_id == VIDEO_FRAME for m in list(probe.tf) for t in m.transforms)
+            # body_<id> under the video's camera frame (/tf is global: match the person's frame)
+            wait_for(lambda: any((t.header.frame_id, t.child_frame_id) == (VIDEO_FRAME, f"body_{person.id}")
+                                 for m in list(probe.tf) for t in m.transforms), "the person's TF frame", launch)
 
         # ros2 param set: refused out of range (the descriptor's) and off the choices (the node's check)
-        ros2("param", "set", "/holistic", "min_detection_confidence", "1.5", expect="Setting parameter failed")
-        ros2("param", "set", "/holistic", "markers.face", "bogus", expect="Setting parameter failed")
-        ros2("param", "set", "/holistic", "min_detection_confidence", "0.6", expect="Set parameter successful")
-        client = AsyncParameterClient(probe.node, "/holistic")
+        ros2("param", "set", NODE, "min_detection_confidence", "1.5", expect="Setting parameter failed")
+        ros2("param", "set", NODE, "markers.face", "bogus", expect="Setting parameter failed")
+        ros2("param", "set", NODE, "min_detection_confidence", "0.6", expect="Set parameter successful")
+        client = AsyncParameterClient(probe.node, NODE)
         wait_for(client.services_are_ready, "parameter services", launch)
         future = client.get_parameters(["min_detection_confidence", "markers.face"])
         wait_for(future.done, "get_parameters", launch)
@@ -293,15 +299,15 @@ def test_launch_remapped_image_depth_and_camera_info_and_sigint_to_the_node(
     # pipelined: the node's stop also waits for the frame whose face and hands are in flight
     config = tmp_path / "pipelined.yaml"
     config.write_text("/**:\n  ros__parameters:\n    pipelined: true\n")
-    launch = Launch("image:=/remap/cam", "depth:=/remap/depth", "camera_info:=/remap/info",
+    launch = Launch(f"image:={NS}/cam", f"depth:={NS}/depth", f"camera_info:={NS}/info",
                     f"config:={config}", "rviz:=false")
     rgb = load_rgb(images_dir / "tfe_yoga_tree_pose.jpg")
     height, width = rgb.shape[:2]
     focal = 0.5 * width / np.tan(np.radians(60.0) / 2)
     depth = np.full((height, width), WALL_MM, np.uint16)
-    image_pub = probe.node.create_publisher(Image, "/remap/cam", QoSProfile(depth=1))
-    depth_pub = probe.node.create_publisher(Image, "/remap/depth", QoSProfile(depth=5))
-    info_pub = probe.node.create_publisher(CameraInfo, "/remap/info", QoSProfile(depth=5))
+    image_pub = probe.node.create_publisher(Image, f"{NS}/cam", QoSProfile(depth=1))
+    depth_pub = probe.node.create_publisher(Image, f"{NS}/depth", QoSProfile(depth=5))
+    info_pub = probe.node.create_publisher(CameraInfo, f"{NS}/info", QoSProfile(depth=5))
     stop = threading.Event()
 
     def camera():   # a camera at 10 Hz: camera_info, depth and image of one stamp
@@ -350,35 +356,35 @@ def test_launch_remapped_image_depth_and_camera_info_and_sigint_to_the_node(
 
 
 def test_launch_lifecycle_with_ros2_lifecycle_and_sigterm(install_prefix, clip, probe):
-    launch = Launch("lifecycle:=true", f"video:={clip}", "rviz:=false")
+    launch = Launch("lifecycle:=true", f"video:={clip}", f"image:={CAMERA}", "rviz:=false")
     try:
         node_pid = launch.pid("holistic_lifecycle_node")
-        wait_for(lambda: ("/holistic/get_state", ["lifecycle_msgs/srv/GetState"])
+        wait_for(lambda: (f"{NODE}/get_state", ["lifecycle_msgs/srv/GetState"])
                  in probe.node.get_service_names_and_types(), "the node's lifecycle services", launch)
-        ros2("lifecycle", "get", "/holistic", expect="unconfigured")
+        ros2("lifecycle", "get", NODE, expect="unconfigured")
         # unconfigured: frames come from the video, nothing is loaded, published or subscribed
-        wait_for(lambda: probe.node.count_publishers("/camera/image_raw") == 1, "video_source", launch)
-        assert probe.node.count_subscribers("/camera/image_raw") == 0
-        assert probe.node.count_publishers("/holistic/people") == 0
+        wait_for(lambda: probe.node.count_publishers(CAMERA) == 1, "video_source", launch)
+        assert probe.node.count_subscribers(CAMERA) == 0
+        assert probe.node.count_publishers(f"{NODE}/people") == 0
         assert "pipeline ready" not in launch.output()
 
-        ros2("lifecycle", "set", "/holistic", "configure", expect="Transitioning successful")
+        ros2("lifecycle", "set", NODE, "configure", expect="Transitioning successful")
         assert "pipeline ready" in launch.output()
         wait_for(lambda: probe.people_sub.get_publisher_count() == 1, "the people publisher", launch)
-        assert probe.node.count_subscribers("/camera/image_raw") == 0 and probe.count() == 0
+        assert probe.node.count_subscribers(CAMERA) == 0 and probe.count() == 0
 
-        ros2("lifecycle", "set", "/holistic", "activate", expect="Transitioning successful")
+        ros2("lifecycle", "set", NODE, "activate", expect="Transitioning successful")
         wait_for(lambda: probe.located(), "a person with camera-frame 3D", launch)
 
-        ros2("lifecycle", "set", "/holistic", "deactivate", expect="Transitioning successful")
+        ros2("lifecycle", "set", NODE, "deactivate", expect="Transitioning successful")
         wait_for(lambda: STOPPED.search(launch.output()), "the count of frames at deactivate", launch)
         processed = int(STOPPED.findall(launch.output())[-1])
         wait_for(lambda: probe.count() >= processed, f"{processed} people messages", launch, timeout=10.0)
         assert probe.count() == processed   # all that was processed, and nothing after
-        wait_for(lambda: probe.node.count_subscribers("/camera/image_raw") == 0, "no image subscription", launch)
+        wait_for(lambda: probe.node.count_subscribers(CAMERA) == 0, "no image subscription", launch)
         assert probe.count() == processed
 
-        ros2("lifecycle", "set", "/holistic", "activate", expect="Transitioning successful")
+        ros2("lifecycle", "set", NODE, "activate", expect="Transitioning successful")
         wait_for(lambda: probe.count() >= processed + 3, "frames again", launch)
         assert launch.output().count("pipeline ready") == 1   # deactivate kept the models
 
