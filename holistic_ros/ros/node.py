@@ -316,7 +316,8 @@ class HolisticNodeSteps:
             self._stats.dropped += dropped
             self._stats.total_dropped += dropped
             totals = (self._stats.total_received, self._stats.total_processed, self._stats.total_dropped)
-        self.get_logger().info(f"stopped taking images: {totals[1]} frames processed and published "
+        last = "" if self._last_stamp is None else f", the last stamped {self._last_stamp:.3f} s"
+        self.get_logger().info(f"stopped taking images: {totals[1]} frames processed and published{last} "
                                f"({totals[0]} received, {totals[2]} skipped)")
 
     def _cleanup(self) -> None:
