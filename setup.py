@@ -38,7 +38,9 @@ setup(
         # OpenCV 4.x samples crops as MediaPipe's bundled OpenCV does (5.0 differs).
         "opencv-python-headless>=4.8,<5",
     ],
-    extras_require={"cuda": ["onnxruntime-gpu[cuda,cudnn]>=1.18; platform_machine == 'x86_64'"]},
+    extras_require={"cuda": ["onnxruntime-gpu[cuda,cudnn]>=1.18; platform_machine == 'x86_64'"],
+                    # the offline bag tool (holistic_ros.ros.bag; docs/bag.md)
+                    "bag": ["rosbags>=0.11", "tqdm>=4.60", "mcap>=1.1"]},
     entry_points={"console_scripts": []},
     zip_safe=False,
 )

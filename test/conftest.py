@@ -2,6 +2,12 @@
 
 Markers: ``ros`` (starts nodes over real rclpy and Fast DDS), ``parity`` (compares with
 MediaPipe through .venv-oracle), ``slow``. ``make test`` runs them all.
+
+A test whose prerequisite is missing (the oracle venv, the shared media, the colcon
+build, a model, an installable package) calls :func:`skip_or_fail`: it skips, saying
+what to do, unless ``HOLISTIC_ROS_REQUIRE_ALL=1`` (set by ``.ci/run``), where it fails,
+so CI cannot pass by skipping. Only :func:`skip_for_hardware` skips there too: what
+this machine cannot have (cv_bridge, which PyPI does not carry; a GPU).
 """
 
 from __future__ import annotations
@@ -14,7 +20,48 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MEDIA_DIR = (REPO_ROOT / ".." / "shared" / "testdata" / "media").resolve()
+# The shared test media; HOLISTIC_ROS_MEDIA overrides (as in tools/parity.py media_dir).
+MEDIA_DIR = Path(os.environ.get("HOLISTIC_ROS_MEDIA") or (REPO_ROOT / ".." / "shared" / "testdata" / "media")).resolve()
+#: Set by .ci/run: a missing prerequisite fails the test instead of skipping it.
+REQUIRE_ALL = os.environ.get("HOLISTIC_ROS_REQUIRE_ALL", "") == "1"
+
+
+def skip_or_fail(reason: str, allow_module_level: bool = False):
+    """Skip for a missing prerequisite, or fail under ``HOLISTIC_ROS_REQUIRE_ALL=1``.
+
+    ``reason`` says what is missing and how to get it. At module level (``allow_module_level``)
+    the failure is a collection error, which fails the run as well."""
+    if REQUIRE_ALL:
+        pytest.fail(f"HOLISTIC_ROS_REQUIRE_ALL=1, so this is a failure, not a skip: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=allow_module_level)
+
+
+def skip_for_hardware(reason: str, allow_module_level: bool = False):
+    """Skip for what this machine cannot have even in CI: a GPU, or cv_bridge (not on
+    PyPI). The reason must name it; these are the only skips a CI run shows."""
+    pytest.skip(reason, allow_module_level=allow_module_level)
+
+
+def require_oracle() -> Path:
+    """The MediaPipe oracle's interpreter (``tools/parity.py`` ORACLE_PYTHON: .venv-oracle,
+    or HOLISTIC_ROS_ORACLE_PYTHON); skips, or fails under REQUIRE_ALL, when it is missing."""
+    tools = str(REPO_ROOT / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import parity
+
+    if not parity.oracle_available():
+        skip_or_fail(f"MediaPipe oracle venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`")
+    return parity.ORACLE_PYTHON
+
+
+def import_or_skip(module: str, reason: str = ""):
+    """``pytest.importorskip`` through :func:`skip_or_fail` (module level allowed)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        skip_or_fail(f"could not import {module}: {exc}" + (f" ({reason})" if reason else ""),
+                     allow_module_level=True)
 
 # ROS traffic of the tests stays on this machine and in a domain of this test run, so
 # parallel runs (and other ROS users) do not see each other. Set before rclpy starts.
@@ -67,8 +114,8 @@ def require_messages() -> None:
     """Skip the calling test module, saying what to do, when the package has not
     been built with colcon."""
     if not messages_available():
-        pytest.skip("holistic_ros.msg not importable: run `make build` and "
-                    "`source install/setup.bash` (make test does both)", allow_module_level=True)
+        skip_or_fail("holistic_ros.msg not importable: run `make build` and "
+                     "`source install/setup.bash` (make test does both)", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
@@ -80,15 +127,15 @@ def repo_root() -> Path:
 def media_dir() -> Path:
     """../shared/testdata/media next to the repository; skips when it is absent."""
     if not MEDIA_DIR.is_dir():
-        pytest.skip(f"test media not found at {MEDIA_DIR} (expected ../shared/testdata/media "
-                    "next to the repository)")
+        skip_or_fail(f"test media not found at {MEDIA_DIR} (expected ../shared/testdata/media "
+                     "next to the repository, or HOLISTIC_ROS_MEDIA)")
     return MEDIA_DIR
 
 
 def _media_folder(media_dir: Path, name: str) -> Path:
     path = media_dir / name
     if not path.is_dir():
-        pytest.skip(f"test {name} not found at {path}")
+        skip_or_fail(f"test {name} not found at {path}")
     return path
 
 
@@ -107,7 +154,7 @@ def install_prefix() -> Path:
     """install/holistic_ros from `make build`; skips when the package was not built."""
     prefix = REPO_ROOT / "install" / "holistic_ros"
     if not (prefix / "lib" / "holistic_ros").is_dir():
-        pytest.skip(f"{prefix} not built: run `make build`")
+        skip_or_fail(f"{prefix} not built: run `make build`")
     return prefix
 
 

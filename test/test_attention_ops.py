@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-onnx = pytest.importorskip("onnx", reason="building the standalone op graphs needs the onnx package")
-ort = pytest.importorskip("onnxruntime")
+from conftest import import_or_skip
+
+onnx = import_or_skip("onnx", "building the standalone op graphs needs the onnx package")
+ort = import_or_skip("onnxruntime")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import mp_custom_ops  # noqa: E402

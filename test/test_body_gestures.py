@@ -206,21 +206,40 @@ def latency(frames, start, gesture, side) -> Optional[int]:
 VARIANTS = [dict(size=1.0), dict(size=0.7, yaw=30.0, transition_s=0.4), dict(size=1.3, roll=-20.0, transition_s=1.0),
             dict(size=1.0, yaw=-35.0, roll=15.0, transition_s=0.2, fps=15.0)]
 LATENCIES: Dict[str, List[int]] = {}
+#: Latency from the first move to the onset, in frames of the track (30 or 15 fps), that the
+#: README states for these tracks ("Body gestures over time": hand raised 5-23, waving (1-3 Hz)
+#: 12-51, pointing 5-28, arms crossed 5-24, stop 9-34, come here (1-2.5 Hz) 12-47). The lower
+#: end is the debouncer's minimum hold; the upper one a user waits for at most (23 frames at
+#: 30 fps is 0.77 s; the 51 of a 1 Hz wave, one and a half waves).
+LATENCY_FRAMES = {
+    BodyGesture.LEFT_HAND_RAISED: (5, 23), BodyGesture.RIGHT_HAND_RAISED: (5, 23),
+    BodyGesture.BOTH_HANDS_RAISED: (5, 23), BodyGesture.WAVING: (12, 51), BodyGesture.POINTING: (5, 28),
+    BodyGesture.ARMS_CROSSED: (5, 24), BodyGesture.STOP: (9, 34), BodyGesture.COME_HERE: (12, 47)}
 
 
 def _check_fires(name, track, gesture, side, seconds=4.0, allowed=()):
-    """``gesture`` fires once per variant, nothing outside ``allowed`` fires; records the latency."""
+    """``gesture`` fires once per variant within its README latency, nothing outside
+    ``allowed`` fires; records the latency."""
+    low, high = LATENCY_FRAMES[gesture]
+    late = []
     for variant in VARIANTS:
         frames, start = run(track, seconds=seconds, **variant)
         lat = latency(frames, start, gesture, side)
         assert lat is not None, f"{name} {variant}: {gesture.value} never fired; onsets {onsets(frames)}"
-        assert 0 <= lat, f"{name} {variant}: fired {-lat} frames before the gesture started"
+        if not low <= lat <= high:
+            late.append(f"{name} {variant}: fired {lat} frames after the first move, the README states {low}-{high}")
         others = {(g, s) for _, g, s in onsets(frames)} - {(gesture, side)} - set(allowed)
         assert not others, f"{name} {variant}: also fired {others}"
         assert frames[-1].is_active(gesture, side), f"{name} {variant}: not held to the end"
         LATENCIES.setdefault(name, []).append(lat)
     print(f"\n{name}: latency in frames from the first move, per variant: {LATENCIES[name]} "
           f"(variants: {VARIANTS})")
+    if late:
+        raise LatencyOutsideReadme("\n".join(late))
+
+
+class LatencyOutsideReadme(AssertionError):
+    """A gesture fired, and nothing else did, but not within the latency the README states."""
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -233,7 +252,16 @@ def test_both_hands_raised_fires_and_not_one_hand():
     _check_fires("both_hands_raised", both_raised, BodyGesture.BOTH_HANDS_RAISED, "both")
 
 
-@pytest.mark.parametrize("hz", [1.0, 1.8, 3.0])
+# Known miss: at 1 Hz the wave fires at 52 frames (30 fps, size 1.0), one past the README's
+# 51, which was measured before reversals were counted on a 3-sample median (commit b2e00f5,
+# one sample of delay by construction). Only this latency is excused (raises=): any other
+# failure of the test fails it.
+_WAVE_1HZ_LATE = pytest.mark.xfail(strict=True, raises=LatencyOutsideReadme,
+                                   reason="1 Hz wave: 52 frames measured, README states 12-51 (before the "
+                                          "3-sample median, b2e00f5)")
+
+
+@pytest.mark.parametrize("hz", [pytest.param(1.0, marks=_WAVE_1HZ_LATE), 1.8, 3.0])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_waving_fires(side, hz):
     # A waving hand is also a raised hand (ros4hri lists both).
@@ -299,8 +327,21 @@ def test_camera_points_with_nan_keep_gestures_and_fall_back_to_world_rays():
     assert not ray.in_camera_frame and np.all(np.isfinite(ray.origin))
 
 
+# The wired test's tolerances. Origin: the recogniser takes the eye midpoint as located,
+# so it is the same point up to float32 rounding of the located landmarks (1e-6 m at a few
+# metres); the fingertip it aims through is the located pose wrist plus the hand model's
+# wrist-to-index-tip vector, while locate places the hand's own 21 points along their image
+# rays at the located wrist's depth, so the two fingertips differ by the gap between the
+# pose's and the hand's wrist, measured here, plus how far the hand's metric shape and its
+# image rays disagree: 1 cm (the 5 mm landmark noise of either, added).
+ORIGIN_TOL_M = 1e-5
+SHAPE_TOL_M = 0.01
+
+
 def test_wired_to_spatial_locate_on_a_real_frame(videos_dir):
-    """holistic_ros.spatial.locate's camera-frame pose feeds the recogniser as it is."""
+    """holistic_ros.spatial.locate's camera-frame pose feeds the recogniser as it is: the
+    camera-frame ray starts at the located eye midpoint and passes through the located index
+    fingertip."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
     from parity import iter_video_rgb
 
@@ -308,15 +349,36 @@ def test_wired_to_spatial_locate_on_a_real_frame(videos_dir):
     from holistic_ros.spatial.camera import PinholeCamera
     from holistic_ros.spatial.locate import locate
 
-    rgb = next(iter(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4", 1)))
+    # frame 120: the right arm held out towards the camera, the hand found (labels of the clip)
+    rgb = list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4", 121))[-1]
     with Holistic(static_image_mode=True, providers=["CPUExecutionProvider"]) as holistic:
         result = holistic.process(rgb)
+    assert result.right_hand_landmarks is not None and result.right_hand_world_landmarks is not None
     located = locate(result, PinholeCamera.from_field_of_view(math.radians(69.0), rgb.shape[1], rgb.shape[0]))
     assert located.pose_landmarks is not None and located.pose_landmarks.shape == (33, 3)
+    assert located.right_hand_landmarks is not None
+    # Pointing first (a synthetic track), so that the real frame, given while the gesture is
+    # still held (its release time), gets a ray; the ray is built from that frame alone.
     rec = BodyGestureRecognizer()
-    for i in range(3):
-        f = rec.update(result, i / FPS, points_cam=located.pose_landmarks)
-        assert f.reset_reason is None and all(math.isfinite(v) for v in f.scores.values())
+    rng = np.random.default_rng(4)
+    t = 0.0
+    for i in range(60):
+        t = i / FPS
+        f = rec.update(frame(pointing("right", FORWARD + 0.3 * OUT["right"])(t), 1.0, np.eye(3), rng), t)
+    assert f.is_active(BodyGesture.POINTING, "right")
+    f = rec.update(result, t + 1 / FPS, points_cam=located.pose_landmarks)
+    assert f.reset_reason is None and all(math.isfinite(v) for v in f.scores.values())
+    (ray,) = f.pointing
+    assert ray.side == "right" and ray.in_camera_frame
+    eye = (located.pose_landmarks[P.LEFT_EYE].astype(np.float64) + located.pose_landmarks[P.RIGHT_EYE]) / 2
+    assert np.linalg.norm(ray.origin - eye) < ORIGIN_TOL_M, (ray.origin, eye)
+    tip = located.right_hand_landmarks[H.INDEX_FINGER_TIP].astype(np.float64)
+    along = float((tip - ray.origin) @ ray.direction)
+    off_ray = float(np.linalg.norm(tip - ray.origin - along * ray.direction))
+    wrist_gap = float(np.linalg.norm(located.right_hand_landmarks[H.WRIST] - located.pose_landmarks[P.RIGHT_WRIST]))
+    print(f"\nlocated fingertip {100 * off_ray:.2f} cm off the ray, {along:.2f} m along it; "
+          f"pose and hand wrists {100 * wrist_gap:.2f} cm apart")
+    assert along > 0 and off_ray < wrist_gap + SHAPE_TOL_M, (off_ray, wrist_gap)
 
 
 def test_arms_crossed_fires():

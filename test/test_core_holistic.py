@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import skip_or_fail
+
 from holistic_ros import Holistic, HolisticResult, ModelError
 from holistic_ros.pipeline.models import default_models_dir
 
@@ -29,7 +31,7 @@ def person_rgb(images_dir):
 
     path = images_dir / "tfe_yoga_tree_pose.jpg"
     if not path.is_file():
-        pytest.skip(f"test image {path} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test image {path} not found (../shared/testdata/media beside the repo)")
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
@@ -167,7 +169,7 @@ def woman_clip_frames(videos_dir):
 
     video = videos_dir / "mps_woman_thumbs_up_1280x720.mp4"
     if not video.is_file():
-        pytest.skip(f"test video {video} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test video {video} not found (../shared/testdata/media beside the repo)")
 
     def first(count):
         cap = cv2.VideoCapture(str(video))

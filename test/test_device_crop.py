@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import skip_for_hardware, skip_or_fail
+
 from holistic_ros.pipeline.device_crop import (
     DeviceCropper,
     build_crop_model,
@@ -90,7 +92,7 @@ def test_matches_opencv_on_synthetic_image(cropper, out_height, out_width, borde
 def test_matches_opencv_on_photo(cropper, border_zero, images_dir):
     path = images_dir / "mps_couple_and_dog.jpg"
     if not path.is_file():
-        pytest.skip(f"test photo {path} not found (../shared/testdata/media/images beside the "
+        skip_or_fail(f"test photo {path} not found (../shared/testdata/media/images beside the "
                     "repository); the synthetic-image cases still ran")
     image = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     for out_height, out_width in SIZES:
@@ -212,13 +214,13 @@ def test_cuda_crop_stays_on_the_gpu_and_matches_cpu():
     import onnxruntime as ort
 
     if "CUDAExecutionProvider" not in ort.get_available_providers():
-        pytest.skip("this onnxruntime build has no CUDAExecutionProvider")
+        skip_for_hardware("no GPU: this onnxruntime build has no CUDAExecutionProvider")
     gpu = DeviceCropper([("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"])
     ort.set_default_logger_severity(4)  # the provider bridge's errors when there is no GPU
     try:
         gpu.session(128, 128, True)
     except RuntimeError as exc:
-        pytest.skip(f"CUDA execution provider cannot start here: {exc}")
+        skip_for_hardware(f"no GPU: the CUDA execution provider cannot start here: {exc}")
     finally:
         ort.set_default_logger_severity(2)
     image = synthetic_image()

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import require_oracle
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
@@ -31,8 +33,7 @@ pytestmark = pytest.mark.parity
 
 @pytest.fixture(scope="module")
 def real_inputs(images_dir, videos_dir):
-    if not gesture_parity.oracle_available():
-        pytest.skip("needs .venv-oracle (make oracle-venv)")
+    require_oracle()
     frames = [load_image_rgb(p) for p in sorted(images_dir.iterdir()) if p.suffix in (".jpg", ".png")]
     frames += list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4"))[::6]
     frames += [np.ascontiguousarray(f[:, ::-1]) for f in frames]

@@ -6,9 +6,11 @@
   GestureRecognizer itself found, the stage gives its label and score.
 * Holistic parity (slow): ``Holistic(static_image_mode=True, recognize_gestures=True)`` against
   MediaPipe's GestureRecognizer (IMAGE mode, the oracle of ../shared/reference/gestures.md) per
-  frame on the woman clip and on rotated, flipped and half-size variants made here: the labels
-  agree on >= 95% of the hands both find. Prints the confusion per class and how many hands
-  each side finds that the other does not.
+  frame on the woman clip and on rotated, flipped and half-size variants made here: issue 5 asks
+  the labels to agree on >= 95% of the hands both find; missed on the thumbs-up clip (an
+  xfail(strict=True) with the measured figure), held where the label is not on a class
+  boundary, and never below MediaPipe's own Holistic hands. Prints the confusion per class and
+  how many hands each side finds that the other does not.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
+from conftest import require_oracle
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
@@ -106,8 +110,7 @@ def test_absent_or_nan_hand_has_no_gesture(recognizer):
 # -- stage parity: MediaPipe's own landmarks in, MediaPipe's label out ------------------------------
 @pytest.mark.parity
 def test_stage_reproduces_gesture_recognizer(recognizer, images_dir, videos_dir):
-    if not gesture_parity.oracle_available():
-        pytest.skip("needs .venv-oracle (make oracle-venv)")
+    require_oracle()
     frames = [load_image_rgb(p) for p in sorted(images_dir.iterdir()) if p.suffix in (".jpg", ".png")]
     frames += list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4"))[::6]
     n, worst = 0, 0.0
@@ -152,9 +155,8 @@ def match_hands(ours, theirs, size):
     return pairs, len(left_ours), len(left_theirs)
 
 
-@pytest.mark.parity
-@pytest.mark.slow
-def test_holistic_gestures_match_gesture_recognizer(videos_dir, recognizer):
+@pytest.fixture(scope="module")
+def holistic_vs_recognizer(videos_dir, recognizer):
     """Three comparisons per hand both Holistic and GestureRecognizer find:
 
     * ours vs GestureRecognizer (the issue's oracle);
@@ -163,8 +165,7 @@ def test_holistic_gestures_match_gesture_recognizer(videos_dir, recognizer):
       hands are cropped from the pose, not from a palm detector, and their landmarks differ;
     * ours vs MediaPipe's Holistic hands through the stage: the part that is our port's.
     """
-    if not gesture_parity.oracle_available():
-        pytest.skip("needs .venv-oracle (make oracle-venv)")
+    require_oracle()
     clip = list(iter_video_rgb(videos_dir / "mps_woman_thumbs_up_1280x720.mp4"))[::2]
     confusion = Counter()
     counts = Counter()
@@ -208,23 +209,61 @@ def test_holistic_gestures_match_gesture_recognizer(videos_dir, recognizer):
     print("confusion, rows GestureRecognizer, columns ours: " + " | ".join(labels))
     for a in labels:
         print(f"  {a:12s} " + " ".join(f"{confusion[(a, b)]:5d}" for b in labels))
+    print(f"ours = GestureRecognizer on {counts['agree'] / max(counts['both'], 1):.3f} of {counts['both']} hands "
+          f"(target {MIN_AGREEMENT}); MediaPipe Holistic's hands = GestureRecognizer "
+          f"{counts['mp_agree'] / max(counts['with_mp'], 1):.3f}; ours = MediaPipe Holistic's "
+          f"{counts['ours_vs_mp'] / max(counts['with_mp'], 1):.3f} of {counts['with_mp']}; hands only Holistic "
+          f"found {counts['only_ours']}, only GestureRecognizer found {counts['only_theirs']}")
+    # The right hand is in view on 165 of the clip's 195 frames (test/data/gesture_labels.json:
+    # none at rest, 0-29), so a hand found by both on fewer than half the frames of the five
+    # variants means detection broke, and the agreement below would rest on too few hands.
+    assert counts["both"] >= len(clip) * len(VARIANTS) / 2, f"too few hands found by both ({counts['both']})"
+    assert counts["with_mp"] >= counts["both"] / 2, f"too few hands MediaPipe's Holistic found ({counts['with_mp']})"
+    return counts, per_variant
+
+
+# Measured on the woman clip and its variants (the fixture prints it; this 2-core AMD EPYC
+# machine): ours = GestureRecognizer on 0.786 of 415 hands, MediaPipe's own Holistic hands
+# through the same stage 0.776, ours = MediaPipe Holistic's 0.822. The thumbs-up hand is
+# blurred, Holistic crops it from the pose rather than from a palm detection, and its label
+# sits on the Thumb_Up / None / Pointing_Up boundary, where small landmark differences flip it. The stage itself is exact
+# (test_stage_reproduces_gesture_recognizer). A palm detector for the hands (being built)
+# is what would close these.
+_HOLISTIC_HANDS_GAP = ("hands cropped from the pose, not a palm detection: labels agree on {} of the hands "
+                       "(measured), issue 5 asks 0.95")
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=_HOLISTIC_HANDS_GAP.format("0.786 (ours vs GestureRecognizer)"))
+def test_holistic_gestures_match_gesture_recognizer(holistic_vs_recognizer):
+    """Issue 5: Holistic's hand gesture labels agree with MediaPipe's GestureRecognizer on
+    >= 95% of the hands both find."""
+    counts, _ = holistic_vs_recognizer
+    assert counts["agree"] / counts["both"] >= MIN_AGREEMENT
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=_HOLISTIC_HANDS_GAP.format("0.822 (ours vs MediaPipe Holistic's hands)"))
+def test_holistic_gestures_match_mediapipe_holistic_hands(holistic_vs_recognizer):
+    """Our hands and MediaPipe Holistic's, through the same stage: >= 95% (issue 5's bar)."""
+    counts, _ = holistic_vs_recognizer
+    assert counts["ours_vs_mp"] / counts["with_mp"] >= MIN_AGREEMENT
+
+
+@pytest.mark.parity
+@pytest.mark.slow
+def test_holistic_gestures_as_close_as_mediapipe_holistic(holistic_vs_recognizer):
+    """Where the 95% is missed, MediaPipe's own Holistic is the floor: ours agrees with
+    GestureRecognizer no less than MediaPipe Holistic's hands do, beyond sampling noise (one
+    binomial standard error over these hands, about 0.02); and where the label is not on a class boundary
+    (the rotated variants) the issue's 95% holds."""
+    counts, per_variant = holistic_vs_recognizer
     agree = counts["agree"] / counts["both"]
     mp_agree = counts["mp_agree"] / counts["with_mp"]
-    ours_vs_mp = counts["ours_vs_mp"] / counts["with_mp"]
-    print(f"ours = GestureRecognizer on {agree:.3f} of {counts['both']} hands (target {MIN_AGREEMENT}); "
-          f"MediaPipe Holistic's hands = GestureRecognizer {mp_agree:.3f}; ours = MediaPipe Holistic's "
-          f"{ours_vs_mp:.3f} of {counts['with_mp']}; hands only Holistic found {counts['only_ours']}, "
-          f"only GestureRecognizer found {counts['only_theirs']}")
-    assert counts["both"] >= 200, f"too few hands found by both ({counts['both']})"
-    # Measured: the issue's 95% against GestureRecognizer is NOT reached on this clip, by our
-    # hands (0.782 of 408) nor by MediaPipe's own Holistic hands through the same stage (0.775):
-    # the thumbs-up hand is blurred, Holistic crops it from the pose rather than from a palm
-    # detection, and its label sits on the Thumb_Up / None / Pointing_Up boundary, where small
-    # landmark differences flip it (ours vs MediaPipe Holistic's hands: 0.828). The stage itself
-    # is exact (test_stage_reproduces_gesture_recognizer). Asserted is what holds:
-    assert agree >= mp_agree - 0.03              # as close to GestureRecognizer as MediaPipe's Holistic
-    assert agree >= 0.75 and ours_vs_mp >= 0.80
-    for name in ("rotated_90", "rotated_-25"):   # where the label is not on a boundary, it agrees
+    noise = math.sqrt(mp_agree * (1 - mp_agree) / counts["with_mp"])
+    assert agree >= mp_agree - noise, f"ours {agree:.3f}, MediaPipe's Holistic {mp_agree:.3f} (noise {noise:.3f})"
+    for name in ("rotated_90", "rotated_-25"):
         v = per_variant[name]
-        assert v["agree"] / v["both"] >= MIN_AGREEMENT
-
+        assert v["agree"] / v["both"] >= MIN_AGREEMENT, f"{name}: {v['agree']}/{v['both']}"

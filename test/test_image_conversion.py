@@ -6,7 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-sensor_msgs = pytest.importorskip("sensor_msgs.msg", reason="sensor_msgs (ROS 2) not installed")
+from conftest import import_or_skip, skip_for_hardware
+
+sensor_msgs = import_or_skip("sensor_msgs.msg", "sensor_msgs (ROS 2) not installed: make venv")
 from std_msgs.msg import Header  # noqa: E402
 
 from holistic_ros.ros.image_conversion import (  # noqa: E402
@@ -141,7 +143,7 @@ def test_array_to_image_msg_of_a_view():
 def test_cv_bridge_gives_the_same_arrays(encoding):
     convert = cv_bridge_converter()
     if convert is None:
-        pytest.skip("cv_bridge is not installed (no ROS 2 cv_bridge on PyPI); the NumPy "
+        skip_for_hardware("cv_bridge is not installed (no ROS 2 cv_bridge on PyPI); the NumPy "
                     "converter is the one in use. On a ROS install this compares both.")
     source, _ = CASES[encoding]
     for padding in (0, 3):

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import load_rgb, require_messages
+from conftest import load_rgb, require_messages, skip_or_fail
 
 require_messages()
 
@@ -315,12 +315,13 @@ def test_rviz_config_matches_a_running_node(rviz_config: dict, context, images_d
     from holistic_ros.ros.markers import marker_id, namespace
     from holistic_ros.ros.node import HolisticNode
     from holistic_ros.ros.tf import FRAME_PREFIXES
+    from holistic_ros import Holistic
+    from holistic_ros.pipeline.models import ModelError
 
     try:
-        from holistic_ros import Holistic
         Holistic(static_image_mode=True).close()
-    except Exception as error:  # models not converted yet, ...
-        pytest.skip(f"pipeline core cannot start: {error} (run `make models`)")
+    except ModelError as error:  # models not converted: a missing prerequisite; any other error fails
+        skip_or_fail(f"pipeline core cannot start: {error} (run `make models`)")
 
     fixed_frame = rviz_config["Visualization Manager"]["Global Options"]["Fixed Frame"]
     params = [Parameter(name, value=value) for name, value in {
@@ -435,7 +436,7 @@ def test_launchers_use_an_existing_interpreter(install_prefix: Path):
 def test_models_installed_next_to_the_package(install_prefix: Path, repo_root: Path):
     source = repo_root / "models" / "manifest.json"
     if not source.is_file():
-        pytest.skip("models/manifest.json absent: run `make models`")
+        skip_or_fail("models/manifest.json absent: run `make models`")
     site = next((install_prefix / "lib").glob("python3*/site-packages/holistic_ros"))
     assert (site / "models" / "manifest.json").is_file()
     assert (install_prefix / "share" / "holistic_ros" / "models" / "manifest.json").is_file()
@@ -613,3 +614,15 @@ def test_demo_writes_video_and_log(repo_root: Path, install_prefix: Path, videos
     assert located and all(len(p["pose_points"]) == 33 for p in located)
     assert all(p["pose_points"][0]["z"] > 0 for p in located)   # in front of the camera
     assert (tmp_path / "gesture_events.jsonl").is_file()
+    # The offline path: every frame of the clip through the bag tool into holistic.mcap, which the
+    # MCAP reader and rosbags both read.
+    from mcap.reader import make_reader
+    from rosbags.rosbag2 import Reader
+
+    frames = int(cv2.VideoCapture(str(videos_dir / "mps_hand_reach_640x360.mp4")).get(cv2.CAP_PROP_FRAME_COUNT))
+    with open(tmp_path / "holistic.mcap", "rb") as f:
+        counted = sum(channel.topic == "/holistic/people" for _, channel, _ in make_reader(f).iter_messages())
+    with Reader(tmp_path / "holistic.mcap") as reader:
+        topics = reader.topics
+    assert counted == topics["/holistic/people"].msgcount == frames
+    assert topics["/camera/image_raw/compressed"].msgcount == frames    # the input, copied through

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
+from conftest import import_or_skip
+
+ort = import_or_skip("onnxruntime")
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = MODELS_DIR / "manifest.json"

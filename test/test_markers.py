@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import import_or_skip, skip_or_fail
+
 from holistic_ros.drawing import connections
 from holistic_ros.pipeline.result import HolisticResult
 
@@ -26,7 +28,7 @@ def upstream_table(file_name: str, name: str):
             namespace = {}
             exec(compile(path.read_text(), str(path), "exec"), namespace)  # plain data, no imports
             return namespace[name]
-    pytest.skip(f"MediaPipe's {file_name} not found (make oracle-venv installs it)")
+    skip_or_fail(f"MediaPipe's {file_name} not found (make oracle-venv installs it)")
 
 
 @pytest.mark.parametrize("file_name,upstream,ours", [
@@ -188,12 +190,12 @@ def test_body_gesture_labels():
 
 
 # ----------------------------------------------------------------------------- markers
-markers = pytest.importorskip("holistic_ros.ros.markers", reason="visualization_msgs not installed")
+markers = import_or_skip("holistic_ros.ros.markers", "visualization_msgs not installed: make venv")
 from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import Marker  # noqa: E402
 
 from holistic_ros.gestures import ActiveGesture, BodyGesture, GestureFrame, PointingRay  # noqa: E402
-from holistic_ros.ros.person import FrameOutput, PersonFrame  # noqa: E402
+from holistic_ros.gestures.person import FrameOutput, PersonFrame  # noqa: E402
 from holistic_ros.spatial import Located3D  # noqa: E402
 
 

@@ -24,14 +24,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
-ort = pytest.importorskip("onnxruntime")
+from conftest import import_or_skip, require_oracle
+
+cv2 = import_or_skip("cv2")
+ort = import_or_skip("onnxruntime")
 
 pytestmark = pytest.mark.parity
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
-ORACLE_PY = REPO / ".venv-oracle" / "bin" / "python"
 
 # (image, [x0, y0, x1, y1] as fractions of the image, scale of the square side
 #  relative to the box's longer side, has_subject: True/False, None = not judged)
@@ -144,13 +145,12 @@ def _session(model):
 
 @pytest.fixture(scope="module")
 def parity(tmp_path_factory, images_dir):
-    if not ORACLE_PY.exists():
-        pytest.skip(f"{ORACLE_PY} absent: the LiteRT/MediaPipe reference needs .venv-oracle "
-                    "(mediapipe==0.10.21, ai-edge-litert==2.3.0)")
+    # the LiteRT/MediaPipe reference needs .venv-oracle (mediapipe==0.10.21, ai-edge-litert==2.3.0)
+    oracle_py = require_oracle()
     tmp = tmp_path_factory.mktemp("parity")
     inputs = _inputs(images_dir)
     np.savez(tmp / "in.npz", **inputs)
-    proc = subprocess.run([str(ORACLE_PY), str(REPO / "tools" / "litert_reference.py"),
+    proc = subprocess.run([str(oracle_py), str(REPO / "tools" / "litert_reference.py"),
                            str(tmp / "in.npz"), str(tmp / "out.npz")],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"litert_reference.py failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"

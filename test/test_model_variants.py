@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
-onnx = pytest.importorskip("onnx")
+from conftest import import_or_skip, skip_or_fail
+
+ort = import_or_skip("onnxruntime")
+onnx = import_or_skip("onnx")
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = json.loads((MODELS_DIR / "manifest.json").read_text())["models"]
@@ -43,10 +45,10 @@ def _load(name):
 
 
 def _image(images_dir, filename):
-    cv2 = pytest.importorskip("cv2")
+    cv2 = import_or_skip("cv2")
     path = images_dir / filename
     if not path.is_file():
-        pytest.skip(f"test image {path} not found (../shared/testdata/media/images beside the repo)")
+        skip_or_fail(f"test image {path} not found (../shared/testdata/media/images beside the repo)")
     bgr = cv2.imread(str(path))
     assert bgr is not None, f"could not read {path}"
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -54,7 +56,7 @@ def _image(images_dir, filename):
 
 def _square_crop(rgb, cx, cy, half, size):
     """Square crop around (cx, cy), zero-padded, resized to size x size, [0, 1] NHWC."""
-    cv2 = pytest.importorskip("cv2")
+    cv2 = import_or_skip("cv2")
     h, w = rgb.shape[:2]
     padded = np.zeros((h + 2 * half, w + 2 * half, 3), rgb.dtype)
     padded[half:half + h, half:half + w] = rgb

@@ -7,8 +7,9 @@ body under two tracks, crossing -- on synthetic landmarks.
 Real models and real media (made in the test from ../shared/testdata/media):
 
 - one person: ``result.people`` holds the person itself, with a track id;
-- photos side by side on panels with a gap: each person found, each within 1% of
-  the panel's diagonal of MediaPipe's pose on that panel alone (parity, slow);
+- photos side by side on panels with a gap: each person found, each within 0.5% of
+  the panel's diagonal of MediaPipe's pose on that panel alone, and with a mask of
+  IoU >= 0.95 with MediaPipe's there (issue 2's image bars; parity, slow);
 - a clip of two people (the woman clip beside a mirrored, time-shifted copy): both
   found on >= 95% of frames, no id switch, each close to a single-person run on
   its own half of the frame (slow);
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import import_or_skip, require_oracle, skip_or_fail
 
 from holistic_ros import Holistic
 from holistic_ros.pipeline import people as pp
@@ -200,7 +203,7 @@ def _load(images_dir: Path, name: str) -> np.ndarray:
 
     path = images_dir / name
     if not path.is_file():
-        pytest.skip(f"test image {path} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test image {path} not found (../shared/testdata/media beside the repo)")
     return load_rgb(path)
 
 
@@ -209,7 +212,7 @@ def _clip(videos_dir: Path, width: int, height: int, count: int = 10_000):
 
     path = videos_dir / WOMAN_CLIP
     if not path.is_file():
-        pytest.skip(f"test video {path} not found (../shared/testdata/media beside the repo)")
+        skip_or_fail(f"test video {path} not found (../shared/testdata/media beside the repo)")
     cap = cv2.VideoCapture(str(path))
     frames = []
     while len(frames) < count:
@@ -225,13 +228,19 @@ def _clip(videos_dir: Path, width: int, height: int, count: int = 10_000):
 def test_one_person_lists_itself_with_a_track_id(images_dir):
     person = _load(images_dir, "tfe_yoga_tree_pose.jpg")
     empty = _load(images_dir, "tfe_noperson_cat.jpg")
+    # An independent single-person run of the same frames: what the one person must hold.
+    with Holistic(providers=CPU) as h:
+        alone = [h.process(person, timestamp=t) for t in (0.1, 0.2, 0.3)]
     with Holistic(providers=CPU) as h:
         results = [h.process(person, timestamp=t) for t in (0.1, 0.2, 0.3)]
-        for r in results:
+        for r, ref in zip(results, alone):
             (only,) = r.people
             assert only.people == () and only.person_id == r.person_id
-            assert np.array_equal(only.pose_landmarks, r.pose_landmarks)
-            assert np.array_equal(only.left_hand_landmarks, r.left_hand_landmarks)
+            assert ref.pose_landmarks is not None and ref.face_landmarks is not None
+            for part in ("pose_landmarks", "pose_world_landmarks", "face_landmarks", "left_hand_landmarks",
+                         "right_hand_landmarks", "segmentation_mask"):
+                ours, want = getattr(only, part), getattr(ref, part)
+                assert (ours is None) == (want is None) and (ours is None or np.array_equal(ours, want)), part
         assert len({r.person_id for r in results}) == 1 and results[0].person_id > 0   # tracked: one id
         again = h.process(person, timestamp=0.05)   # a new stream: tracking starts over
         assert again.person_id > results[0].person_id
@@ -249,8 +258,8 @@ def test_one_person_runs_the_batch_models_as_their_static_graphs():
     import importlib.util
     import json
 
-    onnx = pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
+    onnx = import_or_skip("onnx")
+    ort = import_or_skip("onnxruntime")
     root = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("convert_models_for_test", root / "tools" / "convert_models.py")
     converter = importlib.util.module_from_spec(spec)
@@ -298,36 +307,95 @@ def _who_is_where(result, spans, width):
     return found
 
 
-@pytest.mark.slow
-@pytest.mark.parity
-def test_people_side_by_side_match_mediapipe_on_each_panel_alone(images_dir):
+# Each person against MediaPipe on their panel alone: issue 2's image bars, pose within
+# 0.5% of the (panel's) diagonal, mask IoU >= 0.95 at 0.5 (test_parity_mediapipe.py).
+PANEL_POSE_ERROR_MAX = 0.005
+PANEL_MASK_IOU_MIN = 0.95
+PANEL_NAMES = ["tfe_businessman_standing.jpg", "mps_woman_sitting_fullbody.jpg", "tfe_yoga_tree_pose.jpg"]
+
+
+@pytest.fixture(scope="module")
+def panels_vs_mediapipe(images_dir):
+    """Three photos side by side in one image with max_num_people=3, segmentation on, and
+    MediaPipe on each panel alone: [(name, our person or None, MediaPipe's pose, MediaPipe's
+    mask, panel span)] and our result."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import parity
 
-    if not parity.oracle_available():
-        pytest.skip(f"MediaPipe oracle venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`")
-    names = ["tfe_businessman_standing.jpg", "mps_woman_sitting_fullbody.jpg", "tfe_yoga_tree_pose.jpg"]
-    canvas, panels, spans = _panels([_load(images_dir, n) for n in names])
-    options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=False,
+    require_oracle()
+    canvas, panels, spans = _panels([_load(images_dir, n) for n in PANEL_NAMES])
+    options = dict(static_image_mode=True, model_complexity=1, enable_segmentation=True,
                    refine_face_landmarks=False)
     oracle = parity.run_oracle(panels, options, "multi-person-panels-")
-    with Holistic(max_num_people=len(names), providers=CPU, **options) as h:
+    with Holistic(max_num_people=len(PANEL_NAMES), providers=CPU, **options) as h:
         result = h.process(canvas)
-    height, width = canvas.shape[:2]
-    assert len(result.people) == len(names)
-    assert len({p.person_id for p in result.people}) == len(names)
-    for i, (person, (x0, x1), name) in enumerate(zip(_who_is_where(result, spans, width), spans, names)):
-        theirs = parity.oracle_frame(oracle, "pose", i)
+    who = _who_is_where(result, spans, canvas.shape[1])
+    return result, canvas.shape[:2], [(name, person, parity.oracle_frame(oracle, "pose", i), parity.oracle_mask(oracle, i),
+                                       span) for i, (name, person, span) in enumerate(zip(PANEL_NAMES, who, spans))]
+
+
+def _panel_error(panel, size) -> float:
+    """Mean pose error of our person against MediaPipe on the panel alone, fraction of the
+    panel's diagonal."""
+    (height, width), (name, person, theirs, _, (x0, x1)) = size, panel
+    assert person is not None and theirs is not None, name
+    ours_px = person.pose_landmarks[:, :2] * (width, height) - (x0, 0)
+    theirs_px = theirs[:, :2] * (x1 - x0, height)
+    return float(np.linalg.norm(ours_px - theirs_px, axis=1).mean() / np.hypot(x1 - x0, height))
+
+
+@pytest.mark.slow
+@pytest.mark.parity
+def test_people_side_by_side_are_each_found(panels_vs_mediapipe):
+    result, size, panels = panels_vs_mediapipe
+    assert len(result.people) == len(PANEL_NAMES)
+    assert len({p.person_id for p in result.people}) == len(PANEL_NAMES)
+    for panel in panels:
+        name, person, theirs, _, _ = panel
         assert theirs is not None, f"MediaPipe finds no pose on {name}"
         assert person is not None, f"nobody found on the panel of {name}"
-        ours_px = person.pose_landmarks[:, :2] * (width, height) - (x0, 0)
-        theirs_px = theirs[:, :2] * (x1 - x0, height)
-        error = np.linalg.norm(ours_px - theirs_px, axis=1).mean() / np.hypot(x1 - x0, height)
-        print(f"{name}: mean pose error {100 * error:.3f}% of the panel's diagonal")
-        assert error <= 0.01, f"{name}: {100 * error:.3f}% of the panel's diagonal"
         assert person.face_landmarks is not None, name
-        if person.segmentation_mask is None:
-            assert result.segmentation_mask is None
+        # This test's limit before issue 16 (1% of the panel's diagonal), not loosened, kept
+        # for every panel while the 0.5% bar below is a known miss on one of them.
+        assert _panel_error(panel, size) <= 0.01, name
+
+
+# Known misses of the image bars on a panel (measured with the test's print): the woman
+# sitting is found from the detector's box on the wide canvas, not on her photo alone.
+_PANEL_POSE_GAP = {"mps_woman_sitting_fullbody.jpg": "0.594% of the panel's diagonal measured, bar 0.5%"}
+_PANEL_MASK_GAP = {"mps_woman_sitting_fullbody.jpg": "mask IoU 0.94998 measured, bar 0.95"}
+
+
+def _panel_params(gaps):
+    return [pytest.param(i, id=name, marks=[pytest.mark.xfail(strict=True, reason=gaps[name])] if name in gaps else [])
+            for i, name in enumerate(PANEL_NAMES)]
+
+
+@pytest.mark.slow
+@pytest.mark.parity
+@pytest.mark.parametrize("index", _panel_params(_PANEL_POSE_GAP))
+def test_people_side_by_side_match_mediapipe_on_each_panel_alone(panels_vs_mediapipe, index):
+    _, size, panels = panels_vs_mediapipe
+    error = _panel_error(panels[index], size)
+    print(f"{panels[index][0]}: mean pose error {100 * error:.3f}% of the panel's diagonal")
+    assert error <= PANEL_POSE_ERROR_MAX, f"{100 * error:.3f}%"
+
+
+@pytest.mark.slow
+@pytest.mark.parity
+@pytest.mark.parametrize("index", _panel_params(_PANEL_MASK_GAP))
+def test_people_side_by_side_each_have_their_mask(panels_vs_mediapipe, index):
+    from parity import mask_iou   # tools/ is on the path (panels_vs_mediapipe)
+
+    result, (height, width), panels = panels_vs_mediapipe
+    assert result.segmentation_mask is not None
+    name, person, _, theirs_mask, (x0, x1) = panels[index]
+    assert person is not None and theirs_mask is not None, name
+    mask = person.segmentation_mask
+    assert mask is not None and mask.shape == (height, width), name
+    iou = mask_iou(mask[:, x0:x1], theirs_mask)
+    print(f"{name}: mask IoU {iou:.5f} with MediaPipe's on the panel alone")
+    assert iou >= PANEL_MASK_IOU_MIN, f"{name}: mask IoU {iou:.5f}"
 
 
 def _apart_two_people(videos_dir, count=100, gap=160, shift=80):

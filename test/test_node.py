@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 import numpy as np
 import pytest
 
-from conftest import load_rgb, require_messages
+from conftest import load_rgb, require_messages, skip_or_fail
 
 require_messages()
 pytestmark = pytest.mark.ros
@@ -367,11 +367,13 @@ def test_compressed_transport(context):
 # --------------------------------------------------------------------------- real core
 @pytest.fixture(scope="module")
 def core_available():
+    from holistic_ros import Holistic
+    from holistic_ros.pipeline.models import ModelError
+
     try:
-        from holistic_ros import Holistic
         Holistic(static_image_mode=True).close()
-    except Exception as error:  # models not converted yet, ...
-        pytest.skip(f"pipeline core cannot start: {error} (run `make models`)")
+    except ModelError as error:  # models not converted: a missing prerequisite; any other error fails
+        skip_or_fail(f"pipeline core cannot start: {error} (run `make models`)")
     return Holistic
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import load_rgb, require_messages
+from conftest import import_or_skip, load_rgb, require_messages
 
 require_messages()
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -21,7 +21,7 @@ from holistic_ros.msg import HolisticPeople  # noqa: E402
 from holistic_ros.ros.image_conversion import array_to_image_msg, rgb_to_image_msg  # noqa: E402
 from test_node import Harness, header, start  # noqa: E402
 
-tf2_msgs = pytest.importorskip("tf2_msgs.msg", reason="tf2_msgs not built (make build builds a test copy)")
+tf2_msgs = import_or_skip("tf2_msgs.msg", "tf2_msgs not built (make build builds a test copy)")
 
 WALL_M = 2.5        # depth of the synthetic wall the person stands against
 HFOV_DEG = 60.0

@@ -34,20 +34,20 @@ from typing import Callable, List, Optional
 import numpy as np
 import pytest
 
-from conftest import load_rgb, require_messages
+from conftest import load_rgb, require_messages, skip_or_fail
 
 require_messages()
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 ROS2 = shutil.which("ros2")
 if ROS2 is None or importlib.util.find_spec("launch_ros") is None:
-    pytest.skip("ros2 / launch_ros not installed: `make test` installs them from "
-                "../shared/vendor/ros2-cli-jazzy", allow_module_level=True)
+    skip_or_fail("ros2 / launch_ros not installed: `make test` installs them from "
+                 "../shared/vendor/ros2-cli-jazzy", allow_module_level=True)
 try:
     import composition_interfaces  # noqa: F401  (launch_ros imports it)
 except ImportError:
-    pytest.skip("composition_interfaces not built: `make build` builds it test-only",
-                allow_module_level=True)
+    skip_or_fail("composition_interfaces not built: `make build` builds it test-only",
+                 allow_module_level=True)
 
 import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
@@ -268,7 +268,7 @@ def probe():
 def clip(videos_dir: Path) -> Path:
     path = videos_dir / CLIP
     if not path.is_file():
-        pytest.skip(f"{path} missing (shared test media)")
+        skip_or_fail(f"{path} missing (shared test media)")
     return path
 
 

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import load_rgb
+from conftest import load_rgb, skip_or_fail
 from holistic_ros import Holistic
 from holistic_ros.drawing.connections import HAND_CONNECTIONS, POSE_CONNECTIONS
 from holistic_ros.pipeline.landmark_names import PoseLandmark
@@ -53,7 +53,7 @@ def _clip_frames(videos_dir: Path) -> Dict[str, np.ndarray]:
             cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             ok, bgr = cap.read()
             if not ok:
-                pytest.skip(f"cannot read frame {index} of {CLIP}")
+                skip_or_fail(f"cannot read frame {index} of {CLIP}")
             frames[f"clip{index}"] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     finally:
         cap.release()

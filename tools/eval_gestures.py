@@ -4,13 +4,15 @@
 Runs ``Holistic(recognize_gestures=True)`` in video mode (timestamps at the clip's frame
 rate) and one :class:`holistic_ros.gestures.BodyGestureRecognizer` per clip, then reports:
 
-* per body gesture: precision (onsets that overlap a labelled span of that gesture and side,
-  over all its onsets) and recall (labelled spans that got an onset overlapping them, the span
-  extended by ``--slack-s`` for the recogniser's latency);
-* false triggers per minute where nobody gestures: onsets whose span (onset to end) touches
-  no labelled body-gesture span, over the minutes of unlabelled footage;
-* per labelled hand gesture: the share of its frames where Holistic's hand on that side got
-  that label.
+* per body gesture and side: precision (onsets inside a labelled span of that gesture and
+  side, the span extended by ``--slack-s`` for the recogniser's latency, over all its onsets)
+  and recall (labelled spans that got such an onset);
+* false triggers: every onset no label of its gesture and side covers (a wrong gesture, or
+  the right one on the wrong side, fired inside another span counts), and those of them
+  where nobody gestures, per minute of such footage;
+* per labelled hand gesture and side: recall (its labelled frames where Holistic's hand on
+  that side got the label) and precision (that side's frames with the label that lie in
+  its span).
 
     .venv/bin/python tools/eval_gestures.py [--videos DIR] [--slack-s 1.0]
 """
@@ -67,63 +69,72 @@ def run_clip(path: Path, fps: float, settings=None) -> ClipRun:
     return run
 
 
-def overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
+def _covers(span: Tuple[int, int], frame: int, slack: int) -> bool:
+    """``frame`` lies in the labelled ``span``, extended by ``slack`` frames for the latency."""
+    return span[0] <= frame <= span[1] + slack
 
 
 def evaluate(runs: List[ClipRun], labels: Dict, slack_s: float) -> Dict:
-    """Precision/recall per gesture, false triggers per minute, hand-gesture frame agreement."""
-    per: Dict[str, Dict[str, int]] = {}
-    false_triggers, quiet_frames, quiet_minutes = 0, 0, 0.0
-    hand: Dict[str, List[int]] = {}
+    """Scores per gesture and side.
+
+    * ``body[(gesture, side)]``: onsets, true onsets (covered by a labelled span of that
+      gesture and side, extended by the slack), precision; labelled spans, spans found (an
+      onset of that gesture and side inside), recall.
+    * ``false_triggers``: every onset that no label of its gesture and side covers, a wrong
+      gesture fired inside another gesture's span included: (clip, gesture, side, onset frame).
+    * ``quiet_triggers``: those of them whose onset lies where nobody gestures (no labelled
+      body-gesture span of any kind), with ``quiet_minutes`` of such footage.
+    * ``hand[(label, side)]``: per labelled hand gesture, its labelled frames and those where
+      Holistic's hand on that side got the label (recall); the frames where that side's hand
+      got the label and those inside its labelled span (precision); and ``other_side``: the
+      frames of its span where the other side's hand got it instead (Holistic, MediaPipe's
+      too, can hang a second "hand" on the one held out).
+    """
+    body: Dict[Tuple[str, str], Dict[str, int]] = {}
+    false_triggers: List[Tuple[str, str, str, int]] = []
+    quiet_triggers: List[Tuple[str, str, str, int]] = []
+    quiet_frames, quiet_minutes = 0, 0.0
+    hand: Dict[Tuple[str, str], Dict[str, int]] = {}
+    new_stats = lambda: dict(onsets=0, true_onsets=0, spans=0, found=0)   # noqa: E731
     for run in runs:
         clip = labels["clips"][run.name]
         slack = int(round(slack_s * run.fps))
-        spans = [(s["gesture"], s["side"], tuple(s["frames"])) for s in clip["body_gestures"]]
-        for g, side, span in spans:
-            stats = per.setdefault(g, dict(onsets=0, true_onsets=0, spans=0, found=0))
+        spans = [((s["gesture"], s["side"]), tuple(s["frames"])) for s in clip["body_gestures"]]
+        for key, span in spans:
+            stats = body.setdefault(key, new_stats())
             stats["spans"] += 1
-            stats["found"] += any(dg == g and ds == side and span[0] <= on <= span[1] + slack
-                                  for dg, ds, on, _ in run.detections)
-        for dg, ds, on, end in run.detections:
-            stats = per.setdefault(dg, dict(onsets=0, true_onsets=0, spans=0, found=0))
+            stats["found"] += any((g, sd) == key and _covers(span, on, slack) for g, sd, on, _ in run.detections)
+        for g, sd, on, _ in run.detections:
+            stats = body.setdefault((g, sd), new_stats())
             stats["onsets"] += 1
-            match = [span for g, side, span in spans if g == dg and side == ds
-                     and span[0] <= on <= span[1] + slack]
-            stats["true_onsets"] += bool(match)
-            if not any(overlaps((on, end), (span[0], span[1] + slack)) for _, _, span in spans):
-                false_triggers += 1
-        quiet = [i for i in range(run.frames)
-                 if not any(span[0] <= i <= span[1] + slack for _, _, span in spans)]
+            if any(key == (g, sd) and _covers(span, on, slack) for key, span in spans):
+                stats["true_onsets"] += 1
+                continue
+            false_triggers.append((run.name, g, sd, on))
+            if not any(_covers(span, on, slack) for _, span in spans):
+                quiet_triggers.append((run.name, g, sd, on))
+        quiet = [i for i in range(run.frames) if not any(_covers(span, i, slack) for _, span in spans)]
         quiet_frames += len(quiet)
         quiet_minutes += len(quiet) / run.fps / 60.0
-        for h in clip["hand_gestures"]:
-            a, b = h["frames"]
-            got = [run.hand_labels[i][h["side"]] == h["label"] for i in range(a, min(b, run.frames - 1) + 1)]
-            entry = hand.setdefault(h["label"], [0, 0, 0, 0, 0])
-            entry[0] += sum(got)
-            entry[1] += len(got)
-        # frames given a (non-"None") hand label: inside a labelled span of it, or not
+        labelled = [((h["label"], h["side"]), (h["frames"][0], min(h["frames"][1], run.frames - 1)))
+                    for h in clip["hand_gestures"]]
+        for key, (a, b) in labelled:
+            entry = hand.setdefault(key, dict(frames=0, agree=0, given=0, in_span=0, other_side=0))
+            entry["frames"] += b - a + 1
+            entry["agree"] += sum(run.hand_labels[i][key[1]] == key[0] for i in range(a, b + 1))
+            other = "left" if key[1] == "right" else "right"
+            entry["other_side"] += sum(run.hand_labels[i][other] == key[0] for i in range(a, b + 1))
         for i, sides in enumerate(run.hand_labels):
-            for side, label in sides.items():
-                if label in (None, "None"):
-                    continue
-                entry = hand.setdefault(label, [0, 0, 0, 0, 0])
-                entry[3] += 1
-                right_side = any(h["label"] == label and h["side"] == side and h["frames"][0] <= i <= h["frames"][1]
-                                 for h in clip["hand_gestures"])
-                entry[2] += right_side
-                # the labelled gesture, on a frame of its span, but given to the other side's hand:
-                # Holistic (MediaPipe's too) can hang a second "hand" on the one held out
-                entry[4] += not right_side and any(
-                    h["label"] == label and h["frames"][0] <= i <= h["frames"][1] for h in clip["hand_gestures"])
-    table = {g: dict(s, precision=(s["true_onsets"] / s["onsets"]) if s["onsets"] else None,
-                     recall=(s["found"] / s["spans"]) if s["spans"] else None) for g, s in per.items()}
-    return dict(body=table, false_triggers=false_triggers, quiet_minutes=quiet_minutes,
-                false_triggers_per_minute=false_triggers / quiet_minutes if quiet_minutes else None,
-                hand={k: dict(agree=v[0], frames=v[1], share=v[0] / v[1] if v[1] else None, in_span=v[2],
-                              given=v[3], precision=v[2] / v[3] if v[3] else None, other_side=v[4],
-                              precision_any_side=(v[2] + v[4]) / v[3] if v[3] else None)
+            for key in {key for key, _ in labelled}:
+                if sides[key[1]] == key[0]:
+                    hand[key]["given"] += 1
+                    hand[key]["in_span"] += any(k == key and a <= i <= b for k, (a, b) in labelled)
+    ratio = lambda a, b: a / b if b else None   # noqa: E731
+    return dict(body={k: dict(s, precision=ratio(s["true_onsets"], s["onsets"]), recall=ratio(s["found"], s["spans"]))
+                      for k, s in body.items()},
+                false_triggers=false_triggers, quiet_triggers=quiet_triggers, quiet_minutes=quiet_minutes,
+                quiet_triggers_per_minute=ratio(len(quiet_triggers), quiet_minutes),
+                hand={k: dict(v, recall=ratio(v["agree"], v["frames"]), precision=ratio(v["in_span"], v["given"]))
                       for k, v in hand.items()})
 
 
@@ -131,19 +142,19 @@ def report(runs: List[ClipRun], summary: Dict) -> str:
     lines = []
     for run in runs:
         lines.append(f"{run.name}: {run.frames} frames, detections (gesture, side, onset, end): {run.detections}")
-    for g, s in sorted(summary["body"].items()):
-        p = "n/a" if s["precision"] is None else f"{s['precision']:.2f}"
-        r = "n/a" if s["recall"] is None else f"{s['recall']:.2f}"
-        lines.append(f"  {g:20s} precision {p} ({s['true_onsets']}/{s['onsets']} onsets)  "
-                     f"recall {r} ({s['found']}/{s['spans']} spans)")
-    lines.append(f"  false triggers where nobody gestures: {summary['false_triggers']} in "
-                 f"{summary['quiet_minutes']:.2f} min = {summary['false_triggers_per_minute']:.1f} per minute")
-    for label, s in sorted(summary["hand"].items()):
-        share = "n/a" if s["share"] is None else f"{s['share']:.2f}"
-        prec = "n/a" if s["precision"] is None else f"{s['precision']:.2f}"
-        lines.append(f"  hand gesture {label:12s}: on {s['agree']}/{s['frames']} of its labelled frames ({share}); "
-                     f"{s['in_span']}/{s['given']} frames given it are labelled so (precision {prec}); "
-                     f"{s['other_side']} more given to the other side's hand on its frames")
+    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"   # noqa: E731
+    for (g, side), s in sorted(summary["body"].items()):
+        lines.append(f"  {g:20s} {side:5s} precision {fmt(s['precision'])} ({s['true_onsets']}/{s['onsets']} onsets)"
+                     f"  recall {fmt(s['recall'])} ({s['found']}/{s['spans']} spans)")
+    lines.append(f"  false triggers (onsets no label of that gesture and side covers): {summary['false_triggers']}")
+    per_minute = summary["quiet_triggers_per_minute"]
+    lines.append(f"  of them where nobody gestures: {len(summary['quiet_triggers'])} in "
+                 f"{summary['quiet_minutes']:.2f} min" + ("" if per_minute is None else f" = {per_minute:.1f} per minute"))
+    for (label, side), s in sorted(summary["hand"].items()):
+        lines.append(f"  hand gesture {label:12s} {side:5s}: on {s['agree']}/{s['frames']} of its labelled frames "
+                     f"(recall {fmt(s['recall'])}); {s['in_span']}/{s['given']} frames that side's hand got it are "
+                     f"labelled so (precision {fmt(s['precision'])}); {s['other_side']} of its frames gave it to "
+                     f"the other side's hand")
     return "\n".join(lines)
 
 

@@ -23,7 +23,8 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ORACLE_SCRIPT = REPO_ROOT / "tools" / "mediapipe_oracle.py"
-ORACLE_PYTHON = REPO_ROOT / ".venv-oracle" / "bin" / "python"
+# MediaPipe's venv (make oracle-venv); HOLISTIC_ROS_ORACLE_PYTHON names another interpreter.
+ORACLE_PYTHON = Path(os.environ.get("HOLISTIC_ROS_ORACLE_PYTHON") or REPO_ROOT / ".venv-oracle" / "bin" / "python")
 # MediaPipe's results, cached by input; HOLISTIC_ROS_ORACLE_CACHE moves it (a cold run in a fresh folder).
 CACHE_DIR = Path(os.environ.get("HOLISTIC_ROS_ORACLE_CACHE", REPO_ROOT / ".cache" / "oracle"))
 COMPONENTS = ("pose", "face", "left", "right")
@@ -160,12 +161,14 @@ class ComponentStats:
     frames: int = 0
     presence_agree: int = 0
     both_present: int = 0
+    theirs_present: int = 0   # frames where the reference (MediaPipe) found the part
     errors: List[float] = field(default_factory=list)   # mean error per frame, fraction of diagonal
 
     def add(self, ours: Optional[np.ndarray], theirs: Optional[np.ndarray], image_size) -> None:
         self.frames += 1
         if (ours is None) == (theirs is None):
             self.presence_agree += 1
+        self.theirs_present += theirs is not None
         if ours is not None and theirs is not None and ours.shape[0] == theirs.shape[0]:
             self.both_present += 1
             w, h = image_size
@@ -178,11 +181,13 @@ class ComponentStats:
 
     @property
     def mean_error(self) -> float:
-        return float(np.mean(self.errors)) if self.errors else 0.0
+        """Mean over the frames where both found the part; NaN when there is none (nothing
+        was compared, which is no agreement: every comparison with NaN is False)."""
+        return float(np.mean(self.errors)) if self.errors else float("nan")
 
     @property
     def max_error(self) -> float:
-        return float(np.max(self.errors)) if self.errors else 0.0
+        return float(np.max(self.errors)) if self.errors else float("nan")
 
     def summary(self) -> str:
         return (f"presence {self.presence_agree}/{self.frames} ({100 * self.presence_agreement:.1f}%), "
@@ -236,19 +241,21 @@ def compare_run(results_ours: Sequence, oracle: Dict[str, np.ndarray], frames: S
     return stats, ious
 
 
+def mediapipe_noise_runs(frames: Sequence[np.ndarray], options: Dict, oracle: Dict[str, np.ndarray],
+                         seeds: Sequence[int], cache_key: str = "video-noisy-"):
+    """MediaPipe on ``frames`` with +-1 noise of each seed, against ``oracle`` (its run on the
+    clean frames): per seed, ({component: :class:`ComponentStats`}, mask IoUs)."""
+    return [compare_run(oracle_as_results(run_oracle(perturb_frames(frames, seed), options, cache_key), frames),
+                        oracle, frames) for seed in seeds]
+
+
 def mediapipe_drift(frames: Sequence[np.ndarray], options: Dict, oracle: Dict[str, np.ndarray],
                     seeds: Sequence[int] = (0, 1), cache_key: str = "video-noisy-"):
     """MediaPipe's drift from ``oracle`` (its run on ``frames``) under +-1 noise:
     ({component: :class:`DriftStats`}, mask IoUs of every seed)."""
-    runs = {c: [] for c in COMPONENTS}
-    ious: List[float] = []
-    for seed in seeds:
-        noisy = run_oracle(perturb_frames(frames, seed), options, cache_key)
-        stats, seed_ious = compare_run(oracle_as_results(noisy, frames), oracle, frames)
-        for c in COMPONENTS:
-            runs[c].append(stats[c])
-        ious += seed_ious
-    return {c: DriftStats(runs[c]) for c in COMPONENTS}, ious
+    runs = mediapipe_noise_runs(frames, options, oracle, seeds, cache_key)
+    return ({c: DriftStats([stats[c] for stats, _ in runs]) for c in COMPONENTS},
+            [iou for _, seed_ious in runs for iou in seed_ious])
 
 
 if __name__ == "__main__":  # a quick report: python tools/parity.py

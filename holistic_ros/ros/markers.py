@@ -51,10 +51,10 @@ from holistic_ros.drawing.annotate import (
     PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
+from holistic_ros.gestures.person import FrameOutput, PersonFrame
 from holistic_ros.pipeline.landmark_names import HandLandmark, PoseLandmark as _P
 from holistic_ros.pipeline.params import Applies, Param, ParamGroup
 from holistic_ros.pipeline.result import HolisticResult
-from holistic_ros.ros.person import FrameOutput, PersonFrame
 from holistic_ros.spatial.frames import FACE_NOSE_TIP
 
 PARTS = ("pose", "face", "left_hand", "right_hand")

@@ -144,7 +144,7 @@ def pointing_ray_to_msg(ray):
 
 
 def person_to_msg(person):
-    """:class:`holistic_ros.ros.person.PersonFrame` -> HolisticPerson."""
+    """:class:`holistic_ros.gestures.person.PersonFrame` -> HolisticPerson."""
     result = person.result
     msg = HolisticPerson(id=int(person.person_id))
     _fill_landmarks(msg, result)
@@ -186,7 +186,7 @@ def person_to_msg(person):
 
 
 def people_to_msg(frame, header, processing_time_ms: float):
-    """:class:`holistic_ros.ros.person.FrameOutput` -> HolisticPeople with the image's header."""
+    """:class:`holistic_ros.gestures.person.FrameOutput` -> HolisticPeople with the image's header."""
     msg = HolisticPeople(header=header, processing_time_ms=float(processing_time_ms))
     msg.image_width, msg.image_height = (int(v) for v in frame.image_size)
     msg.people = [person_to_msg(p) for p in frame.people]

@@ -39,20 +39,20 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from holistic_ros.drawing.annotate import draw_people
 from holistic_ros.gestures import GestureSettings
+from holistic_ros.gestures.person import GestureTracks
 from holistic_ros.pipeline.params import Applies, Param, providers_for  # noqa: F401 (providers_for: API)
 from holistic_ros.ros.image_conversion import (
-    ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter, mask_to_image_msg,
-    rgb_to_image_msg)
-from holistic_ros.ros.markers import MarkerSettings, build_markers, delete_all_markers, person_annotations
+    ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter)
+from holistic_ros.ros.markers import MarkerSettings, delete_all_markers
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
 from holistic_ros.ros.main import run_node
-from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
+from holistic_ros.ros.camera_info import camera_from_info
+from holistic_ros.ros.outputs import (
+    ANNOTATED_TOPIC, GESTURE_EVENTS_TOPIC, LANDMARKS_TOPIC, MARKERS_TOPIC, PEOPLE_TOPIC, SEGMENTATION_TOPIC,
+    TF_TOPIC, OutputOptions, frame_messages)
 from holistic_ros.ros.params import CORE_OPTIONS, GESTURES, MARKERS, NODE_SCHEMA
-from holistic_ros.ros.person import GestureTracks, assemble_frame
 from holistic_ros.ros.sync import StampBuffer
-from holistic_ros.ros.tf import person_transforms
 
 #: Every parameter, declared once by the layer it configures (holistic_ros/ros/params.py says how
 #: to add one): name -> Param (default, description, range or choices, when a change applies).
@@ -245,6 +245,8 @@ class HolisticNodeSteps:
         self._in_flight = None
 
         self._gesture_settings = gesture_settings(values)
+        # Updated by the thread that publishes a frame (with pipelined, the core's branch
+        # thread), reset by parameter changes (the executor's): GestureTracks' lock orders them.
         self._gesture_tracks = GestureTracks(self._gesture_settings)
 
         self._values = values
@@ -458,10 +460,7 @@ class HolisticNodeSteps:
                     info = latest[1]
             if info is not None:
                 try:
-                    camera = PinholeCamera.from_k(info.k, info.d, info.width or width, info.height or height,
-                                                  info.distortion_model or "plumb_bob")
-                    return camera if (camera.width, camera.height) == (width, height) else \
-                        camera.scaled_to(width, height)
+                    return camera_from_info(info, width, height)
                 except ValueError as error:
                     self._error(f"camera_info ignored: {error}")
         fov = float(self._values["field_of_view"])
@@ -552,30 +551,26 @@ class HolisticNodeSteps:
             self._error(f"unexpected error publishing a frame: {error!r}")
 
     def _publish_outputs(self, result, rgb, header, stamp: float, camera, depth, start: float) -> None:
-        """Everything about one frame, with the image's header."""
+        """Everything about one frame, with the image's header (built by :func:`.outputs.frame_messages`,
+        which the bag tool shares)."""
         elapsed_ms = (time.perf_counter() - start) * 1e3
-        gestures = self._gesture_tracks if self._values["recognize_gestures"] else None
-        frame = assemble_frame(result, stamp, camera=camera, depth=depth, gestures=gestures, on_error=self._error)
-        self._people_pub.publish(people_to_msg(frame, header, elapsed_ms))
-        self._landmarks_pub.publish(holistic_result_to_msg(result, header, elapsed_ms))
-        for event in gesture_events_to_msgs(frame, header):
-            self._events_pub.publish(event)
-        if self._tf_pub is not None and self._values["publish_tf"]:
-            transforms = person_transforms(frame, header)
-            if transforms:
-                self._tf_pub.publish(self._tf_message(transforms=transforms))
-        if self._values["enable_segmentation"]:
-            mask = result.segmentation_mask
-            if mask is None:  # no person: an empty mask, so every frame has one
-                mask = np.zeros(rgb.shape[:2], dtype=np.float32)
-            self._mask_pub.publish(mask_to_image_msg(mask, header))
+        options = OutputOptions(
+            recognize_gestures=bool(self._values["recognize_gestures"]), publish_tf=bool(self._values["publish_tf"]),
+            enable_segmentation=bool(self._values["enable_segmentation"]), publish_markers=self._publish_markers,
+            publish_annotated=self._publish_annotated, markers=self._markers)
+        out = frame_messages(result, rgb, header, stamp, options=options, camera=camera, depth=depth,
+                             gestures=self._gesture_tracks, markers_shown=self._markers_shown,
+                             processing_time_ms=elapsed_ms, on_error=self._error)
+        self._markers_shown = out.markers_shown
+        publishers = {PEOPLE_TOPIC: self._people_pub, LANDMARKS_TOPIC: self._landmarks_pub,
+                      GESTURE_EVENTS_TOPIC: self._events_pub, TF_TOPIC: self._tf_pub,
+                      SEGMENTATION_TOPIC: self._mask_pub, MARKERS_TOPIC: self._markers_pub,
+                      ANNOTATED_TOPIC: self._annotated_pub}
+        for topic, msg in out.messages:
+            publisher = publishers[topic]
+            if publisher is not None:   # no /tf publisher without tf2_msgs
+                publisher.publish(msg)
         self._last_frame_id = header.frame_id
-        if self._publish_markers:
-            markers, self._markers_shown = build_markers(frame, header, self._markers, self._markers_shown)
-            if markers.markers:
-                self._markers_pub.publish(markers)
-        if self._publish_annotated:
-            self._annotated_pub.publish(rgb_to_image_msg(draw_people(rgb.copy(), person_annotations(frame)), header))
         now_ns = self.get_clock().now().nanoseconds
         with self._stats.lock:
             self._stats.processed += 1

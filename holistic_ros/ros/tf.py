@@ -31,7 +31,7 @@ def frame_name(prefix: str, person_id: int) -> str:
 
 def person_transforms(frame, header) -> List:
     """TransformStamped for every pose located this frame, for every person of ``frame``
-    (:class:`holistic_ros.ros.person.FrameOutput`)."""
+    (:class:`holistic_ros.gestures.person.FrameOutput`)."""
     transforms = []
     for person in frame.people:
         located = person.located

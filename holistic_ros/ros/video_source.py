@@ -25,6 +25,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 
+from holistic_ros.ros.camera_info import camera_to_info
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.image_conversion import array_to_image_msg
 
@@ -164,13 +165,8 @@ class VideoSourceNode(Node):
         """An ideal pinhole of ``field_of_view`` (the one camera model's own constructor)."""
         from holistic_ros.spatial import PinholeCamera
 
-        camera = PinholeCamera.from_field_of_view(np.radians(self.field_of_view), width, height)
-        info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
-        info.k = [float(v) for v in camera.k.reshape(-1)]
-        info.d = [0.0] * 5
-        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-        info.p = [camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
-        return info
+        return camera_to_info(PinholeCamera.from_field_of_view(np.radians(self.field_of_view), width, height),
+                              header)
 
     def destroy_node(self) -> None:
         self.reader.close()

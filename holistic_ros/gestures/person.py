@@ -1,17 +1,19 @@
-"""What the node knows about one person in one frame, handed to every ROS output.
+"""What is known about one person in one frame: the core's result, its 3D, its gestures.
 
-The node builds one :class:`PersonFrame` per person and frame; the message conversion
-(:mod:`.messages`), the markers (:mod:`.markers`), TF (:mod:`.tf`) and the annotated
-image all read it, so none of them recomputes another's work.
+The node builds one :class:`PersonFrame` per person and frame (:func:`assemble_frame`,
+no ROS); the message conversion, the markers, TF and the annotated image
+(:mod:`holistic_ros.ros`) all read it, so none of them recomputes another's work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+import threading
+from dataclasses import dataclass, replace
+from typing import Any, Optional, Sequence, Tuple
 
-from holistic_ros.gestures import BodyGestureRecognizer
 from holistic_ros.spatial import locate
+
+from .recognizer import BodyGestureRecognizer
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,8 @@ class FrameOutput:
 
 
 def people_of(result) -> Tuple[Any, ...]:
-    """The people of a pipeline result, most prominent first.
-
-    ``result.people`` where the pipeline gives it (several people); else the result itself
-    when it holds a pose (one person), else nobody."""
+    """The people of a pipeline result, most prominent first: ``result.people``; a result
+    made without that list (not by the pipeline) is its own one person when it holds a pose."""
     people = tuple(getattr(result, "people", ()) or ())
     if people:
         return people
@@ -56,26 +56,35 @@ class GestureTracks:
     """One :class:`holistic_ros.gestures.BodyGestureRecognizer` per person id.
 
     A person's temporal state (waving, debouncing) must never mix with another's; ids are
-    never reused, so the state of a person who left is dropped with them."""
+    never reused, so the state of a person who left is dropped with them.
+
+    Thread-safe: one thread recognises frames (:meth:`update`; in the node, the one that
+    publishes them) while another may :meth:`reset` it (a parameter change); a lock orders
+    the two, so a frame is recognised wholly before or wholly after a reset."""
 
     def __init__(self, settings=None):
         self.settings = settings
         self._by_id: dict = {}
+        self._lock = threading.Lock()
 
-    def update(self, person_id: int, result, timestamp: float, points_cam=None):
-        recognizer = self._by_id.get(person_id)
-        if recognizer is None:
-            recognizer = self._by_id[person_id] = BodyGestureRecognizer(self.settings)
-        return recognizer.update(result, timestamp, points_cam=points_cam)
-
-    def keep_only(self, person_ids) -> None:
-        for gone in set(self._by_id) - set(person_ids):
-            del self._by_id[gone]
+    def update(self, people: Sequence[Tuple[int, Any, Any]], timestamp: float) -> list:
+        """The gesture frames of one frame's people, each ``(person_id, result, points_cam)``;
+        the state of everyone else is dropped."""
+        with self._lock:
+            frames = []
+            for person_id, result, points_cam in people:
+                recognizer = self._by_id.get(person_id)
+                if recognizer is None:
+                    recognizer = self._by_id[person_id] = BodyGestureRecognizer(self.settings)
+                frames.append(recognizer.update(result, timestamp, points_cam=points_cam))
+            self._by_id = {person_id: self._by_id[person_id] for person_id, _, _ in people}
+            return frames
 
     def reset(self, settings=None) -> None:
-        if settings is not None:
-            self.settings = settings
-        self._by_id.clear()
+        with self._lock:
+            if settings is not None:
+                self.settings = settings
+            self._by_id.clear()
 
 
 def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: Optional[GestureTracks] = None,
@@ -88,7 +97,6 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
     other outputs go on."""
     people = []
     for person in people_of(result):
-        person_id = int(getattr(person, "person_id", 0))
         located = None
         if camera is not None:
             try:
@@ -97,12 +105,10 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
                 if on_error is not None:
                     on_error(f"depth ignored: {error}")
                 located = locate(person, camera)
-        frame = None
-        if gestures is not None:
-            points = None if located is None else located.pose_landmarks
-            frame = gestures.update(person_id, person, timestamp, points_cam=points)
-        people.append(PersonFrame(person_id=person_id, result=person, located=located, gestures=frame))
+        people.append(PersonFrame(person_id=int(getattr(person, "person_id", 0)), result=person, located=located))
     if gestures is not None:
-        gestures.keep_only(p.person_id for p in people)
+        frames = gestures.update([(p.person_id, p.result, None if p.located is None else p.located.pose_landmarks)
+                                  for p in people], timestamp)
+        people = [replace(p, gestures=frame) for p, frame in zip(people, frames)]
     width, height = result.image_size
     return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None)
