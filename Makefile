@@ -28,16 +28,28 @@ WITH_INSTALL := export PATH="$(VENV)/bin:$$PATH" AMENT_PREFIX_PATH="$(VENV)" CMA
 	FASTRTPS_DEFAULT_PROFILES_FILE="$(ROOT)/config/fastdds_large_images.xml"; \
 	set +u; source install/setup.bash; set -u
 
-.PHONY: help venv oracle-venv build test check params demo models benchmark clean
+.PHONY: help venv ros2cli oracle-venv build test check params demo models benchmark clean
 
 help:
-	@echo "make demo | test | check | build | params | venv | oracle-venv | models | benchmark | clean"
+	@echo "make demo | test | check | build | params | venv | ros2cli | oracle-venv | models | benchmark | clean"
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.txt scripts/fix_ros_wheel_cmake.py
 	[ -x "$(VPY)" ] || $(PYTHON) -m venv "$(VENV)"
 	"$(VPY)" -m pip install --quiet -r requirements/ros.txt -r requirements/runtime.txt -r requirements/test.txt
 	"$(VPY)" scripts/fix_ros_wheel_cmake.py
+	touch "$@"
+
+# `ros2 launch` and the `ros2` command for the launch tests: launch, launch_ros and ros2cli
+# are not on PyPI; ../shared/vendor/ros2-cli-jazzy holds their unmodified Jazzy sources and
+# an install.sh that pip-installs them into the venv. (By its real path: a venv reached
+# through a symlink gets scripts whose shebang names the real interpreter.) Without the
+# vendor folder nothing is installed and the launch tests skip, saying why.
+ROS2CLI_VENDOR := $(ROOT)/../shared/vendor/ros2-cli-jazzy
+ROS2CLI_SRC := $(ROOT)/.cache/ros2-cli-src
+ros2cli: $(if $(wildcard $(ROS2CLI_VENDOR)/install.sh),$(VENV)/.ros2cli.stamp)
+$(VENV)/.ros2cli.stamp: $(VENV)/.stamp $(wildcard $(ROS2CLI_VENDOR)/*.tar.gz)
+	bash "$(ROS2CLI_VENDOR)/install.sh" "$$(realpath "$(VENV)")" "$(ROS2CLI_SRC)"
 	touch "$@"
 
 oracle-venv: $(ORACLE_VENV)/.stamp
@@ -61,8 +73,22 @@ models/manifest.json:
 # definition (test/ros_packages/tf2_msgs) is built beside ours, so the node's TF output
 # can be received and checked. A ROS install has the real one and skips it.
 TEST_ROS_PACKAGES = $(if $(wildcard $(VENV)/share/tf2_msgs/package.xml),,"$(ROOT)/test/ros_packages/tf2_msgs")
+# launch_ros imports composition_interfaces (a message package, not on PyPI): built the same
+# way, test-only, from the vendor's archive, unpacked under .cache/ (ignored by git, and
+# COLCON_IGNOREd so that a workspace holding this package does not find it).
+COMPOSITION_SRC := $(ROS2CLI_SRC)/composition_interfaces-jazzy/composition_interfaces
+ifeq ($(wildcard $(VENV)/share/composition_interfaces/package.xml),)
+ifneq ($(wildcard $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz),)
+TEST_ROS_PACKAGES += "$(COMPOSITION_SRC)"
+COMPOSITION_DEP := $(ROS2CLI_SRC)/COLCON_IGNORE
+endif
+endif
+$(ROS2CLI_SRC)/COLCON_IGNORE: $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz
+	mkdir -p "$(ROS2CLI_SRC)"
+	tar xzf "$<" -C "$(ROS2CLI_SRC)"
+	touch "$@"
 
-build: venv models/manifest.json
+build: venv models/manifest.json $(COMPOSITION_DEP)
 	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" $(TEST_ROS_PACKAGES) \
 	    --cmake-args -DPython3_EXECUTABLE="$(VPY)" -DBUILD_TESTING=OFF
 
@@ -70,7 +96,7 @@ build: venv models/manifest.json
 # summary at the end lists every skip (-rs), known miss (x) and closed gap (X) with its
 # reason. HOLISTIC_ROS_REQUIRE_ALL=1 (.ci/run sets it) turns a skip for a missing
 # prerequisite (oracle venv, test media, build) into a failure (test/conftest.py).
-test: venv oracle-venv build
+test: venv ros2cli oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
 	"$(VPY)" -m pytest $(TESTS) -m "" -rsxX $(PYTEST_ARGS)
 

@@ -1,13 +1,17 @@
 """Start holistic_node with config/holistic.yaml (and, optionally, a video source and RViz).
 
     ros2 launch holistic_ros holistic.launch.py image:=/camera/image_raw use_gpu:=true
-    ros2 launch holistic_ros holistic.launch.py video:=/path/to/clip.mp4
+    ros2 launch holistic_ros holistic.launch.py video:=/path/to/clip.mp4 field_of_view:=60
+    ros2 launch holistic_ros holistic.launch.py lifecycle:=true   # then: ros2 lifecycle set /holistic configure
     ros2 launch holistic_ros holistic.launch.py image:=/camera/camera/color/image_raw \
         depth:=/camera/camera/aligned_depth_to_color/image_raw rviz:=true
 
 Arguments: image (input topic), config (parameters file), use_gpu (auto | true | false),
 compressed (subscribe to <image>/compressed), video (file, image folder or camera index
-for the package's video_source; empty: none), namespace,
+for the package's video_source; empty: none), field_of_view (horizontal degrees of the
+ideal camera model published with the video, so that its people get camera-frame 3D and
+TF; 0: none), lifecycle (true: the managed node holistic_lifecycle_node instead of
+holistic_node; it starts unconfigured), namespace,
 camera_info (the camera's CameraInfo topic; empty: the one next to the image, as
 image_transport pairs them; none: no camera_info), depth (registered depth image topic;
 empty: no depth), rviz (true: start rviz2 with rviz_config, and publish the annotated
@@ -21,7 +25,7 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
 PACKAGE = "holistic_ros"
 FASTDDS_PROFILE = "fastdds_large_images.xml"
@@ -30,6 +34,12 @@ FALSE = ("false", "0", "no", "off")
 #: camera_info:=none (or false / off): the node does not subscribe to camera_info.
 NO_TOPIC = ("none",) + FALSE
 RVIZ_CONFIG = "holistic.rviz"
+#: The fixed frame of config/holistic.rviz: the frame of video_source's images under RViz.
+RVIZ_FIXED_FRAME = "camera_color_optical_frame"
+#: field_of_view's default: scripts/demo.py's (make demo), a webcam-like horizontal angle.
+DEMO_FIELD_OF_VIEW = "60.0"
+#: The largest field_of_view video_source and holistic_node accept (their parameter ranges).
+MAX_FIELD_OF_VIEW = 179.0
 
 
 def camera_info_topic(image: str, camera_info: str) -> str:
@@ -54,6 +64,17 @@ def _flag(context, name: str) -> bool:
     raise ValueError(f"{name} must be true or false, not '{value}'")
 
 
+def _degrees(context, name: str) -> float:
+    text = LaunchConfiguration(name).perform(context).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of degrees, not '{text}'") from None
+    if not 0.0 <= value <= MAX_FIELD_OF_VIEW:
+        raise ValueError(f"{name} must be in [0, {MAX_FIELD_OF_VIEW:g}] degrees, not {value:g}")
+    return value
+
+
 def _launch_setup(context, *args, **kwargs):
     image = LaunchConfiguration("image").perform(context)
     config = LaunchConfiguration("config").perform(context)
@@ -66,6 +87,8 @@ def _launch_setup(context, *args, **kwargs):
     rviz = _flag(context, "rviz")
     rviz_config = LaunchConfiguration("rviz_config").perform(context)
     fixed_frame = LaunchConfiguration("fixed_frame").perform(context).strip()
+    lifecycle = _flag(context, "lifecycle")
+    field_of_view = _degrees(context, "field_of_view")
 
     # use_depth / use_camera_info follow the topics: an empty one is not subscribed to at all.
     overrides = {"use_depth": bool(depth), "use_camera_info": bool(info_topic)}
@@ -79,6 +102,8 @@ def _launch_setup(context, *args, **kwargs):
         overrides["image_transport"] = "compressed"
     if rviz:
         overrides["publish_annotated"] = True   # the config's Image display shows it
+    if video and not info_topic:   # no camera_info subscription: the node's own stand-in for it
+        overrides["field_of_view"] = field_of_view
     remappings = [("image", image), ("image/compressed", image + "/compressed")]
     if info_topic:
         remappings.append(("camera_info", info_topic))
@@ -91,10 +116,12 @@ def _launch_setup(context, *args, **kwargs):
         env["FASTRTPS_DEFAULT_PROFILES_FILE"] = os.path.join(
             get_package_share_directory(PACKAGE), "config", FASTDDS_PROFILE)
 
+    # The managed node (launch_ros' LifecycleNode: it follows the node's transitions) or the plain one.
+    node_action, executable = (LifecycleNode, "holistic_lifecycle_node") if lifecycle else (Node, "holistic_node")
     actions = [
-        Node(
+        node_action(
             package=PACKAGE,
-            executable="holistic_node",
+            executable=executable,
             name="holistic",
             namespace=namespace,
             output="screen",
@@ -110,8 +137,11 @@ def _launch_setup(context, *args, **kwargs):
             name="video_source",
             namespace=namespace,
             output="screen",
-            parameters=[{"source": video, "loop": True}],
-            remappings=[("image", image)],
+            # A video has no calibration: an ideal camera_info of field_of_view beside each
+            # frame, on the topic the node reads, gives camera-frame 3D and TF (as make demo).
+            parameters=[{"source": video, "loop": True, "frame_id": fixed_frame or RVIZ_FIXED_FRAME,
+                         "field_of_view": field_of_view if info_topic else 0.0}],
+            remappings=[("image", image)] + ([("camera_info", info_topic)] if info_topic else []),
             additional_env=env,
         ))
     if rviz:
@@ -145,6 +175,12 @@ def generate_launch_description():
                               description="Subscribe to <image>/compressed instead"),
         DeclareLaunchArgument("video", default_value="",
                               description="Also start video_source on this file, folder or camera"),
+        DeclareLaunchArgument("field_of_view", default_value=DEMO_FIELD_OF_VIEW,
+                              description="With video: horizontal degrees of the ideal camera_info published "
+                                          "with it (camera-frame 3D and TF; distances scale with it); 0: none"),
+        DeclareLaunchArgument("lifecycle", default_value="false",
+                              description="true: start the managed node holistic_lifecycle_node (unconfigured; "
+                                          "ros2 lifecycle set <node> configure, then activate)"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the nodes"),
         DeclareLaunchArgument("camera_info", default_value="",
                               description="CameraInfo topic of the camera; empty: <image's namespace>/camera_info; "

@@ -1,9 +1,10 @@
 """The installed launch file, parameters file, RViz config and executables.
 
-`launch` / `launch_ros` cannot be installed here, so the launch file is run against
-small stand-ins that record what it asks for; every executable and path it names is
-then checked in install/. The node itself is started as a subprocess with the same
-parameters file (``--ros-args --params-file``), as `ros2 launch` would.
+The launch file's logic is checked here against small stand-ins of `launch` / `launch_ros`
+that record what it asks for (fast, and without the ROS tools); every executable and path
+it names is then checked in install/. The node itself is started as a subprocess with the
+same parameters file (``--ros-args --params-file``). `ros2 launch` itself, with the real
+launch and launch_ros, runs in test_ros2_launch.py.
 
 rviz2 cannot be installed here either: config/holistic.rviz is read as YAML and every
 topic and frame it names is checked against the node, from its source and running.
@@ -65,6 +66,7 @@ def fake_launch_modules():
     launch_ros = types.ModuleType("launch_ros")
     ros_actions = types.ModuleType("launch_ros.actions")
     ros_actions.Node = _Recorded
+    ros_actions.LifecycleNode = type("LifecycleNode", (_Recorded,), {})
     return {"launch": launch, "launch.actions": actions, "launch.substitutions": substitutions,
             "launch_ros": launch_ros, "launch_ros.actions": ros_actions}
 
@@ -98,7 +100,7 @@ def launch_description(share: Path, monkeypatch):
 def test_launch_arguments(launch_description, share: Path):
     arguments, _ = launch_description
     assert {"image", "config", "use_gpu", "compressed", "video", "namespace", "rviz", "rviz_config",
-            "fixed_frame", "depth", "camera_info"} <= set(arguments)
+            "fixed_frame", "depth", "camera_info", "field_of_view", "lifecycle"} <= set(arguments)
     assert Path(arguments["config"]) == share / "config" / "holistic.yaml"
     assert Path(arguments["config"]).is_file()
     assert Path(arguments["rviz_config"]) == share / "config" / "holistic.rviz"
@@ -149,6 +151,49 @@ def test_launch_depth_and_camera_info_arguments(launch_description):
         (node,) = evaluate(camera_info=off)
         assert "camera_info" not in dict(node.kwargs["remappings"])
         assert node.kwargs["parameters"][1]["use_camera_info"] is False
+
+
+def test_launch_video_gets_a_camera_model(launch_description):
+    """video:= publishes an ideal camera_info of field_of_view (default the demo's 60 degrees,
+    scripts/demo.py) on the topic the node reads, so the video's people get camera-frame 3D."""
+    arguments, evaluate = launch_description
+    assert float(arguments["field_of_view"]) == 60.0
+    node, video = evaluate(video="/tmp/clip.mp4")
+    assert video.kwargs["executable"] == "video_source"
+    assert dict(video.kwargs["remappings"])["camera_info"] == dict(node.kwargs["remappings"])["camera_info"]
+    assert video.kwargs["parameters"][0]["field_of_view"] == 60.0
+    assert video.kwargs["parameters"][0]["frame_id"] == RVIZ_FIXED_FRAME   # RViz's fixed frame
+    assert "field_of_view" not in node.kwargs["parameters"][1]
+    node, video = evaluate(video="/tmp/clip.mp4", field_of_view="90", fixed_frame="cam", image="/c/image")
+    assert video.kwargs["parameters"][0]["field_of_view"] == 90.0
+    assert video.kwargs["parameters"][0]["frame_id"] == "cam"
+    assert dict(video.kwargs["remappings"]) == {"image": "/c/image", "camera_info": "/c/camera_info"}
+    # camera_info switched off: no camera_info from the video, the node's own stand-in instead
+    node, video = evaluate(video="/tmp/clip.mp4", camera_info="none")
+    assert video.kwargs["parameters"][0]["field_of_view"] == 0.0
+    assert "camera_info" not in dict(video.kwargs["remappings"])
+    assert node.kwargs["parameters"][1]["field_of_view"] == 60.0
+    # no video: field_of_view is not the node's business (a camera brings its camera_info)
+    assert "field_of_view" not in evaluate(field_of_view="90")[0].kwargs["parameters"][1]
+    for bad in ("wide", "-1", "180"):   # video_source and holistic_node accept [0, 179] degrees
+        with pytest.raises(ValueError):
+            evaluate(video="/tmp/clip.mp4", field_of_view=bad)
+
+
+def test_launch_lifecycle_argument(launch_description, install_prefix: Path):
+    """lifecycle:=true starts the managed node (as launch_ros' LifecycleNode) instead of the plain one."""
+    arguments, evaluate = launch_description
+    assert arguments["lifecycle"] == "false"
+    (plain,) = evaluate()
+    assert type(plain).__name__ != "LifecycleNode" and plain.kwargs["executable"] == "holistic_node"
+    (managed,) = evaluate(lifecycle="true")
+    assert type(managed).__name__ == "LifecycleNode"
+    assert managed.kwargs["executable"] == "holistic_lifecycle_node"
+    assert (install_prefix / "lib" / "holistic_ros" / "holistic_lifecycle_node").is_file()
+    assert {k: v for k, v in managed.kwargs.items() if k != "executable"} == \
+        {k: v for k, v in plain.kwargs.items() if k != "executable"}   # same name, parameters, remappings
+    with pytest.raises(ValueError):
+        evaluate(lifecycle="maybe")
 
 
 def test_launch_rviz_argument(launch_description, share: Path):
@@ -208,12 +253,13 @@ def rviz_topics(config: dict) -> dict:
 
 
 def node_publishers_in_source(repo_root: Path) -> dict:
-    """{topic: message class name} of every ``create_publisher(Type, "topic", ...)`` in node.py."""
+    """{topic: message class name} of every ``create_publisher(Type, "topic", ...)`` (or
+    ``_output_publisher``, the same for the plain and the lifecycle node) in node.py."""
     tree = ast.parse((repo_root / "holistic_ros" / "ros" / "node.py").read_text())
     publishers = {}
     for call in ast.walk(tree):
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "create_publisher" and len(call.args) >= 2
+                and call.func.attr in ("create_publisher", "_output_publisher") and len(call.args) >= 2
                 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[0], ast.Name)):
             publishers[call.args[1].value] = call.args[0].id
     return publishers
@@ -381,7 +427,7 @@ def test_launch_sets_the_installed_fastdds_profile_unless_one_is_set(launch_desc
 
 
 def test_launchers_use_an_existing_interpreter(install_prefix: Path):
-    for exe in ("holistic_node", "video_source", "recorder"):
+    for exe in ("holistic_node", "holistic_lifecycle_node", "video_source", "recorder"):
         first = (install_prefix / "lib" / "holistic_ros" / exe).read_text().splitlines()[0]
         assert first.startswith("#!")
         assert Path(first[2:].split()[0]).exists(), first

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Callable, Optional
 
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+#: The signals that stop a node: Ctrl-C (a terminal sends it to the whole process group,
+#: so the node gets it from the terminal and again from ``ros2 launch``) and SIGTERM
+#: (``ros2 launch`` after its SIGINT timeout, service managers, ``docker stop``).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Seconds ``spin_once`` waits for work: how soon a stop signal is acted on.
+SPIN_PERIOD_S = 0.1
 
 
 def run_node(make_node: Callable[[], Node], logger_name: str, args=None,
              on_exit: Optional[Callable[[Node], int]] = None) -> int:
     """Start ROS, build the node, spin it until it reports ``done`` (if it has
-    that attribute), Ctrl-C or shutdown, then clean up.
+    that attribute), SIGINT / SIGTERM or shutdown, then clean up.
+
+    A stop signal only asks the loop to end: nothing is raised in the middle of a
+    callback or of ``destroy_node``, and ROS keeps running until the node is
+    destroyed, so the node finishes and publishes the work it has in hand (rclpy's
+    own handler would shut the context down first: publishing then fails). Further
+    signals while stopping are ignored.
 
     A node that cannot be built (a model or parameter error) is logged with the
     reason and gives exit code 1. ``on_exit(node)``, called before the node is
     destroyed, may return the exit code.
     """
-    rclpy.init(args=args)
+    stop = threading.Event()
+    for number in STOP_SIGNALS:
+        signal.signal(number, lambda *_: stop.set())
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     try:
         node = make_node()
     except Exception as error:  # ModelError, invalid parameters, unreadable source: say why and stop
@@ -27,9 +46,9 @@ def run_node(make_node: Callable[[], Node], logger_name: str, args=None,
         return 1
     code = 0
     try:
-        while rclpy.ok() and not getattr(node, "done", False):
-            rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
+        while rclpy.ok() and not stop.is_set() and not getattr(node, "done", False):
+            rclpy.spin_once(node, timeout_sec=SPIN_PERIOD_S)
+    except ExternalShutdownException:
         pass
     finally:
         if on_exit is not None:

@@ -30,6 +30,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -63,6 +64,9 @@ THRESHOLD_PARAMETERS = frozenset(p.name for p in CORE_OPTIONS if p.applies is Ap
 
 #: Seconds between repeats of the same kind of error in the log.
 ERROR_LOG_PERIOD_S = 5.0
+#: Seconds a stopping node waits, in all, for its subscribers to acknowledge the last outputs
+#: (reliable publishers), so that what it published reaches them before it goes.
+ACK_WAIT_S = 0.5
 
 
 def _descriptor(p: Param) -> ParameterDescriptor:
@@ -141,56 +145,117 @@ class _Stats:
             return window
 
 
-class HolisticNode(Node):
-    """See the module docstring. ``pipeline_factory(**kwargs)`` builds the pipeline."""
+class HolisticNodeSteps:
+    """What holistic_node does, in the steps of a managed node's life (ROS 2's "Managed
+    nodes" design; rclpy.lifecycle), mixed into an rclpy ``Node`` or ``LifecycleNode``:
 
-    def __init__(self, node_name: str = "holistic",
-                 pipeline_factory: Optional[Callable[..., Any]] = None, **node_kwargs):
-        super().__init__(node_name, **node_kwargs)
+    * ``_declare`` (construction): the parameters, with descriptors; nothing else runs;
+    * ``_configure``: check the parameters, create the publishers, load the models;
+    * ``_activate``: the worker thread, the subscriptions and the diagnostics timer;
+    * ``_deactivate``: stop taking images; the frame in hand (and, pipelined, the frame in
+      flight) is finished and published; the models stay loaded;
+    * ``_cleanup``: close the pipeline (frees the models) and destroy the publishers.
+
+    :class:`HolisticNode` runs the first three in its constructor and the last two when
+    destroyed; :class:`holistic_ros.ros.lifecycle.HolisticLifecycleNode` runs them from its
+    transitions. ``_deactivate`` and ``_cleanup`` may run in any state.
+    """
+
+    #: The attributes holding the node's output publishers (made by _configure).
+    OUTPUT_PUBLISHERS = ("_people_pub", "_landmarks_pub", "_events_pub", "_tf_pub", "_mask_pub",
+                         "_markers_pub", "_annotated_pub", "_diagnostics_pub")
+    #: The attributes holding the node's subscriptions (made by _activate).
+    SUBSCRIPTIONS = ("_sub", "_depth_sub", "_info_sub")
+
+    def _declare(self, pipeline_factory: Optional[Callable[..., Any]]) -> None:
         self._factory = pipeline_factory or _default_pipeline_factory
         for p in NODE_SCHEMA:
             self.declare_parameter(p.name, p.declared_default, _descriptor(p))
-        self._values = {name: self.get_parameter(name).value for name in PARAMETERS}
-        problem = self._check_values(self._values)
+        self._values: Optional[Dict[str, Any]] = None   # checked values; None until configured
+        self._pipeline_lock = threading.Lock()
+        self._pipeline = None
+        self._last_stamp: Optional[float] = None
+        self._pipelined = False
+        self._in_flight = None          # pipelined mode: (future, published event) of the last frame
+        self._said_once = set()
+        self._stats = _Stats()
+        self._frame_cond = threading.Condition()
+        self._pending = None            # (msg, compressed) waiting for the worker
+        self._running = False
+        self._worker: Optional[threading.Thread] = None
+        self._convert = image_converter()
+        self._depth_buffer = self._info_buffer = None
+        self._diag_timer = None
+        self._diag_period = self._diag_time = 0.0
+        # from the parameters, by _configure (and changed by _on_set_parameters)
+        self._markers: Optional[MarkerSettings] = None
+        self._publish_markers = self._publish_annotated = False
+        self._markers_shown = frozenset()
+        self._last_frame_id = ""
+        self._gesture_settings = None
+        self._gesture_tracks: Optional[GestureTracks] = None
+        self._tf_message = None
+        for name in self.OUTPUT_PUBLISHERS + self.SUBSCRIPTIONS:
+            setattr(self, name, None)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def _parameter_values(self) -> Dict[str, Any]:
+        return {name: self.get_parameter(name).value for name in PARAMETERS}
+
+    def _output_publisher(self, msg_type, topic: str, qos):
+        """A publisher of the node's outputs (the lifecycle node's publish only while active)."""
+        return self.create_publisher(msg_type, topic, qos)
+
+    def _destroy_output_publisher(self, publisher) -> None:
+        self.destroy_publisher(publisher)
+
+    def _configure(self) -> None:
+        """Check the parameters (ValueError says which is wrong), make the publishers, load the models."""
+        values = self._parameter_values()
+        problem = self._check_values(values)
         if problem:
             raise ValueError(f"invalid parameter: {problem}")
-        self._markers = marker_settings(self._values)
-        self._publish_markers = bool(self._values["publish_markers"])
-        self._publish_annotated = bool(self._values["publish_annotated"])
+        self._markers = marker_settings(values)
+        self._publish_markers = bool(values["publish_markers"])
+        self._publish_annotated = bool(values["publish_annotated"])
         self._markers_shown = frozenset()
         self._last_frame_id = ""   # of the last image, for the DELETEALL marker
 
-        self._pipeline_lock = threading.Lock()
-        self._pipeline = self._factory(**pipeline_kwargs(self._values))
-        self.get_logger().info(
-            f"pipeline ready: model_complexity={self._values['model_complexity']}, "
-            f"providers={list(getattr(self._pipeline, 'providers', []))}")
-        self._last_stamp: Optional[float] = None
-        self._pipelined = bool(self._values["pipelined"])
-        self._in_flight = None          # pipelined mode: the frame whose face and hands still run
+        # The publishers first: subscribers discover them while the models load, so that they
+        # hear the first frame too.
+        self._people_pub = self._output_publisher(HolisticPeople, "holistic/people", 10)
+        self._landmarks_pub = self._output_publisher(HolisticLandmarks, "holistic/landmarks", 10)
+        # Events are edges: reliable and kept for late joiners' last few, so none is lost.
+        self._events_pub = self._output_publisher(GestureEvent, "holistic/gesture_events",
+                                                  QoSProfile(depth=50))
+        self._tf_pub = self._make_tf_publisher()
+        self._mask_pub = self._output_publisher(Image, "holistic/segmentation", 10)
+        self._markers_pub = self._output_publisher(MarkerArray, "holistic/markers", 10)
+        self._annotated_pub = self._output_publisher(Image, "holistic/annotated", 10)
+        self._diagnostics_pub = self._output_publisher(DiagnosticArray, "diagnostics", 10)
 
-        self._gesture_settings = gesture_settings(self._values)
+        pipeline = self._factory(**pipeline_kwargs(values))
+        with self._pipeline_lock:
+            self._pipeline = pipeline
+            self._last_stamp = None
+        self.get_logger().info(
+            f"pipeline ready: model_complexity={values['model_complexity']}, "
+            f"providers={list(getattr(pipeline, 'providers', []))}")
+        self._pipelined = bool(values["pipelined"])
+        self._in_flight = None
+
+        self._gesture_settings = gesture_settings(values)
         # Updated by the thread that publishes a frame (with pipelined, the core's branch
         # thread), reset by parameter changes (the executor's): GestureTracks' lock orders them.
         self._gesture_tracks = GestureTracks(self._gesture_settings)
-        self._said_once = set()
 
-        self._people_pub = self.create_publisher(HolisticPeople, "holistic/people", 10)
-        self._landmarks_pub = self.create_publisher(HolisticLandmarks, "holistic/landmarks", 10)
-        # Events are edges: reliable and kept for late joiners' last few, so none is lost.
-        self._events_pub = self.create_publisher(GestureEvent, "holistic/gesture_events",
-                                                 QoSProfile(depth=50))
-        self._tf_pub = self._make_tf_publisher()
-        self._mask_pub = self.create_publisher(Image, "holistic/segmentation", 10)
-        self._markers_pub = self.create_publisher(MarkerArray, "holistic/markers", 10)
-        self._annotated_pub = self.create_publisher(Image, "holistic/annotated", 10)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self._values = values
 
-        self._stats = _Stats()
-        self._frame_cond = threading.Condition()
-        self._pending = None            # (msg, compressed, receive time) waiting for the worker
-        self._running = True
-        self._convert = image_converter()
+    def _activate(self) -> None:
+        """Start the worker, subscribe to the inputs, publish diagnostics."""
+        with self._frame_cond:
+            self._pending = None
+            self._running = True
         self._worker = threading.Thread(target=self._work, name="holistic_worker", daemon=True)
         self._worker.start()
 
@@ -215,8 +280,60 @@ class HolisticNode(Node):
         self._diag_period = float(self._values["diagnostics_period"])
         self._diag_time = time.monotonic()
         self._diag_timer = self.create_timer(self._diag_period, self._publish_diagnostics)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(f"subscribed to {self._sub.topic_name}")
+
+    def _deactivate(self) -> None:
+        """Stop taking images. The frame being processed is finished and its outputs published
+        (pipelined: the frame in flight too); a frame still waiting is dropped. Then the
+        subscriptions and the diagnostics timer go. Logs how many frames were processed."""
+        worker = self._worker
+        if worker is None:
+            return
+        with self._frame_cond:
+            self._running = False
+            self._frame_cond.notify()
+        if worker is not threading.current_thread():
+            worker.join()
+        self._worker = None
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight[1].wait()   # set once the frame's outputs are out (or its error logged)
+        deadline = time.monotonic() + ACK_WAIT_S
+        for name in self.OUTPUT_PUBLISHERS:
+            publisher = getattr(self, name)
+            if publisher is not None:
+                left = max(0.0, deadline - time.monotonic())
+                publisher.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9)))
+        for name in self.SUBSCRIPTIONS:
+            subscription = getattr(self, name)
+            if subscription is not None:
+                self.destroy_subscription(subscription)
+                setattr(self, name, None)
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        with self._frame_cond:
+            dropped, self._pending = self._pending is not None, None
+        with self._stats.lock:
+            self._stats.dropped += dropped
+            self._stats.total_dropped += dropped
+            totals = (self._stats.total_received, self._stats.total_processed, self._stats.total_dropped)
+        last = "" if self._last_stamp is None else f", the last stamped {self._last_stamp:.3f} s"
+        self.get_logger().info(f"stopped taking images: {totals[1]} frames processed and published{last} "
+                               f"({totals[0]} received, {totals[2]} skipped)")
+
+    def _cleanup(self) -> None:
+        """Close the pipeline (frees the models) and destroy the publishers."""
+        with self._pipeline_lock:
+            pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
+        for name in self.OUTPUT_PUBLISHERS:
+            publisher = getattr(self, name)
+            if publisher is not None:
+                self._destroy_output_publisher(publisher)
+                setattr(self, name, None)
+        self._values = None
 
     # ---------------------------------------------------------------- parameters
     @staticmethod
@@ -225,11 +342,14 @@ class HolisticNode(Node):
         return NODE_SCHEMA.check(values)
 
     def _on_set_parameters(self, params: List[Parameter]) -> SetParametersResult:
-        values = dict(self._values)
+        configured = self._values is not None
+        values = dict(self._values if configured else self._parameter_values())
         values.update({p.name: p.value for p in params if p.name in PARAMETERS})
         problem = self._check_values(values)
         if problem:
             return SetParametersResult(successful=False, reason=problem)
+        if not configured:   # a lifecycle node not yet configured: configure applies them
+            return SetParametersResult(successful=True)
         changed = {name for name in PARAMETERS if values[name] != self._values[name]}
         if changed & PIPELINE_PARAMETERS:
             try:
@@ -321,7 +441,7 @@ class HolisticNode(Node):
             self.get_logger().warning("tf2_msgs is not installed: no TF frames will be published")
             return None
         self._tf_message = TFMessage
-        return self.create_publisher(TFMessage, "/tf", 100)
+        return self._output_publisher(TFMessage, "/tf", 100)
 
     def _camera_for(self, stamp: float, width: int, height: int):
         """The camera model for an image: its camera_info (matched by stamp, else the latest
@@ -407,10 +527,18 @@ class HolisticNode(Node):
         # This frame's face and hands now run in the background; its outputs are
         # published when they finish, in frame order. Wait for the frame before
         # it, so that at most two frames are in flight and none queue up.
-        future.add_done_callback(lambda done: self._publish_future(done, inputs))
-        previous, self._in_flight = self._in_flight, future
+        published = threading.Event()   # what shutdown waits for
+
+        def publish(done) -> None:
+            try:
+                self._publish_future(done, inputs)
+            finally:
+                published.set()
+
+        future.add_done_callback(publish)
+        previous, self._in_flight = self._in_flight, (future, published)
         if previous is not None:
-            previous.exception()
+            previous[0].exception()
 
     def _publish_future(self, future, inputs) -> None:
         error = future.exception()
@@ -493,14 +621,25 @@ class HolisticNode(Node):
         array.status = [status]
         self._diagnostics_pub.publish(array)
 
+
+
+class HolisticNode(HolisticNodeSteps, Node):
+    """See the module docstring. ``pipeline_factory(**kwargs)`` builds the pipeline.
+
+    Starts configured and active (the models load in the constructor, which raises
+    ValueError for invalid parameters); ``destroy_node`` stops it cleanly.
+    """
+
+    def __init__(self, node_name: str = "holistic",
+                 pipeline_factory: Optional[Callable[..., Any]] = None, **node_kwargs):
+        Node.__init__(self, node_name, **node_kwargs)
+        self._declare(pipeline_factory)
+        self._configure()
+        self._activate()
+
     def destroy_node(self) -> None:
-        with self._frame_cond:
-            self._running = False
-            self._frame_cond.notify()
-        if self._worker.is_alive() and threading.current_thread() is not self._worker:
-            self._worker.join(timeout=10.0)
-        with self._pipeline_lock:
-            self._pipeline.close()
+        self._deactivate()
+        self._cleanup()
         super().destroy_node()
 
 
