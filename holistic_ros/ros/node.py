@@ -45,6 +45,7 @@ from holistic_ros.ros.image_conversion import (
 from holistic_ros.ros.markers import (FACE_STYLES, MarkerSettings, build_markers, delete_all_markers,
                                       person_annotations)
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
+from holistic_ros.ros.hri import HriOutput
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
 from holistic_ros.ros.person import GestureTracks, assemble_frame
@@ -143,6 +144,9 @@ PARAMETERS: Dict[str, tuple] = {
                       {"floating_point_range": _range_float(0.0, 179.0)}),
     "publish_tf": (True, "Publish body_<id>, head_<id>, face_<id>, gaze_<id> and "
                          "holistic_{left,right}_hand_<id> on /tf (run time).", {}),
+    # REP-155 (ros4hri); see holistic_ros/ros/hri.py and docs/rep155.md
+    "hri.enable": (False, "Publish REP-155 (ros4hri) bodies, faces and candidate matches under /humans/ "
+                          "(needs hri_msgs; run time).", {}),
     # Gestures (run time; see holistic_ros/gestures/settings.py)
     "gestures.on_threshold": (0.6, "Score at which a gesture starts its onset (hysteresis, upper).",
                               {"floating_point_range": _range_float(0.0, 1.0)}),
@@ -347,6 +351,7 @@ class HolisticNode(Node):
         self._markers_pub = self.create_publisher(MarkerArray, "holistic/markers", 10)
         self._annotated_pub = self.create_publisher(Image, "holistic/annotated", 10)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self._hri = HriOutput(self, bool(self._values["hri.enable"]))
 
         self._stats = _Stats()
         self._frame_cond = threading.Condition()
@@ -438,6 +443,7 @@ class HolisticNode(Node):
             self._markers_pub.publish(delete_all_markers(header, self._markers))
             self._markers_shown = frozenset()
         self._publish_markers = bool(values["publish_markers"])
+        self._hri.set_enabled(bool(values["hri.enable"]))
         self._values = values
         if changed:
             self.get_logger().info(f"parameters changed: {sorted(changed)}")
@@ -614,6 +620,7 @@ class HolisticNode(Node):
             transforms = person_transforms(frame, header)
             if transforms:
                 self._tf_pub.publish(self._tf_message(transforms=transforms))
+        self._hri.publish(frame, rgb, header, publish_tf=self._values["publish_tf"])
         if self._values["enable_segmentation"]:
             mask = result.segmentation_mask
             if mask is None:  # no person: an empty mask, so every frame has one
@@ -684,6 +691,7 @@ class HolisticNode(Node):
             self._worker.join(timeout=10.0)
         with self._pipeline_lock:
             self._pipeline.close()
+        self._hri.close()
         super().destroy_node()
 
 
