@@ -121,6 +121,8 @@ class Fuzzer:
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
         self.counts = Counter()
+        self.taken = 0              # images the node's worker took (NODE_WRAPPER)
+        self.not_taken = 0
         self.refused = Counter()
         self.next_good = 0          # good frames are stamped 100000 s + n / 25
         self.pending_futures = []
@@ -130,6 +132,19 @@ class Fuzzer:
     def _on_people(self, msg) -> None:
         with self.lock:
             self.answered.add((msg.header.stamp.sec, msg.header.stamp.nanosec))
+
+    def on_node_line(self, line: str) -> None:
+        if line.startswith("FUZZ-TAKEN"):
+            with self.lock:
+                self.taken += 1
+
+    def send_image(self, msg, timeout: float = 10.0) -> None:
+        """Publish an image and wait until the node's worker takes it."""
+        with self.lock:
+            before = self.taken
+        self.image_pub.publish(msg)
+        if not self.wait(lambda: self.taken > before, timeout):
+            self.not_taken += 1
 
     def wait(self, predicate, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -222,7 +237,7 @@ class Fuzzer:
         msg.encoding = self._encoding()
         msg.is_bigendian = self.rng.randint(0, 1)
         how = self._fill(msg, msg.width, msg.height, _BYTES.get(msg.encoding, self.rng.randint(1, 8)))
-        self.image_pub.publish(msg)
+        self.send_image(msg)
         return f"image:{how}"
 
     def bad_depth(self):
@@ -298,7 +313,7 @@ class Fuzzer:
             stamp = Time(sec=2**31 - 1, nanosec=999_999_999)
         else:
             stamp = self._stamp(max(seconds, 0.0))
-        self.image_pub.publish(self.good_image(stamp))
+        self.send_image(self.good_image(stamp))
         return f"stamp:{how}"
 
     def _wrong_values(self, default) -> list:
@@ -383,9 +398,11 @@ NODE_VALUES = {
 }
 
 
-#: The node as install/lib/holistic_ros/holistic_node runs it, with every error it reports also
-#: printed unthrottled (the node's log says each kind of error at most every 5 s), so that the
-#: report counts them all by kind.
+#: The node as install/lib/holistic_ros/holistic_node runs it, and two lines on stdout for the
+#: fuzzer: every error it reports, unthrottled (the node's log says an error at most every
+#: 5 s), so that the report counts them all by kind; and every image its worker takes, so
+#: that the fuzzer sends the next image only then (the node keeps the newest image only: a
+#: bad image followed at once by another would never be looked at).
 NODE_WRAPPER = """
 import sys
 from holistic_ros.ros import node as holistic_node
@@ -394,7 +411,12 @@ def _error(self, text, _report=holistic_node.HolisticNode._error):
     _report(self, text)
     print("FUZZ-ERROR " + text.replace(chr(10), " "), flush=True)
 
+def process_image(self, msg, compressed=False, _process=holistic_node.HolisticNode.process_image):
+    print("FUZZ-TAKEN", flush=True)
+    return _process(self, msg, compressed)
+
 holistic_node.HolisticNode._error = _error
+holistic_node.HolisticNode.process_image = process_image
 sys.exit(holistic_node.main())
 """
 
@@ -415,7 +437,7 @@ def _ros_value(value) -> str:
     return json.dumps(value) if isinstance(value, (bool, list)) else str(value)
 
 
-def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE,
+def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE, kinds=KINDS,
         answer_timeout: float = 60.0, log: Callable[[str], None] = print, log_path: Optional[Path] = None) -> dict:
     """The fuzz run; returns the report (a dict, JSON-ready)."""
     import cv2
@@ -433,10 +455,20 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
     args = [sys.executable, "-c", NODE_WRAPPER, "--ros-args", "-r", f"__ns:={namespace}", "--log-level", "warn"]
     for name, value in NODE_VALUES.items():
         args += ["-p", f"{name}:={_ros_value(value)}"]
-    log_file = open(log_path, "w") if log_path else subprocess.DEVNULL
+    log_lines: List[str] = []
     # cwd: not the source tree, whose holistic_ros (without the built messages) would shadow the installed one
-    process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=str(PREFIX),
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(PREFIX), text=True,
+                               errors="replace", env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    fuzzer_box: List[Fuzzer] = []
+
+    def read_output():
+        for line in process.stdout:
+            log_lines.append(line.rstrip("\n"))
+            if fuzzer_box:
+                fuzzer_box[0].on_node_line(line)
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
     rclpy.init()
     fuzzer = None
     report = dict(seed=seed, messages_asked=messages, image=image.name, node_parameters=NODE_VALUES)
@@ -444,6 +476,7 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
     started = time.monotonic()
     try:
         fuzzer = Fuzzer(namespace, good_rgb, seed, answer_timeout, start_values, log)
+        fuzzer_box.append(fuzzer)
         fuzzer.ready(process)
         for _ in range(5):   # warm-up: models loaded, first frames through
             failure = fuzzer.good_frame(process)
@@ -452,7 +485,9 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
         rss_start = rss_mb(process.pid)
         rss_series = [(0, round(rss_start, 1))]
         sent = good = 0
-        weights = {"image": 40, "depth": 15, "camera_info": 15, "stamp": 10, "parameter": 15, "rebuild": 2}
+        weights = {kind: weight for kind, weight in
+                   {"image": 40, "depth": 15, "camera_info": 15, "stamp": 10, "parameter": 15, "rebuild": 2}.items()
+                   if kind in kinds}
         makers = {"image": fuzzer.bad_image, "depth": fuzzer.bad_depth, "camera_info": fuzzer.bad_camera_info,
                   "stamp": fuzzer.odd_stamp, "parameter": fuzzer.parameter, "rebuild": fuzzer.rebuild}
         while sent < messages and failure is None:
@@ -478,13 +513,14 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
         report.update(
             messages_sent=sent, good_frames_answered=good - (failure is not None),
             kinds=dict(sorted(fuzzer.counts.items())), parameter_sets=dict(fuzzer.refused),
-            node_alive=process.poll() is None, result="ok" if failure is None else "FAILED", failure=failure,
+            images_not_taken=fuzzer.not_taken, node_alive=process.poll() is None, result="ok" if failure is None else "FAILED", failure=failure,
             rss_mb_start=round(rss_start, 1), rss_mb_end=round(rss_end, 1), rss_mb_series=rss_series,
             seconds=round(time.monotonic() - started, 1))
     finally:
         if fuzzer is not None:
             fuzzer.close()
         rclpy.try_shutdown()
+        lines_before_stop = len(log_lines)   # what the node said while fuzzed (not while stopping)
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
@@ -492,16 +528,16 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if log_path:
-            log_file.close()
+        reader.join(timeout=10)
     report["node_exit_code"] = process.returncode
     if log_path:
-        text = Path(log_path).read_text(errors="replace")
-        report["node_log_lines"] = len(text.splitlines())
-        report["node_tracebacks"] = text.count("Traceback")
-        report["node_errors"] = error_kinds(text)
-        report["node_unexpected_errors"] = sum(n for kind, n in report["node_errors"].items()
-                                               if kind.startswith("unexpected error"))
+        Path(log_path).write_text("\n".join(line for line in log_lines if not line.startswith("FUZZ-TAKEN")) + "\n")
+    text = "\n".join(line for line in log_lines[:lines_before_stop] if not line.startswith("FUZZ-TAKEN"))
+    report["node_log_lines"] = len(text.splitlines())
+    report["node_tracebacks"] = text.count("Traceback")
+    report["node_errors"] = error_kinds(text)
+    report["node_unexpected_errors"] = sum(n for kind, n in report["node_errors"].items()
+                                           if kind.startswith("unexpected error"))
     return report
 
 
@@ -511,10 +547,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--answer-timeout", type=float, default=60.0)
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds of bad messages (default: all)")
     parser.add_argument("--report", type=Path, default=ROOT / "output" / "fuzz_report.json")
     args = parser.parse_args()
     args.report.parent.mkdir(parents=True, exist_ok=True)
     report = run(args.messages, args.seed, image=args.image, answer_timeout=args.answer_timeout,
+                 kinds=tuple(args.kinds.split(",")),
                  log_path=args.report.with_suffix(".node.log"))
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
