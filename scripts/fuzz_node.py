@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = ROOT / "install" / "holistic_ros"
@@ -438,8 +439,10 @@ def _ros_value(value) -> str:
 
 
 def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE, kinds=KINDS,
-        answer_timeout: float = 60.0, log: Callable[[str], None] = print, log_path: Optional[Path] = None) -> dict:
-    """The fuzz run; returns the report (a dict, JSON-ready)."""
+        rss_every: int = 1000, answer_timeout: float = 60.0, log: Callable[[str], None] = print,
+        log_path: Optional[Path] = None, node_values: Optional[Dict[str, object]] = None) -> dict:
+    """The fuzz run; returns the report (a dict, JSON-ready). ``node_values``: parameters of the
+    node instead of :data:`NODE_VALUES`'."""
     import cv2
     import rclpy
 
@@ -449,11 +452,12 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
     scale = 320.0 / max(bgr.shape[:2])
     good_rgb = np.ascontiguousarray(cv2.cvtColor(cv2.resize(bgr, None, fx=scale, fy=scale,
                                                             interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
-    start_values = {k: v for k, v in NODE_VALUES.items() if k not in READ_ONLY}
+    node_values = {**NODE_VALUES, **(node_values or {})}
+    start_values = {k: v for k, v in node_values.items() if k not in READ_ONLY}
     if not NODE_EXE.is_file():
         raise FileNotFoundError(f"{NODE_EXE}: run `make build` first")
     args = [sys.executable, "-c", NODE_WRAPPER, "--ros-args", "-r", f"__ns:={namespace}", "--log-level", "warn"]
-    for name, value in NODE_VALUES.items():
+    for name, value in node_values.items():
         args += ["-p", f"{name}:={_ros_value(value)}"]
     log_lines: List[str] = []
     # cwd: not the source tree, whose holistic_ros (without the built messages) would shadow the installed one
@@ -471,7 +475,7 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
     reader.start()
     rclpy.init()
     fuzzer = None
-    report = dict(seed=seed, messages_asked=messages, image=image.name, node_parameters=NODE_VALUES)
+    report = dict(seed=seed, messages_asked=messages, image=image.name, node_parameters=node_values)
     failure = None
     started = time.monotonic()
     try:
@@ -503,7 +507,7 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             failure = failure or fuzzer.settle_parameters() or fuzzer.good_frame(process)
             good += 1
             sent += 1
-            if sent // 1000 != (sent - 6) // 1000 and sent // 1000 > len(rss_series) - 1:
+            if sent // rss_every > len(rss_series) - 1:
                 rss_series.append((sent, round(rss_mb(process.pid), 1)))
                 log(f"{sent} messages, {good} good frames answered, node RSS {rss_series[-1][1]:.0f} MB, "
                     f"{time.monotonic() - started:.0f} s")
@@ -547,12 +551,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--answer-timeout", type=float, default=60.0)
+    parser.add_argument("--rss-every", type=int, default=1000, help="messages between RSS readings")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=YAML",
+                        help="a node parameter instead of the fuzz defaults (e.g. hri.enable=false)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds of bad messages (default: all)")
     parser.add_argument("--report", type=Path, default=ROOT / "output" / "fuzz_report.json")
     args = parser.parse_args()
     args.report.parent.mkdir(parents=True, exist_ok=True)
     report = run(args.messages, args.seed, image=args.image, answer_timeout=args.answer_timeout,
-                 kinds=tuple(args.kinds.split(",")),
+                 kinds=tuple(args.kinds.split(",")), rss_every=args.rss_every,
+                 node_values={k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)},
                  log_path=args.report.with_suffix(".node.log"))
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
