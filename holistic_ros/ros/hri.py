@@ -95,8 +95,11 @@ def skeleton2d_points(pose_landmarks: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ face landmarks
 #: FacialLandmarks' points 0-67 (the dlib / OpenPose 68-point face, hri_msgs/msg/FacialLandmarks.msg)
-#: as face mesh indices (mediapipe/modules/face_geometry/data/canonical_face_model_uv_visualization.png;
-#: the contours of mediapipe/python/solutions/face_mesh_connections.py). Subject's right first, as dlib.
+#: as face mesh indices: the jaw on FACEMESH_FACE_OVAL, brows on FACEMESH_{RIGHT,LEFT}_EYEBROW, eyes
+#: on FACEMESH_{RIGHT,LEFT}_EYE, lips on FACEMESH_LIPS (mediapipe/python/solutions/face_mesh_connections.py),
+#: nose bridge and nostrils from the canonical mesh
+#: (mediapipe/modules/face_geometry/data/canonical_face_model_uv_visualization.png). Subject's right
+#: first, as dlib; test_hri.py checks each point's place on a real face.
 FACIAL_LANDMARKS_FROM_MESH: Tuple[int, ...] = (
     # jaw 0-16: right ear (RIGHT_EAR, 0) round the chin (MENTON, 8) to the left ear (16)
     127, 234, 93, 132, 58, 136, 150, 176, 152, 400, 379, 365, 288, 361, 323, 454, 356,
