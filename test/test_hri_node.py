@@ -293,6 +293,52 @@ def test_hri_enable_switches_at_run_time(context):
         running.close()
 
 
+def test_hri_enable_toggled_over_the_parameter_service_while_frames_flow_keeps_the_node_spinning(context):
+    """hri.enable off destroys publishers inside the parameter service's callback, and people
+    leaving destroy theirs on the worker thread, both while the executor spins. The node spun
+    as its executable spins it (run_node: spin_once in a loop) must survive: rclpy's default
+    QoS event handlers of those publishers once killed that loop with InvalidHandle (found by
+    scripts/fuzz_node.py; a race, so this run goes through the path without being sure to
+    hit the window)."""
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter_client import AsyncParameterClient
+
+    node = HolisticNode(pipeline_factory=FakePeople, context=context, namespace="toggle",
+                        parameter_overrides=[Parameter("hri.enable", value=True)])
+    client = rclpy.create_node("toggler", context=context)
+    errors, stop = [], threading.Event()
+
+    def spin(n, executor):
+        executor.add_node(n)
+        try:
+            while not stop.is_set():
+                executor.spin_once(timeout_sec=0.05)
+        except Exception as error:  # what run_node would die of
+            errors.append(error)
+
+    threads = [threading.Thread(target=spin, args=(n, SingleThreadedExecutor(context=context)), daemon=True)
+               for n in (node, client)]
+    for thread in threads:
+        thread.start()
+    try:
+        params = AsyncParameterClient(client, node.get_fully_qualified_name())
+        wait_for(params.services_are_ready, "parameter services")
+        for i in range(30):
+            future = params.set_parameters([Parameter("hri.enable", value=bool(i % 2))])
+            for j in range(3):   # people come and go meanwhile
+                node.process_image(rgb_to_image_msg(people_image([(1 + 3 * i + j, True)]), stamp_header(3 * i + j)))
+            wait_for(lambda: future.done() or errors, "set_parameters reply")
+            assert not errors, errors
+            assert future.result().results[0].successful
+        assert not errors and all(t.is_alive() for t in threads)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10.0)
+        client.destroy_node()
+        node.destroy_node()
+
+
 def test_without_hri_msgs_the_node_runs_and_says_once_what_hri_enable_needs(monkeypatch):
     said = []
     logger = SimpleNamespace(warning=said.append)

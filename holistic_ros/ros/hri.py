@@ -299,9 +299,11 @@ FACE_TOPICS = ("roi", "cropped", "aligned", "landmarks")
 QOS = QoSProfile(depth=10)
 #: Images: reliable, the newest only.
 IMAGE_QOS = QoSProfile(depth=1)
-#: Per-id publishers come and go while the executor spins: without QoS event handlers (rclpy's
-#: default adds an incompatible-QoS one, a waitable of the node) destroying one from the
-#: worker thread cannot pull a waitable from under the executor's wait set (InvalidHandle there).
+#: Every publisher here may be destroyed while the executor spins (an id leaves, on the worker
+#: thread; hri.enable turned off, in the parameter callback): without QoS event handlers
+#: (rclpy's default adds incompatible-QoS and -type ones, waitables of the node) destroying
+#: one cannot pull a waitable from under the executor's wait set, which killed the node's spin
+#: with InvalidHandle ("destruction was requested"; found by scripts/fuzz_node.py).
 NO_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 
 
@@ -342,10 +344,13 @@ class HriOutput:
 
                 node = self._node
                 self._fixed = dict(
-                    bodies=node.create_publisher(hri_msgs.IdsList, "/humans/bodies/tracked", QOS),
-                    faces=node.create_publisher(hri_msgs.IdsList, "/humans/faces/tracked", QOS),
-                    matches=node.create_publisher(hri_msgs.IdsMatch, "/humans/candidate_matches", QOS),
-                    tf=node.create_publisher(TFMessage, "/tf", 100))
+                    bodies=node.create_publisher(hri_msgs.IdsList, "/humans/bodies/tracked", QOS,
+                                                 event_callbacks=NO_EVENTS),
+                    faces=node.create_publisher(hri_msgs.IdsList, "/humans/faces/tracked", QOS,
+                                                event_callbacks=NO_EVENTS),
+                    matches=node.create_publisher(hri_msgs.IdsMatch, "/humans/candidate_matches", QOS,
+                                                  event_callbacks=NO_EVENTS),
+                    tf=node.create_publisher(TFMessage, "/tf", 100, event_callbacks=NO_EVENTS))
                 self._tf_message = TFMessage
             elif not enabled and self._fixed is not None:
                 self._destroy_all()
