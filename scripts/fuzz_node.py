@@ -405,8 +405,10 @@ NODE_VALUES = {
 #: that the fuzzer sends the next image only then (the node keeps the newest image only: a
 #: bad image followed at once by another would never be looked at).
 NODE_WRAPPER = """
-import sys
+import faulthandler, signal, sys
 from holistic_ros.ros import node as holistic_node
+
+faulthandler.register(signal.SIGUSR1, all_threads=True)   # the fuzzer asks for every stack on a hang
 
 def _error(self, text, _report=holistic_node.HolisticNode._error):
     _report(self, text)
@@ -524,6 +526,10 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
         if fuzzer is not None:
             fuzzer.close()
         rclpy.try_shutdown()
+        if failure and "hang" in failure and process.poll() is None:
+            process.send_signal(signal.SIGUSR1)   # every thread's stack into the log
+            time.sleep(3.0)
+            report["hang_stacks"] = "\n".join(log_lines[-200:])
         lines_before_stop = len(log_lines)   # what the node said while fuzzed (not while stopping)
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
