@@ -88,7 +88,28 @@ $(ROS2CLI_SRC)/COLCON_IGNORE: $(ROS2CLI_VENDOR)/composition_interfaces.tar.gz
 	tar xzf "$<" -C "$(ROS2CLI_SRC)"
 	touch "$@"
 
-build: venv models/manifest.json $(COMPOSITION_DEP)
+# hri_msgs (ros4hri, for the REP-155 output) is not on PyPI either: where none is installed,
+# the unmodified upstream source in ../shared/vendor/hri_msgs is unpacked into build/ (never
+# into the repository; colcon does not look into build/ of a workspace) and built beside ours,
+# test-only. A ROS install with ros4hri has the real one; without it the node runs and
+# says that hri.enable needs it.
+HRI_MSGS_TARBALL := $(ROOT)/../shared/vendor/hri_msgs/hri_msgs-2.0.0.tar.gz
+HRI_MSGS_SRC := $(ROOT)/build/_test_ros_packages/hri_msgs
+ifeq ($(wildcard $(VENV)/share/hri_msgs/package.xml),)
+ifneq ($(wildcard $(HRI_MSGS_TARBALL)),)
+TEST_ROS_PACKAGES += "$(HRI_MSGS_SRC)"
+HRI_MSGS_UNPACK := $(HRI_MSGS_SRC)/package.xml
+endif
+endif
+
+$(HRI_MSGS_SRC)/package.xml: $(HRI_MSGS_TARBALL)
+	mkdir -p "$(dir $(HRI_MSGS_SRC))"
+	touch "$(dir $(HRI_MSGS_SRC))COLCON_IGNORE"
+	rm -rf "$(HRI_MSGS_SRC)"
+	tar -xzf "$(HRI_MSGS_TARBALL)" -C "$(dir $(HRI_MSGS_SRC))"
+	touch "$@"
+
+build: venv models/manifest.json $(COMPOSITION_DEP) $(HRI_MSGS_UNPACK)
 	$(ROS_ENV) "$(VENV)/bin/colcon" build --paths "$(ROOT)" $(TEST_ROS_PACKAGES) \
 	    --cmake-args -DPython3_EXECUTABLE="$(VPY)" -DBUILD_TESTING=OFF
 

@@ -190,6 +190,16 @@ def test_detection_tiles_are_squares_covering_the_image(size):
     assert covered.all()
 
 
+def test_a_thin_strip_gets_no_tiles_instead_of_hundreds():
+    """A 4096 x 5 image would need 820 square tiles, one detector run each: minutes a
+    frame (found by scripts/fuzz_node.py). Up to MAX_DETECTION_TILES it is tiled as before."""
+    from holistic_ros.pipeline.pose_detection import MAX_DETECTION_TILES
+
+    assert detection_tiles((4096, 5)) == [] and detection_tiles((5, 4096)) == []
+    assert len(detection_tiles((400 * MAX_DETECTION_TILES, 400))) == MAX_DETECTION_TILES
+    assert detection_tiles((400 * MAX_DETECTION_TILES + 1, 400)) == []
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_max_num_people_must_be_a_positive_integer(bad):
     with pytest.raises(ValueError, match="max_num_people"):

@@ -41,7 +41,7 @@ def test_generated_files_match_the_schema():
 
 
 def test_a_parameter_added_to_the_schema_only_is_caught():
-    extra = ParamGroup("Extra", (Param("hri.enable", False, "Publish ros4hri topics.", Applies.START_UP),))
+    extra = ParamGroup("Extra", (Param("extra.enable", False, "A setting added in one place only.", Applies.START_UP),))
     schema = Schema(NODE_SCHEMA.groups + (extra,))
     assert sorted(gen_params.differences(REPO, schema)) == sorted([str(gen_params.CONFIG),
                                                                    str(gen_params.README)])
@@ -51,7 +51,7 @@ def test_a_parameter_added_to_the_yaml_only_is_caught(tmp_path):
     root = _copy_generated(tmp_path)
     config = root / gen_params.CONFIG
     config.write_text(config.read_text().replace("    static_image_mode: false",
-                                                 "    hand_source: both\n    static_image_mode: false"))
+                                                 "    extra_setting: both\n    static_image_mode: false"))
     assert gen_params.differences(root) == [str(gen_params.CONFIG)]
 
 

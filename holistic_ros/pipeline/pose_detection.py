@@ -75,6 +75,12 @@ class PoseDetector:
         return decode_detections(out["regressors"], out["classificators"], self.anchors, options), crop.padding
 
 
+#: Most tiles :func:`detection_tiles` gives (one detector run each). An image more than this
+#: many times as long as it is wide (a 4096 x 5 strip: 820 tiles, minutes a frame) gets none:
+#: people there would be under 1/8 of its long side tall, and the whole image is searched.
+MAX_DETECTION_TILES = 8
+
+
 def detection_regions(image_size) -> List[NormRect]:
     """Where the several-people detector looks: the whole image, then its tiles."""
     return [NormRect(0.5, 0.5, 1.0, 1.0, 0.0)] + detection_tiles(image_size)
@@ -82,7 +88,8 @@ def detection_regions(image_size) -> List[NormRect]:
 
 def detection_tiles(image_size) -> List[NormRect]:
     """Square tiles covering the image, each about the short side: along the long
-    side, overlapping; a near-square image gets four tiles of 0.6 of its side."""
+    side, overlapping; a near-square image gets four tiles of 0.6 of its side; an
+    image needing more than :data:`MAX_DETECTION_TILES`, none."""
     w, h = image_size
     long_side, short_side = max(w, h), min(w, h)
     if long_side < 1.15 * short_side:
@@ -91,6 +98,8 @@ def detection_tiles(image_size) -> List[NormRect]:
     else:
         side = short_side
         n = int(math.ceil(long_side / short_side))
+        if n > MAX_DETECTION_TILES:
+            return []
         offsets = np.linspace(0.0, long_side - side, n)
         starts = [(float(o), 0.0) if w >= h else (0.0, float(o)) for o in offsets]
     return [NormRect((x + side / 2.0) / w, (y + side / 2.0) / h, side / w, side / h, 0.0) for x, y in starts]

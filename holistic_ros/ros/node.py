@@ -46,6 +46,7 @@ from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter)
 from holistic_ros.ros.markers import MarkerSettings, delete_all_markers
 from holistic_ros.msg import GestureEvent, HolisticLandmarks, HolisticPeople
+from holistic_ros.ros.hri import HriOutput
 from holistic_ros.ros.main import run_node
 from holistic_ros.ros.camera_info import camera_from_info
 from holistic_ros.ros.outputs import (
@@ -195,6 +196,7 @@ class HolisticNodeSteps:
         self._gesture_settings = None
         self._gesture_tracks: Optional[GestureTracks] = None
         self._tf_message = None
+        self._hri: Optional[HriOutput] = None   # REP-155 output, made by _configure
         for name in self.OUTPUT_PUBLISHERS + self.SUBSCRIPTIONS:
             setattr(self, name, None)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -233,6 +235,7 @@ class HolisticNodeSteps:
         self._markers_pub = self._output_publisher(MarkerArray, "holistic/markers", 10)
         self._annotated_pub = self._output_publisher(Image, "holistic/annotated", 10)
         self._diagnostics_pub = self._output_publisher(DiagnosticArray, "diagnostics", 10)
+        self._hri = HriOutput(self, bool(values["hri.enable"]))
 
         pipeline = self._factory(**pipeline_kwargs(values))
         with self._pipeline_lock:
@@ -333,6 +336,9 @@ class HolisticNodeSteps:
             if publisher is not None:
                 self._destroy_output_publisher(publisher)
                 setattr(self, name, None)
+        if self._hri is not None:
+            self._hri.close()
+            self._hri = None
         self._values = None
 
     # ---------------------------------------------------------------- parameters
@@ -382,6 +388,7 @@ class HolisticNodeSteps:
             self._markers_pub.publish(delete_all_markers(header, self._markers))
             self._markers_shown = frozenset()
         self._publish_markers = bool(values["publish_markers"])
+        self._hri.set_enabled(bool(values["hri.enable"]))
         self._values = values
         if changed:
             self.get_logger().info(f"parameters changed: {sorted(changed)}")
@@ -570,6 +577,7 @@ class HolisticNodeSteps:
             publisher = publishers[topic]
             if publisher is not None:   # no /tf publisher without tf2_msgs
                 publisher.publish(msg)
+        self._hri.publish(out.frame, rgb, header, publish_tf=bool(self._values["publish_tf"]))
         self._last_frame_id = header.frame_id
         now_ns = self.get_clock().now().nanoseconds
         with self._stats.lock:

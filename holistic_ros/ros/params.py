@@ -61,13 +61,18 @@ METRIC_3D = ParamGroup("Metric 3D: camera model, depth, TF", (
           "holistic_{left,right}_hand_<id> on /tf.", _RUN),
 ))
 
+HRI = ParamGroup("REP-155 (ros4hri)", (
+    Param("hri.enable", False, "Publish REP-155 (ros4hri) bodies, faces and candidate matches under /humans/ "
+          "(needs hri_msgs).", _RUN),
+))
+
 #: The keywords of Holistic(), both groups in one.
 CORE_OPTIONS = ParamGroup("Holistic()", HOLISTIC_OPTIONS.params + RUNTIME_OPTIONS.params)
 GESTURES = GESTURE_PARAMS.prefixed("gestures", build=GestureSettings)
 MARKERS = MARKER_PARAMS.prefixed("markers", build=MarkerSettings)
 
 #: Every parameter of holistic_node, in the order of config/holistic.yaml.
-NODE_SCHEMA = Schema((HOLISTIC_OPTIONS, RUNTIME_OPTIONS, TOPICS, METRIC_3D, GESTURES, MARKERS))
+NODE_SCHEMA = Schema((HOLISTIC_OPTIONS, RUNTIME_OPTIONS, TOPICS, METRIC_3D, HRI, GESTURES, MARKERS))
 
 #: Where each group is declared (named in the generated files).
 SOURCES = {
@@ -75,6 +80,7 @@ SOURCES = {
     RUNTIME_OPTIONS.title: "holistic_ros/pipeline/params.py",
     TOPICS.title: "holistic_ros/ros/params.py",
     METRIC_3D.title: "holistic_ros/ros/params.py",
+    HRI.title: "holistic_ros/ros/params.py",
     GESTURES.title: "holistic_ros/gestures/settings.py",
     MARKERS.title: "holistic_ros/ros/markers.py",
 }

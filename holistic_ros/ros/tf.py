@@ -41,13 +41,19 @@ def person_transforms(frame, header) -> List:
             pose = getattr(located, field, None)
             if pose is None:
                 continue
-            t = TransformStamped()
-            t.header.stamp = header.stamp
-            t.header.frame_id = header.frame_id
-            t.child_frame_id = frame_name(prefix, person.person_id)
-            t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (
-                float(v) for v in pose.position)
-            (t.transform.rotation.x, t.transform.rotation.y, t.transform.rotation.z,
-             t.transform.rotation.w) = (float(v) for v in pose.quaternion)
-            transforms.append(t)
+            transforms.append(transform_stamped(header, frame_name(prefix, person.person_id), pose))
     return transforms
+
+
+def transform_stamped(header, child_frame_id: str, pose) -> TransformStamped:
+    """A ``Pose3D`` (position, quaternion x, y, z, w) as the transform from the image's frame
+    to ``child_frame_id``, with the image's stamp."""
+    t = TransformStamped()
+    t.header.stamp = header.stamp
+    t.header.frame_id = header.frame_id
+    t.child_frame_id = child_frame_id
+    t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (
+        float(v) for v in pose.position)
+    (t.transform.rotation.x, t.transform.rotation.y, t.transform.rotation.z,
+     t.transform.rotation.w) = (float(v) for v in pose.quaternion)
+    return t
