@@ -174,12 +174,69 @@ def drift_summary(drift: Sequence[HandStats]) -> str:
             + ", ".join(f"{100 * d.recall:.1f}%/{100 * d.mean_error:.3f}%" for d in drift) + ")")
 
 
+HAND_SOURCES = ("pose", "palm", "both")
+
+
+def holistic_hands(result) -> List[Hand]:
+    """Every hand of a Holistic result: each person's two slots, then the hands of no body."""
+    people = result.people or (result,)
+    out = []
+    for person in people:
+        for side in ("left", "right"):
+            lm = getattr(person, f"{side}_hand_landmarks")
+            if lm is not None:
+                g = getattr(person, f"{side}_hand_gesture")
+                out.append(Hand(np.asarray(lm, dtype=np.float64), g.label if g is not None else None))
+    out += tracker_hands(result.hands)
+    return out
+
+
+def run_holistic(frames, hand_source: str, video: bool, fps: float = CLIP_FPS, **kwargs) -> List[List[Hand]]:
+    from holistic_ros import Holistic
+
+    with Holistic(hand_source=hand_source, recognize_gestures=True, static_image_mode=not video,
+                  providers=["CPUExecutionProvider"], **kwargs) as holistic:
+        return [holistic_hands(holistic.process(f, timestamp=(i + 1) / fps)) for i, f in enumerate(frames)]
+
+
+def eval_sources(frames, video: bool, sources=HAND_SOURCES, **kwargs) -> Dict[str, HandStats]:
+    """Each hand source against GestureRecognizer (VIDEO mode at the clip rate, or IMAGE mode)."""
+    theirs = [oracle_hands(h) for h in gesture_parity.recognize(frames, NUM_HANDS,
+                                                                 video_fps=CLIP_FPS if video else 0.0)]
+    return {src: compare(run_holistic(frames, src, video, **kwargs), theirs, frames) for src in sources}
+
+
+def confusion_table(stats: HandStats) -> str:
+    conf = stats.confusion()
+    labels = sorted(set(conf) | {b for c in conf.values() for b in c})
+    head = "oracle \\ ours".ljust(14) + "".join(f"{l[:11]:>12s}" for l in labels)
+    rows = [head] + [f"{a[:13]:14s}" + "".join(f"{conf[a][b]:12d}" for b in labels) for a in sorted(conf)]
+    return "\n".join(rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="*", default=[p.name for p in parity.video_paths()])
     ap.add_argument("--variants", nargs="*", default=["original"])
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
+    ap.add_argument("--sources", action="store_true",
+                    help="hand_source pose/palm/both against GestureRecognizer on the photos and clips")
     args = ap.parse_args()
+    if args.sources:
+        totals = {src: HandStats() for src in HAND_SOURCES}
+        photos = [parity.load_image_rgb(p) for p in parity.image_paths()]
+        sets = [("photos", photos, False)]
+        for clip in args.clips:
+            raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
+            sets += [(f"{clip} {v}", video_variants.variant_frames(raw, v), True) for v in args.variants]
+        for name, frames, video in sets:
+            stats = eval_sources(frames, video)
+            for src, st in stats.items():
+                totals[src].extend(st)
+                print(f"{name} ({len(frames)} frames) hand_source={src}: {st.summary()}", flush=True)
+        for src, st in totals.items():
+            print(f"ALL hand_source={src}: {st.summary()}\n{confusion_table(st)}")
+        return 0
     for clip in args.clips:
         raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
         for variant in args.variants:

@@ -250,6 +250,24 @@ class HandTracker:
                      for h in found]
         return found
 
+    def adopt(self, landmarks: Sequence[np.ndarray], image_size) -> List[int]:
+        """Track hands found by another source (Holistic's pose hands, ``hand_source="both"``)
+        from the next frame on: each gets a new id unless its landmark ROI overlaps one already
+        tracked (the association's IoU test); at most ``num_hands`` in all. Returns the new ids."""
+        if self.options.static_image_mode:
+            return []
+        new = []
+        for lm in landmarks:
+            if len(self._tracked) >= self.options.num_hands:
+                break
+            rect = hand_roi_from_landmarks(np.asarray(lm, dtype=np.float64), image_size)
+            if not rect_is_valid(rect) or len(associate_rects(self._tracked, [rect])) == len(self._tracked):
+                continue
+            track_id = next(self._ids)
+            self._tracked.append((track_id, rect))
+            new.append(track_id)
+        return new
+
     def commit(self, hands: Sequence[TrackedHand], image_size) -> None:
         """Track ``hands`` into the next frame (their landmark ROIs), unless in image mode."""
         if self.options.static_image_mode:
