@@ -39,6 +39,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from holistic_ros.drawing.annotate import draw_people
+from holistic_ros.pipeline.hand_sources import HAND_SOURCES, validate_hand_source
 from holistic_ros.ros.image_conversion import (
     ImageConversionError, compressed_msg_to_rgb, depth_msg_to_array, image_converter, mask_to_image_msg,
     rgb_to_image_msg)
@@ -60,7 +61,7 @@ RELIABILITIES = ("best_effort", "reliable")
 PIPELINE_PARAMETERS = (
     "static_image_mode", "model_complexity", "smooth_landmarks", "enable_segmentation",
     "smooth_segmentation", "refine_face_landmarks", "skip_recrops", "execution_provider", "device_id",
-    "models_dir", "max_num_people", "recognize_gestures")
+    "models_dir", "max_num_people", "recognize_gestures", "hand_source")
 THRESHOLD_PARAMETERS = ("min_detection_confidence", "min_tracking_confidence")
 
 #: Seconds between repeats of the same kind of error in the log.
@@ -100,6 +101,10 @@ PARAMETERS: Dict[str, tuple] = {
     "recognize_gestures": (True, "MediaPipe's canned hand gestures per hand (two small models) and the "
                                  "body gestures over time, with events on holistic/gesture_events "
                                  "(rebuilds).", {}),
+    "hand_source": ("both", "Where hands come from: pose (MediaPipe Holistic, from each body's wrist), "
+                            "palm (MediaPipe's palm detector and hand tracking, as its GestureRecognizer; "
+                            "hands without a body too) or both (every hand either finds, once) (rebuilds).",
+                    {"additional_constraints": "one of " + ", ".join(HAND_SOURCES)}),
     # ONNX Runtime
     "execution_provider": ("auto", "ONNX Runtime execution provider: auto (CUDA if usable, else "
                                    "CPU), cpu, cuda, tensorrt (rebuilds).",
@@ -224,6 +229,7 @@ def pipeline_kwargs(values: Dict[str, Any]) -> Dict[str, Any]:
         device_id=int(values["device_id"]),
         models_dir=values["models_dir"] or None,
         recognize_gestures=bool(values["recognize_gestures"]),
+        hand_source=validate_hand_source(str(values["hand_source"])),
         # Only asked for when more than one: a pipeline without the option is the same thing.
         **({"max_num_people": int(values["max_num_people"])} if int(values["max_num_people"]) > 1 else {}),
     )
