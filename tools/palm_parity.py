@@ -174,7 +174,7 @@ def drift_summary(drift: Sequence[HandStats]) -> str:
             + ", ".join(f"{100 * d.recall:.1f}%/{100 * d.mean_error:.3f}%" for d in drift) + ")")
 
 
-HAND_SOURCES = ("pose", "palm", "both")
+HAND_SOURCES = ("pose", "palm", "both", "both/pose-wins")
 
 
 def holistic_hands(result) -> List[Hand]:
@@ -192,10 +192,15 @@ def holistic_hands(result) -> List[Hand]:
 
 
 def run_holistic(frames, hand_source: str, video: bool, fps: float = CLIP_FPS, **kwargs) -> List[List[Hand]]:
+    """Every hand Holistic finds with ``hand_source``; "both/pose-wins" is "both" keeping the
+    pose's hand where both find the same one (to measure hand_sources.BOTH_WINNER)."""
     from holistic_ros import Holistic
 
-    with Holistic(hand_source=hand_source, recognize_gestures=True, static_image_mode=not video,
+    source, _, winner = hand_source.partition("/")
+    with Holistic(hand_source=source, recognize_gestures=True, static_image_mode=not video,
                   providers=["CPUExecutionProvider"], **kwargs) as holistic:
+        if winner:
+            holistic._hand_source.winner = winner.split("-")[0]
         return [holistic_hands(holistic.process(f, timestamp=(i + 1) / fps)) for i, f in enumerate(frames)]
 
 
@@ -204,6 +209,38 @@ def eval_sources(frames, video: bool, sources=HAND_SOURCES, **kwargs) -> Dict[st
     theirs = [oracle_hands(h) for h in gesture_parity.recognize(frames, NUM_HANDS,
                                                                  video_fps=CLIP_FPS if video else 0.0)]
     return {src: compare(run_holistic(frames, src, video, **kwargs), theirs, frames) for src in sources}
+
+
+#: Close-range crops: side of the square crop in hand sizes (the hand's landmark box), and
+#: the crop's size in pixels (a hand filling much of a VGA-like frame, as held to a robot).
+CROP_SCALES = (1.5, 2.5, 4.0)
+CROP_SIZE = 384
+
+
+def close_range_crops(frames, every: int = 5, scales=CROP_SCALES, size: int = CROP_SIZE) -> List[np.ndarray]:
+    """Square crops around each hand GestureRecognizer (VIDEO) finds on every ``every``-th
+    frame, at several scales, resized to ``size``; then only those where MediaPipe Holistic
+    (static image mode) finds no pose: a hand close to the camera, no body in view."""
+    import cv2
+
+    hands = gesture_parity.recognize(frames, NUM_HANDS, video_fps=CLIP_FPS)
+    crops = []
+    for i in range(0, len(frames), every):
+        h, w = frames[i].shape[:2]
+        for hand in hands[i]:
+            xy = hand.landmarks[:, :2] * (w, h)
+            centre = (xy.min(0) + xy.max(0)) / 2
+            extent = float((xy.max(0) - xy.min(0)).max())
+            for scale in scales:
+                side = scale * extent
+                k = size / side
+                m = np.array([[k, 0, size / 2 - k * centre[0]], [0, k, size / 2 - k * centre[1]]])
+                crops.append(cv2.warpAffine(frames[i], m, (size, size), flags=cv2.INTER_AREA if k < 1
+                                            else cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    if not crops:
+        return []
+    holistic = parity.run_oracle(crops, dict(static_image_mode=True, model_complexity=1), "close-range-")
+    return [c for k, c in enumerate(crops) if parity.oracle_frame(holistic, "pose", k) is None]
 
 
 def confusion_table(stats: HandStats) -> str:
@@ -229,6 +266,9 @@ def main() -> int:
         for clip in args.clips:
             raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
             sets += [(f"{clip} {v}", video_variants.variant_frames(raw, v), True) for v in args.variants]
+        for clip in args.clips:
+            raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
+            sets.append((f"{clip} close-range crops without a pose", close_range_crops(raw), False))
         for name, frames, video in sets:
             stats = eval_sources(frames, video)
             for src, st in stats.items():

@@ -130,19 +130,25 @@ class HandSource:
                           for p, person in enumerate(people) for side in POSE_WRIST
                           if getattr(person, f"{side}_hand_landmarks") is not None]
             skip = set()
+            only_pose = []
             for p, side, lm in pose_hands:
-                taken.add((p, side))
-                for k, hand in enumerate(palm):
-                    if slots[k] is None and k not in skip and same_hand(hand.landmarks, lm, size):
-                        if self.winner == "palm":
-                            slots[k] = (p, side)
-                        else:
-                            skip.add(k)
-                        break
+                same = [k for k in range(len(palm)) if same_hand(palm[k].landmarks, lm, size)]
+                if not same:
+                    taken.add((p, side))
+                    only_pose.append(lm)
+                elif self.winner == "pose":
+                    taken.add((p, side))
+                    skip.update(same)
+                else:
+                    free = [k for k in same if slots[k] is None]
+                    if free:
+                        slots[free[0]] = (p, side)
+                        taken.add((p, side))
+                    else:   # the pose hung this hand on two wrists: it is given once
+                        people[p] = _with_hand(people[p], side, None)
             # The palm tracker takes over the pose's other hands as its own tracks, so that its
             # detector runs only while a hand is missing from both.
-            claimed = set(slots)
-            self.tracker.adopt([lm for p, side, lm in pose_hands if (p, side) not in claimed], size)
+            self.tracker.adopt(only_pose, size)
             palm_left = [k for k in range(len(palm)) if k not in skip]
         else:
             people = [_with_hand(_with_hand(person, "left", None), "right", None) for person in people]
