@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
-from holistic_ros.gestures import BodyGestureRecognizer
+from holistic_ros.gestures import (BodyGestureRecognizer, HandGestureEvents, HandObservation,
+                                   person_plausibility)
 from holistic_ros.spatial import locate
 
 
@@ -39,6 +40,10 @@ class FrameOutput:
     image_size: Tuple[int, int]   # (width, height) pixels
     #: True when positions are real camera-frame metres (a camera model was available).
     located: bool = False
+    #: Hands that belong to no body (``result.hands``: TrackedHand), hand_source palm or both.
+    hands: Tuple[Any, ...] = ()
+    #: This frame's hand gesture onsets and ends (HandGestureEvent), when gestures are on.
+    hand_events: Tuple[Any, ...] = ()
 
 
 def people_of(result) -> Tuple[Any, ...]:
@@ -61,6 +66,8 @@ class GestureTracks:
     def __init__(self, settings=None):
         self.settings = settings
         self._by_id: dict = {}
+        #: Hand gestures over time, per hand track (every person's hands and the lone ones).
+        self.hands = HandGestureEvents(settings)
 
     def update(self, person_id: int, result, timestamp: float, points_cam=None):
         recognizer = self._by_id.get(person_id)
@@ -76,6 +83,7 @@ class GestureTracks:
         if settings is not None:
             self.settings = settings
         self._by_id.clear()
+        self.hands = HandGestureEvents(self.settings)
 
 
 def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: Optional[GestureTracks] = None,
@@ -102,7 +110,30 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
             points = None if located is None else located.pose_landmarks
             frame = gestures.update(person_id, person, timestamp, points_cam=points)
         people.append(PersonFrame(person_id=person_id, result=person, located=located, gestures=frame))
+    lone = tuple(getattr(result, "hands", ()) or ())
+    hand_events = ()
     if gestures is not None:
         gestures.keep_only(p.person_id for p in people)
+        hand_events, _ = gestures.hands.update(hand_observations(people, lone), timestamp)
     width, height = result.image_size
-    return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None)
+    return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None,
+                       hands=lone, hand_events=hand_events)
+
+
+def hand_observations(people, lone_hands) -> list:
+    """What the hand gesture layer reads of a frame: every person's hands (not read on a body
+    that is not plausibly a person) and the hands of no body."""
+    out = []
+    for person in people:
+        result = person.result
+        plausible = person_plausibility(result).plausible
+        for side in ("left", "right"):
+            if getattr(result, f"{side}_hand_landmarks", None) is None:
+                continue
+            g = getattr(result, f"{side}_hand_gesture", None)
+            out.append(HandObservation(g.label if g is not None else None,
+                                       getattr(result, f"{side}_hand_score", None) or 0.0, side,
+                                       person.person_id, None, plausible))
+    out += [HandObservation(h.gesture.label if h.gesture is not None else None, h.score, h.side, None, h.track_id)
+            for h in lone_hands]
+    return out
