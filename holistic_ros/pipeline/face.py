@@ -145,19 +145,10 @@ class FaceBranch:
             mesh = out["landmarks"].reshape(-1, 3).astype(np.float64) / FACE_LANDMARK_INPUT_SIZE
         return landmarks_from_roi(mesh, crop), score
 
-    def process(self, image: np.ndarray, pose_landmarks: np.ndarray):
-        """Face landmarks (N, 3) and score, or (None, None/score).
-
-        Tracking runs in static mode too, as in MediaPipe's graph, where only
-        the pose stage depends on ``use_prev_landmarks``.
-        """
-        roi = self.tracking_roi(image, pose_landmarks)
-        if roi is None:
-            return None, None
-        return self.finish(self.landmarks(image, roi), (image.shape[1], image.shape[0]))
-
     def tracking_roi(self, image, pose_landmarks: np.ndarray) -> Optional[NormRect]:
-        """This frame's face ROI (re-crop model and tracking), or None when no face is found."""
+        """This frame's face ROI (re-crop model and tracking), or None when no face is found.
+        Tracking runs in static mode too, as in MediaPipe's graph, where only the pose
+        stage depends on ``use_prev_landmarks``."""
         h, w = image.shape[:2]
         return self.tracker.roi_for_frame(face_roi_from_pose(pose_landmarks, (w, h)), (w, h),
                                           lambda pose_roi: self.recrop_roi(image, pose_roi))

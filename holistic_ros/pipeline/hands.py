@@ -146,7 +146,6 @@ class HandsBranch:
         self.landmarker = landmarker
         self.gestures = gestures
         self.sides = (LEFT_HAND_POSE_INDICES, RIGHT_HAND_POSE_INDICES)
-        self.batched = landmarker.input_shape[0] != 1
         self.trackers = [RoiTracker(HAND_TRACKING_REQUIREMENTS, skip_recrops) for _ in range(2)]
 
     def reset(self) -> None:
@@ -193,24 +192,6 @@ class HandsBranch:
         # The image itself is upright: rotation 0 (hand_gesture.py says why).
         return replace(hand, gesture=self.gestures.recognize(hand.landmarks, hand.world_landmarks,
                                                              hand.handedness, image_size))
-
-    def process_side(self, image, pose_landmarks: np.ndarray, side: int) -> HandResult:
-        """One hand (0: left, 1: right), start to finish; the two sides share no
-        state, so they may run on two threads at once."""
-        results = self._landmarks_for(image, pose_landmarks, [side])
-        return results[side]
-
-    def process(self, image, pose_landmarks: np.ndarray) -> Tuple[HandResult, HandResult]:
-        """(left, right) hand results, the two landmark crops in one batch when the model takes one."""
-        if not self.batched:
-            return self.process_side(image, pose_landmarks, 0), self.process_side(image, pose_landmarks, 1)
-        results = self._landmarks_for(image, pose_landmarks, [0, 1])
-        return results[0], results[1]
-
-    def _landmarks_for(self, image, pose_landmarks: np.ndarray, sides) -> dict:
-        """Results of ``sides``: their landmark crops go through the model as one batch."""
-        results = landmarks_of_hands(image, [(self, pose_landmarks, side) for side in sides])
-        return dict(zip(sides, results))
 
 
 def landmarks_of_hands(image, hands: Sequence[Tuple[HandsBranch, np.ndarray, int]]) -> List[HandResult]:

@@ -5,9 +5,9 @@ and ``mediapipe/modules/pose_landmark/pose_landmark_cpu.pbtxt``; options and
 defaults follow ``mediapipe/python/solutions/holistic.py``. Per-stream state
 (the tracking ROIs, the filters, the previous mask) lives in one
 :class:`~holistic_ros.pipeline.people.PersonTrack` per person, behind
-:meth:`Holistic.reset`. With ``max_num_people`` > 1 the people are found,
-matched and given ids by :mod:`holistic_ros.pipeline.people`, and each model
-runs once per frame on all of them (one batch per model).
+:meth:`Holistic.reset`. The people are found, kept and given ids by a
+:class:`~holistic_ros.pipeline.people.PeopleTracker` (with one person, as
+MediaPipe), and each model runs once per frame on all of them (one batch per model).
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class _PersonPose:
     """One person's pose this frame, handed to the face and hand stages."""
 
     track: PersonTrack
+    person_id: int                 # the track's id this frame (a later frame may change it)
     landmarks: np.ndarray          # (33, 4) smoothed
     world: np.ndarray
     presence: np.ndarray
@@ -108,12 +109,11 @@ class _PoseStageOutput:
 
     size: Tuple[int, int]
     stage_ms: Dict[str, float]
-    restart: bool = False
-    #: One person: the frame's mask, also on frames where the pose was then rejected (as MediaPipe).
+    #: The frame's mask when nobody is found: a pose then rejected still has one (as MediaPipe).
     mask: Optional[np.ndarray] = None
     #: The people found, most prominent first.
     people: List[_PersonPose] = field(default_factory=list)
-    #: Tracks whose face and hand tracking starts over this frame (lost, restarted, or back).
+    #: Tracks whose face and hand tracking starts over this frame (lost).
     resets: List[PersonTrack] = field(default_factory=list)
 
 
@@ -224,13 +224,6 @@ class Holistic:
                                 gestures=gestures))
 
         self._people = PeopleTracker(self.max_num_people, make_branches)
-        # One person (MediaPipe's Holistic): one track for the whole stream, whose
-        # id changes each time the detector starts tracking over.
-        self._track: Optional[PersonTrack] = None
-        if self.max_num_people == 1:
-            face, hands = make_branches()
-            self._track = PersonTrack(0, face=face, hands=hands)
-            self._face, self._hands = face, hands
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         on_gpu = self.providers[0] in GPU_PROVIDERS
@@ -253,34 +246,16 @@ class Holistic:
 
     # -- state ---------------------------------------------------------------
     def reset(self) -> None:
-        """Forget tracking, filters and the previous mask (a new stream starts)."""
-        self._reset_pose_state()
+        """Forget tracking, filters and the previous mask (a new stream starts): new
+        tracks, with new face and hand branches (a frame in flight keeps its own)."""
+        self._people.reset()
         self._last_timestamp: Optional[float] = None
         if self._hand_source is not None:
             self._palm_chain.submit(self._hand_source.reset).result()
-        # Face and hand state belong to the branch threads: reset them there,
-        # after any frame still in flight.
-        # (Several people: the tracks are dropped, new ones start with fresh branches.)
-        if self._track is None:
-            return
-        if self._chains is None:
-            self._branch_driver.submit(self._reset_branch_state).result()
-        else:
-            done = [self._chains["face"].submit(self._face.reset),
-                    self._chains["left_hand"].submit(self._hands.reset_side, 0),
-                    self._chains["right_hand"].submit(self._hands.reset_side, 1)]
-            for future in done:
-                future.result()
 
-    def _reset_pose_state(self) -> None:
-        if self._track is not None:
-            self._track.reset_pose()
-        else:
-            self._people.reset()
-
-    def _reset_branch_state(self) -> None:
-        self._face.reset()
-        self._hands.reset()
+    # The face and hand branches of the stream's one person (max_num_people=1).
+    _face = property(lambda self: self._people.policy.track.face)
+    _hands = property(lambda self: self._people.policy.track.hands)
 
     def set_thresholds(self, min_detection_confidence: Optional[float] = None,
                        min_tracking_confidence: Optional[float] = None) -> None:
@@ -305,7 +280,6 @@ class Holistic:
             self._palm_chain.shutdown(wait=True)
             self._palm_chain = self._hand_source = None
         self._pose_detector = self._pose_landmarker = None
-        self._face = self._hands = self._track = None
 
     def __enter__(self) -> "Holistic":
         return self
@@ -364,85 +338,30 @@ class Holistic:
         if restart:
             LOG.info("timestamp went from %.6f to %.6f s; resetting tracking and filters.",
                      self._last_timestamp, timestamp)
-            self._reset_pose_state()
+            self._people.reset()
         self._last_timestamp = timestamp
-        if self._track is not None:
-            return self._pose_stage(image, timestamp, restart)
-        return self._people_pose_stage(image, timestamp, restart)
+        return self._pose_stage(image, timestamp)
 
-    def _pose_stage(self, image: np.ndarray, timestamp: float, restart: bool) -> "_PoseStageOutput":
-        """One person (MediaPipe's graph): detection or tracking, pose landmarks,
-        smoothing, mask; next frame's ROI."""
-        h, w = image.shape[:2]
-        size = (w, h)
-        opts = self.options
-        track = self._track
-        stage_ms: Dict[str, float] = {}
-        clock = time.perf_counter
-        out = _PoseStageOutput(size=size, stage_ms=stage_ms, restart=restart)
-
-        roi = None if opts.static_image_mode else track.roi
-        detected = roi is None
-        if roi is None:
-            t0 = clock()
-            detection = self._pose_detector.detect(image, opts.min_detection_confidence)
-            stage_ms["pose_detection"] = (clock() - t0) * 1e3
-            if detection is not None:
-                roi = roi_from_pose_detection(detection, size)
-        if roi is None or not rect_is_valid(roi):
-            track.reset_pose(new_stream=False)   # no ROI, so no mask either
-            out.resets.append(track)
-            return out
-
-        t0 = clock()
-        pose = self._pose_landmarker.run(image, roi, opts.enable_segmentation)
-        stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
-        out.mask = self._person_mask(track, pose, size, stage_ms)
-
-        if pose.score <= opts.min_tracking_confidence:
-            # Tracking lost: no pose this frame, the detector runs on the next.
-            track.roi = None
-            track.smoothing.pose_lost()
-            out.resets.append(track)
-            return out
-        if detected:
-            track.person_id = self._people.new_id()   # tracking starts over from the detector
-        if restart:
-            out.resets.append(track)
-        out.people.append(self._person_pose(track, pose, out.mask, size, timestamp))
-        return out
-
-    def _people_pose_stage(self, image, timestamp: float, restart: bool) -> "_PoseStageOutput":
-        """Several people: each tracked person's pose from its own ROI, newcomers
-        from the detector, all pose crops in one run of the model."""
+    def _pose_stage(self, image, timestamp: float) -> "_PoseStageOutput":
+        """Each tracked person's pose from its own ROI, newcomers from the detector
+        when the tracker's policy runs it, all pose crops in one run of the model;
+        smoothing, masks; next frame's ROIs."""
         h, w = image.shape[:2]
         size = (w, h)
         opts = self.options
         people = self._people
         stage_ms: Dict[str, float] = {}
         clock = time.perf_counter
-        out = _PoseStageOutput(size=size, stage_ms=stage_ms, restart=restart)
-        if opts.static_image_mode:
-            people.reset()   # every image on its own: no tracking
-        for track in list(people.tracks):
-            if track.roi is None or not rect_is_valid(track.roi):
-                people.lose(track)
-                out.resets.append(track)
-        tracked = list(people.tracks)
+        out = _PoseStageOutput(size=size, stage_ms=stage_ms)
+        people.begin_frame(opts.static_image_mode)
         new_rois = []
         if people.should_detect():
             t0 = clock()
-            # Room for the tracked people and one person seen at two scales each.
-            detections = self._pose_detector.detect_all(image, opts.min_detection_confidence,
-                                                        2 * self.max_num_people + len(tracked), tiles=True)
+            detections = people.find(self._pose_detector, image, opts.min_detection_confidence)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
-            people.detected()
-            for k in people.new_people([d.box for d in detections]):
-                roi = roi_from_pose_detection(detections[k], size)
-                if rect_is_valid(roi):
-                    new_rois.append(roi)
-            new_rois = new_rois[:self.max_num_people - len(tracked)]
-
+            rois = [roi_from_pose_detection(detection, size) for detection in detections]
+            new_rois = people.claim([roi for roi in rois if rect_is_valid(roi)])
+        tracked = list(people.tracks)
         t0 = clock()
         poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation)
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
@@ -450,16 +369,15 @@ class Holistic:
         found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
         for track, pose in zip(tracked, poses):
             mask = self._person_mask(track, pose, size, stage_ms)
+            out.mask = mask if out.mask is None else out.mask
             if pose.score <= opts.min_tracking_confidence:
-                people.lose(track)
-                out.resets.append(track)
+                people.lose(track)   # the detector runs on the next frame
             else:
                 found.append((track, pose, mask))
         # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
         kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
         for k in lost:
             people.lose(found[k][0])
-            out.resets.append(found[k][0])
         for k in kept:
             track, pose, mask = found[k]
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
@@ -468,13 +386,12 @@ class Holistic:
             if (pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people
                     or people.same_body_as_tracked(pose.landmarks, size)):
                 continue
-            track, came_back = people.start(pose.landmarks, size)
-            if came_back:
-                out.resets.append(track)   # its face and hands start over
+            track, _ = people.start(pose.landmarks, size)
             mask = self._person_mask(track, pose, size, stage_ms)
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
         people.plan_rois()
         people.next_frame()
+        out.resets = list(people.lost_now)
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
         return out
 
@@ -503,7 +420,8 @@ class Holistic:
                                                           self.options.smoothing_enabled)
             track.roi = roi_from_auxiliary_landmarks(aux, size)
         track.seen(landmarks)
-        return _PersonPose(track, landmarks, world, pose.landmarks[:, 4], pose.score, mask)
+        track.person_id = track.person_id or self._people.new_id()   # found from a detection
+        return _PersonPose(track, track.person_id, landmarks, world, pose.landmarks[:, 4], pose.score, mask)
 
     def _face_stage(self, image, pose: "_PoseStageOutput") -> list:
         """One frame's faces, on the face thread: (landmarks, score) per person,
@@ -599,4 +517,4 @@ def _person_result(pose: "_PoseStageOutput", person: _PersonPose, face, left: Ha
         face_score=face_score if face_landmarks is not None else None,
         left_hand_score=left.score if left.landmarks is not None else None,
         right_hand_score=right.score if right.landmarks is not None else None,
-        image_size=pose.size, stage_ms=pose.stage_ms, person_id=person.track.person_id)
+        image_size=pose.size, stage_ms=pose.stage_ms, person_id=person.person_id)

@@ -1,11 +1,16 @@
-"""Several people: per-person pose state, matching detections to tracks, ids.
+"""The people of a stream: per-person pose state, matching detections to tracks, ids.
 
-MediaPipe Holistic follows one person (its pose detector keeps one detection).
-For ``Holistic(max_num_people=N)`` each person found gets a :class:`PersonTrack`:
-its own pose ROI, filters and mask history (:class:`PoseSmoothing`), its own face
-and hand branches (tracking state included), and an id that stays with it.
+Each person followed gets a :class:`PersonTrack`: its own pose ROI, filters and
+mask history (:class:`PoseSmoothing`), its own face and hand branches (tracking
+state included), and an id. A :class:`PeopleTracker` owns the tracks of one
+stream, for any ``Holistic(max_num_people=N)``; how people are found and kept is
+its policy's:
 
-What is decided here, without any model (so it is testable alone):
+- :class:`OnePersonPolicy` (N = 1) is MediaPipe Holistic's: the detector runs
+  only while nobody is tracked; its best detection is the stream's one track
+  again, under a new id; a lost pose resets what MediaPipe's graph resets.
+- :class:`CrowdPolicy` (N > 1) follows several people; without any model (so it
+  is testable alone), it decides:
 
 - when the pose detector runs (:meth:`PeopleTracker.should_detect`): on a
   schedule and when a track was lost, while fewer than N people are tracked;
@@ -38,7 +43,7 @@ import numpy as np
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother)
 from .pose_landmarks import alignment_rect_from_auxiliary_landmarks
-from .roi import NormRect
+from .roi import NormRect, rect_is_valid
 
 # The detector looks for newcomers at least this often while fewer than N people
 # are tracked (frames); also right after a track is lost.
@@ -81,11 +86,6 @@ class PoseSmoothing:
         self.world = LandmarksSmoother(POSE_WORLD_LANDMARKS_FILTER)
         self.aux_visibility = VisibilitySmoother()
         self.aux = LandmarksSmoother(POSE_AUXILIARY_LANDMARKS_FILTER)
-
-    def reset(self) -> None:
-        for f in (self.visibility, self.landmarks, self.world_visibility, self.world,
-                  self.aux_visibility, self.aux):
-            f.reset()
 
     def pose_lost(self) -> None:
         """A frame without a pose (no ROI, or the score too low). Upstream, only the
@@ -132,6 +132,7 @@ class PersonTrack:
     smoothing: PoseSmoothing = field(default_factory=PoseSmoothing)
     #: This frame's pose ROI, from last frame's auxiliary landmarks; None: not tracked.
     roi: Optional[NormRect] = None
+    #: Last frame's mask (None after a frame without the person's pose: PeopleTracker.next_frame).
     prev_mask: Optional[np.ndarray] = None
     #: Last landmarks (33, >=2) and body box where the person was last seen.
     landmarks: Optional[np.ndarray] = None
@@ -146,16 +147,13 @@ class PersonTrack:
     face: Any = None
     hands: Any = None
 
-    def reset_pose(self, new_stream: bool = True) -> None:
-        """Not tracked any more; ``new_stream`` False: only lost this frame (:meth:`PoseSmoothing.pose_lost`)."""
+    def lose(self) -> None:
+        """Not tracked any more: MediaPipe's resets of a frame without a pose
+        (:meth:`PoseSmoothing.pose_lost`); the motion starts over when found again."""
         self.roi = None
-        self.prev_mask = None
         self.coast = None
         self.anchor = None
-        if new_stream:
-            self.smoothing.reset()
-        else:
-            self.smoothing.pose_lost()
+        self.smoothing.pose_lost()
 
     def seen(self, landmarks: np.ndarray) -> None:
         """This frame's landmarks: box, velocity of the body. While coasting,
@@ -244,27 +242,52 @@ def pose_distance(a: np.ndarray, b: np.ndarray, image_size) -> float:
 
 
 class PeopleTracker:
-    """The tracks of one stream, the detection schedule and the id counter."""
+    """The tracks of one stream, the detection schedule and the id counter; ``policy``
+    (default :class:`OnePersonPolicy` for one person, else :class:`CrowdPolicy`) finds and keeps people."""
 
-    def __init__(self, max_num_people: int, make_branches: Callable[[], Tuple[Any, Any]]):
+    def __init__(self, max_num_people: int, make_branches: Callable[[], Tuple[Any, Any]], policy=None):
         if max_num_people < 1:
             raise ValueError(f"max_num_people must be at least 1, got {max_num_people!r}")
         self.max_num_people = max_num_people
+        self.policy = policy or (OnePersonPolicy() if max_num_people == 1 else CrowdPolicy())
         self._make_branches = make_branches
         self._ids = itertools.count(1)
-        self.tracks: List[PersonTrack] = []    # tracked now (roi set)
-        self.lost: List[PersonTrack] = []      # lost recently; their ids may come back
-        self._frames_since_detection = 0
-        self._lost_since_detection = False
+        self.reset()
 
     def reset(self) -> None:
-        """A new stream: every track is gone (ids keep counting up)."""
-        self.tracks, self.lost = [], []
+        """A new stream: every track is gone (ids keep counting up); new tracks get new branches."""
+        self.tracks: List[PersonTrack] = []      # tracked now (roi set)
+        self.lost: List[PersonTrack] = []        # lost recently; their ids may come back
+        self.lost_now: List[PersonTrack] = []    # lost this frame: their face and hands start over
         self._frames_since_detection = 0
         self._lost_since_detection = False
+        self.policy.reset(self)
 
     def new_id(self) -> int:
         return next(self._ids)
+
+    def new_track(self, person_id: int) -> PersonTrack:
+        face, hands = self._make_branches()
+        return PersonTrack(person_id, face=face, hands=hands)
+
+    def begin_frame(self, static_image_mode: bool) -> None:
+        """Before a frame's pose: static mode's new image; tracks without a usable ROI are lost."""
+        self.lost_now = []
+        if static_image_mode:
+            self.policy.new_image(self)
+        for track in list(self.tracks):
+            if track.roi is None or not rect_is_valid(track.roi):
+                self.lose(track)
+
+    def find(self, detector, image, min_score: float) -> list:
+        """The policy's detections that may be new people, best first."""
+        self.detected()
+        return self.policy.find(self, detector, image, min_score)
+
+    def claim(self, rois: Sequence[NormRect]) -> List[NormRect]:
+        """ROIs of :meth:`find`'s detections, one per free place, that the policy does
+        not track at once: their people :meth:`start` once their pose is known."""
+        return self.policy.claim(self, list(rois)[:self.max_num_people - len(self.tracks)])
 
     # -- detection schedule --------------------------------------------------
     def should_detect(self) -> bool:
@@ -280,9 +303,13 @@ class PeopleTracker:
         self._lost_since_detection = False
 
     def next_frame(self) -> None:
-        """Called once per frame after the pose stage: lost tracks age, old ones go."""
+        """Called once per frame after the pose stage: lost tracks age, old ones go.
+        A whole frame without the person's pose ends its mask history (MediaPipe's
+        one person: a frame without a pose ROI has no mask to smooth the next with)."""
         self._frames_since_detection += 1
         for track in self.lost:
+            if track.lost_frames:
+                track.prev_mask = None
             track.lost_frames += 1
         self.lost = [t for t in self.lost if t.lost_frames <= LOST_TTL_FRAMES]
 
@@ -354,12 +381,16 @@ class PeopleTracker:
                    < SAME_BODY_DISTANCE for t in self.tracks)
 
     def lose(self, track: PersonTrack) -> None:
-        """The person's pose was not found (or went to another body): the
-        detector runs next frame; the id may come back (:meth:`start`)."""
-        track.reset_pose()
+        """The person's pose was not found (or went to another body): its face
+        and hands start over (:attr:`lost_now`), the detector runs next frame;
+        the id may come back (:meth:`start`)."""
+        track.lose()
+        self.policy.lost(track)
         if track in self.tracks:
             self.tracks.remove(track)
-        self.lost.append(track)
+        if track not in self.lost:
+            self.lost.append(track)
+        self.lost_now.append(track)
         self._lost_since_detection = True
 
     def start(self, landmarks: np.ndarray, image_size) -> Tuple[PersonTrack, bool]:
@@ -382,10 +413,65 @@ class PeopleTracker:
             self.lost.remove(best)
             track = best
         else:
-            face, hands = self._make_branches()
-            track = PersonTrack(self.new_id(), face=face, hands=hands)
+            track = self.new_track(self.new_id())
         self.tracks.append(track)
         return track, came_back
+
+
+class OnePersonPolicy:
+    """MediaPipe Holistic's one person (``pose_landmark_cpu.pbtxt``): one track for
+    the whole stream; the detector runs only while it is not tracked and keeps its
+    best detection, which the track follows from then on under a new id."""
+
+    def reset(self, tracker: PeopleTracker) -> None:
+        self.track = tracker.new_track(0)
+
+    def new_image(self, tracker: PeopleTracker) -> None:
+        """Static mode: the detector finds the person in every image; the face and
+        hand branches keep tracking, as they do in MediaPipe's graph."""
+        tracker.tracks.clear()
+
+    def find(self, tracker: PeopleTracker, detector, image, min_score: float) -> list:
+        return detector.detect_all(image, min_score, max_detections=1)
+
+    def lost(self, track: PersonTrack) -> None:
+        """MediaPipe's resets (:meth:`PersonTrack.lose`), no more."""
+
+    def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
+        track = self.track
+        if not rois:   # no ROI, so no pose, no mask
+            tracker.lose(track)
+            return []
+        if track in tracker.lost:
+            tracker.lost.remove(track)
+        track.roi, track.person_id, track.lost_frames = rois[0], 0, 0   # its id once its pose is found
+        tracker.tracks.append(track)
+        return []
+
+
+class CrowdPolicy:
+    """Several people: the detector also runs on a schedule and on tiles
+    (:meth:`PeopleTracker.should_detect`), newcomers are started once their pose
+    is known (:meth:`PeopleTracker.start`), and a person lost a moment ago gets its
+    id back; every image starts over in static mode."""
+
+    def reset(self, tracker: PeopleTracker) -> None:
+        """Nobody to keep."""
+
+    def new_image(self, tracker: PeopleTracker) -> None:
+        tracker.reset()
+
+    def find(self, tracker: PeopleTracker, detector, image, min_score: float) -> list:
+        # Room for the tracked people and one person seen at two scales each.
+        found = detector.detect_all(image, min_score, 2 * tracker.max_num_people + len(tracker.tracks), tiles=True)
+        return [found[k] for k in tracker.new_people([d.box for d in found])]
+
+    def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
+        return rois
+
+    def lost(self, track: PersonTrack) -> None:
+        """Whoever is found here again may come back elsewhere: filters and mask start over."""
+        track.smoothing, track.prev_mask = PoseSmoothing(), None
 
 
 def resolve_shared_bodies(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], image_size

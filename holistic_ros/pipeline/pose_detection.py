@@ -8,7 +8,7 @@ Ports ``modules/pose_detection/pose_detection_cpu.pbtxt`` and
 from __future__ import annotations
 
 import math
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
@@ -32,15 +32,11 @@ POSE_ROI_SCALE = 1.25
 
 class PoseDetector:
     """Finds people: the first detection after NMS is the most prominent person
-    (MediaPipe keeps only it); :meth:`detect_all` keeps up to N, for several people."""
+    (MediaPipe keeps only it: ``max_detections=1``); several people need more."""
 
     def __init__(self, session: ModelSession):
         self.session = session
         self.anchors = generate_anchor_centers(POSE_DETECTION_ANCHORS)
-
-    def detect(self, image: np.ndarray, min_score: float) -> Optional[Detection]:
-        detections = self.detect_all(image, min_score, max_detections=1)
-        return detections[0] if detections else None
 
     def detect_all(self, image: np.ndarray, min_score: float, max_detections: int,
                    tiles: bool = False) -> List[Detection]:
