@@ -6,7 +6,8 @@
 * ``"palm"``: hands found and tracked by :class:`~holistic_ros.pipeline.hand_tracker.HandTracker`
   (MediaPipe's HandLandmarker); the pose's own hands are not used.
 * ``"both"``: every hand either finds, once. Where both find the same hand (MediaPipe's own
-  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`) the palm
+  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, or landmark
+  boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`) the palm
   tracker's hand wins (:data:`BOTH_WINNER`, measured against GestureRecognizer); the palm
   tracker takes over the pose's hands as tracks, so its detector runs only while a hand is
   missing from both.
@@ -25,7 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .hand_tracker import HandTracker, TrackedHand, duplicate_hands
+from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands
 from .result import HolisticResult
 
 HAND_SOURCES = ("pose", "palm", "both")
@@ -39,6 +40,15 @@ POSE_WRIST = {"left": 15, "right": 16}
 #: index-MCP / pinky-MCP triangle) of the body's pose wrist. One hand size is about the palm's
 #: length: the pose's wrist and the hand model's wrist are the same joint, seen by two models.
 WRIST_MATCH_BASELINES = 1.0
+
+
+#: In "both", a pose hand whose landmark box overlaps a palm hand's by more than this IoU is
+#: that hand again, even where MediaPipe's duplicate test (10 of 21 landmarks close) does not
+#: say so: Holistic's pose hangs a second hand crop on a hand held out towards the camera, and
+#: the model reads it as another hand (thumbs-up clip: 11 frames, box IoU 0.31-0.63, wrists
+#: 69-199 px apart, labelled Pointing_Up or Thumb_Up on the other side). Two real hands overlap
+#: that much only when clasped; the palm detector then finds both itself.
+POSE_DUPLICATE_BOX_IOU = 0.25
 
 
 def validate_hand_source(hand_source: str) -> str:
@@ -55,10 +65,13 @@ def _baseline_px(landmarks: np.ndarray, size) -> float:
 
 
 def assign_to_bodies(hands: Sequence[np.ndarray], people: Sequence[HolisticResult], image_size,
-                     taken=()) -> List[Optional[Tuple[int, str]]]:
+                     taken=(), preferred: Sequence = ()) -> List[Optional[Tuple[int, str]]]:
     """For each hand's (21, 3) landmarks, the (person index, side) slot whose pose wrist it
-    belongs to, or None. ``taken``: slots already filled."""
+    belongs to, or None. ``taken``: slots already filled. ``preferred``: per hand, the slot
+    it had last frame (None if none): kept while its wrist is within reach, before any
+    nearer wrist, so a hand between two wrists does not flip sides frame to frame."""
     size = np.asarray(image_size, dtype=np.float64)
+    preferred = list(preferred) + [None] * (len(hands) - len(preferred))
     pairs = []
     for h, lm in enumerate(hands):
         reach = WRIST_MATCH_BASELINES * _baseline_px(lm, size)
@@ -68,10 +81,10 @@ def assign_to_bodies(hands: Sequence[np.ndarray], people: Sequence[HolisticResul
             for side, index in POSE_WRIST.items():
                 d = float(np.linalg.norm((np.asarray(lm)[0, :2] - person.pose_landmarks[index, :2]) * size))
                 if d <= reach:
-                    pairs.append((d, h, p, side))
+                    pairs.append((preferred[h] != (p, side), d, h, p, side))
     out: List[Optional[Tuple[int, str]]] = [None] * len(hands)
     used = set(taken)
-    for _, h, p, side in sorted(pairs):
+    for _, _, h, p, side in sorted(pairs):
         if out[h] is None and (p, side) not in used:
             out[h] = (p, side)
             used.add((p, side))
@@ -107,9 +120,12 @@ class HandSource:
             raise ValueError(f"winner must be 'palm' or 'pose', got {winner!r}")
         self.tracker = tracker
         self.winner = winner
+        #: palm track id -> (person id, side) it was given last frame.
+        self._slots: dict = {}
 
     def reset(self) -> None:
         self.tracker.reset()
+        self._slots = {}
 
     def apply(self, image, result, restart: bool = False) -> HolisticResult:
         """``result`` (or a future of it) with its hands from this frame's palm tracking; one
@@ -124,6 +140,7 @@ class HandSource:
         palm = self.tracker.process(image)
         slots: List[Optional[Tuple[int, str]]] = [None] * len(palm)
         taken = set()
+        duplicate_of: dict = {}   # palm hand -> the pose slots that held the same hand
         if both:
             # Hands the pose found: where the palm path found the same hand, one of the two stays.
             pose_hands = [(p, side, np.asarray(getattr(person, f"{side}_hand_landmarks"), dtype=np.float64))
@@ -132,7 +149,8 @@ class HandSource:
             skip = set()
             only_pose = []
             for p, side, lm in pose_hands:
-                same = [k for k in range(len(palm)) if same_hand(palm[k].landmarks, lm, size)]
+                same = [k for k in range(len(palm)) if same_hand(palm[k].landmarks, lm, size)
+                        or box_iou(np.asarray(palm[k].landmarks), lm) > POSE_DUPLICATE_BOX_IOU]
                 if not same:
                     taken.add((p, side))
                     only_pose.append(lm)
@@ -140,12 +158,11 @@ class HandSource:
                     taken.add((p, side))
                     skip.update(same)
                 else:
-                    free = [k for k in same if slots[k] is None]
-                    if free:
-                        slots[free[0]] = (p, side)
-                        taken.add((p, side))
-                    else:   # the pose hung this hand on two wrists: it is given once
-                        people[p] = _with_hand(people[p], side, None)
+                    # the palm hand replaces it: by its wrist below, else in this slot (the pose
+                    # may hang one hand on both wrists: it is given once)
+                    people[p] = _with_hand(people[p], side, None)
+                    for k in same:
+                        duplicate_of.setdefault(k, []).append((p, side))
             # The palm tracker takes over the pose's other hands as its own tracks, so that its
             # detector runs only while a hand is missing from both.
             self.tracker.adopt(only_pose, size)
@@ -154,8 +171,22 @@ class HandSource:
             people = [_with_hand(_with_hand(person, "left", None), "right", None) for person in people]
             palm_left = list(range(len(palm)))
         free = [k for k in palm_left if slots[k] is None]
-        for k, slot in zip(free, assign_to_bodies([palm[k].landmarks for k in free], people, size, taken)):
+        index_of = {int(getattr(person, "person_id", 0)): p for p, person in enumerate(people)}
+        last = [self._slots.get(palm[k].track_id) for k in free]
+        last = [(index_of[pid], side) if pid in index_of else None for pid, side in
+                (x if x is not None else (None, None) for x in last)]
+        for k, slot in zip(free, assign_to_bodies([palm[k].landmarks for k in free], people, size, taken, last)):
             slots[k] = slot
+        given = set(s for s in slots if s is not None)
+        for k, candidates in duplicate_of.items():
+            candidates = [c for c in candidates if c not in given and c not in taken]
+            if slots[k] is None and candidates:
+                wrist = np.asarray(palm[k].landmarks)[0, :2]
+                slots[k] = min(candidates, key=lambda c: float(np.linalg.norm(
+                    (people[c[0]].pose_landmarks[POSE_WRIST[c[1]], :2] - wrist) * size)))
+                given.add(slots[k])
+        self._slots = {palm[k].track_id: (int(getattr(people[slot[0]], "person_id", 0)), slot[1])
+                       for k, slot in enumerate(slots) if slot is not None}
         lone: List[TrackedHand] = []
         for k in palm_left:
             if slots[k] is None:

@@ -40,6 +40,7 @@ from .hands import (HAND_LANDMARK_INPUT_SIZE, HandResult, hand_from_model_output
                     hand_roi_from_landmarks)
 from .models import ModelSession, ModelStore, create_sessions, resolve_providers
 from .palm_detection import PalmDetector, hand_roi_from_palm
+from .people import box_iou as people_box_iou
 from .roi import NormRect, crop_images, rect_is_valid
 
 #: hand_landmarker_graph.cc: HandAssociationCalculator's min_similarity_threshold is the task's
@@ -135,13 +136,15 @@ def _baseline_px(lm: np.ndarray, size) -> float:
     return max(float(np.hypot(*(p[0] - p[1]))), float(np.hypot(*(p[1] - p[2]))), float(np.hypot(*(p[2] - p[0]))))
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    lo, hi = np.maximum(a[:, :2].min(0), b[:, :2].min(0)), np.minimum(a[:, :2].max(0), b[:, :2].max(0))
-    if np.any(hi <= lo):
-        return 0.0
-    inter = float(np.prod(hi - lo))
-    union = float(np.prod(np.ptp(a[:, :2], 0)) + np.prod(np.ptp(b[:, :2], 0))) - inter
-    return inter / union if union > 0 else 0.0
+def landmark_box(landmarks: np.ndarray) -> np.ndarray:
+    """(xmin, ymin, xmax, ymax) of a hand's landmarks (CalculateBound of the deduplication)."""
+    xy = np.asarray(landmarks)[:, :2]
+    return np.concatenate([xy.min(axis=0), xy.max(axis=0)])
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two hands' landmark boxes (CalculateIOU of the deduplication)."""
+    return people_box_iou(landmark_box(a), landmark_box(b))
 
 
 def duplicate_hands(landmarks: Sequence[np.ndarray], image_size) -> List[int]:
@@ -156,7 +159,7 @@ def duplicate_hands(landmarks: Sequence[np.ndarray], image_size) -> List[int]:
             threshold = max(baselines[i], baselines[j]) * DEDUP_BASELINE_RATIO
             distances = np.hypot(*((lm[:, :2] - landmarks[j][:, :2]) * size).T)
             if (int(np.sum(distances < threshold)) >= DEDUP_MIN_MATCHED_LANDMARKS
-                    and _box_iou(lm, landmarks[j]) > DEDUP_MIN_IOU):
+                    and box_iou(lm, landmarks[j]) > DEDUP_MIN_IOU):
                 suppressed = True
                 break
         (dropped if suppressed else retained).append(i)
