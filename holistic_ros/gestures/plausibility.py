@@ -9,7 +9,10 @@ a body that is plausibly a person:
   forearms in :data:`PROPORTIONS` of the torso length (shoulder midpoint to hip midpoint),
   and the two upper arms of similar length;
 * a face or a hand found on that body (Holistic's face and hand models each check their own
-  crop with their own presence score; a pose on an object rarely gets either).
+  crop with their own presence score; a pose on an object rarely gets either);
+* per gesture, what it reads (:func:`parts_missing`): a raised hand and waving are measured
+  against the head, so they need the face in view; pointing needs the face (the eye end of
+  its ray) and that side's hand (its shape).
 
 Fields a result object does not have at all are not checked (synthetic landmark tracks in the
 tests carry world landmarks only; without a ``face_landmarks`` field the face-or-hand check is
@@ -88,3 +91,22 @@ def person_plausibility(result) -> Plausibility:
         reasons.append("no face and no hand")
     return Plausibility(not reasons, tuple(reasons))
 
+
+
+#: Gestures measured against the head (the nose above the shoulders, the eye end of a ray).
+NEEDS_FACE = frozenset({"left_hand_raised", "right_hand_raised", "both_hands_raised", "waving", "pointing"})
+#: Gestures that read the shape of that side's hand.
+NEEDS_HAND = frozenset({"pointing", "stop", "come_here"})
+
+
+def parts_missing(result, gesture: str, side) -> bool:
+    """Whether ``result`` lacks a part ``gesture`` (made by ``side``) reads: the face, or that
+    side's hand. Fields a result does not have are not checked (see the module docstring)."""
+    if gesture in NEEDS_FACE and getattr(result, "face_landmarks", _MISSING) is None:
+        return True
+    if gesture in NEEDS_HAND and side in ("left", "right"):
+        hand = getattr(result, f"{side}_hand_landmarks", _MISSING)
+        world = getattr(result, f"{side}_hand_world_landmarks", _MISSING)
+        if hand is None and (world is None or world is _MISSING):
+            return True
+    return False
