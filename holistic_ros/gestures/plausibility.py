@@ -43,6 +43,10 @@ PROPORTIONS = {
     "left forearm": ((_P.LEFT_ELBOW, _P.LEFT_WRIST), (0.25, 1.1)),
     "right forearm": ((_P.RIGHT_ELBOW, _P.RIGHT_WRIST), (0.25, 1.1)),
 }
+#: A limb's proportion is checked only where both its ends are this visible (the model's own
+#: visibility; 0.5 is MediaPipe's usual cut, e.g. drawing_utils' _VISIBILITY_THRESHOLD): on
+#: the waist-up thumbs-up clip the hidden left forearm measured 0.20-0.23 torso lengths.
+MIN_VISIBILITY = 0.5
 #: Longer upper arm over the shorter one: a body's two arms are alike.
 MAX_ARM_ASYMMETRY = 1.6
 
@@ -77,12 +81,16 @@ def person_plausibility(result) -> Plausibility:
     if not np.isfinite(torso) or torso < 1e-6:
         reasons.append("no torso")
     else:
+        visibility = world[:, 3] if world.shape[1] > 3 else np.ones(len(world))
         for name, ((a, b), (lo, hi)) in PROPORTIONS.items():
+            if min(visibility[int(a)], visibility[int(b)]) < MIN_VISIBILITY:
+                continue   # a limb out of view or hidden: the model guesses its length
             ratio = _length(world, a, b) / torso
             if not lo <= ratio <= hi:
                 reasons.append(f"{name} {ratio:.2f} torso lengths")
         arms = (_length(world, _P.LEFT_SHOULDER, _P.LEFT_ELBOW), _length(world, _P.RIGHT_SHOULDER, _P.RIGHT_ELBOW))
-        if min(arms) <= 0 or max(arms) / min(arms) > MAX_ARM_ASYMMETRY:
+        seen = min(visibility[int(i)] for i in (_P.LEFT_SHOULDER, _P.LEFT_ELBOW, _P.RIGHT_SHOULDER, _P.RIGHT_ELBOW))
+        if seen >= MIN_VISIBILITY and (min(arms) <= 0 or max(arms) / min(arms) > MAX_ARM_ASYMMETRY):
             reasons.append("upper arms unlike")
     parts = [getattr(result, name, _MISSING) for name in (
         "face_landmarks", "left_hand_landmarks", "right_hand_landmarks", "left_hand_world_landmarks",
