@@ -32,7 +32,7 @@ def oracle():
 
 
 @pytest.fixture(scope="module")
-def woman(oracle, videos_dir):
+def woman(videos_dir):
     return list(parity.iter_video_rgb(videos_dir / WOMAN))
 
 
@@ -42,13 +42,24 @@ def _check(stats, what):
     assert stats.agreement >= AGREEMENT_MIN, f"{what}: {stats.summary()}"
 
 
-@pytest.mark.parametrize("source", ["palm", "both"])
-def test_photos_and_thumbs_up_clip_against_gesture_recognizer(oracle, images_dir, woman, source):
-    """Photos (image mode) and the thumbs-up clip (video mode, tracking on both sides)."""
+@pytest.fixture(scope="module")
+def woman_both(woman):
+    """Holistic(hand_source="both") on the thumbs-up clip in video mode: each frame's result."""
+    from holistic_ros import Holistic
+
+    with Holistic(hand_source="both", recognize_gestures=True, providers=["CPUExecutionProvider"]) as h:
+        return [h.process(frame, timestamp=(i + 1) / palm_parity.CLIP_FPS) for i, frame in enumerate(woman)]
+
+
+def test_both_against_gesture_recognizer(oracle, images_dir, woman, woman_both):
+    """hand_source="both" on the photos (image mode) and the thumbs-up clip (video mode, tracking
+    on both sides). "palm" alone: test_palm_hands.py (the same tracker, its landmarks and labels)."""
     photos = [parity.load_image_rgb(p) for p in sorted(images_dir.glob("*")) if p.suffix in (".jpg", ".png")]
-    stats = palm_parity.eval_sources(photos, video=False, sources=[source])[source]
-    stats.extend(palm_parity.eval_sources(woman, video=True, sources=[source])[source])
-    _check(stats, f"hand_source={source}, photos and {WOMAN}")
+    stats = palm_parity.eval_sources(photos, video=False, sources=["both"])["both"]
+    theirs = [palm_parity.oracle_hands(h) for h in gesture_parity.recognize(woman, palm_parity.NUM_HANDS,
+                                                                            video_fps=palm_parity.CLIP_FPS)]
+    stats.extend(palm_parity.compare([palm_parity.holistic_hands(r) for r in woman_both], theirs, woman))
+    _check(stats, f"hand_source=both, photos and {WOMAN}")
 
 
 def test_close_range_crops_without_a_pose(oracle, woman, videos_dir):
@@ -61,28 +72,25 @@ def test_close_range_crops_without_a_pose(oracle, woman, videos_dir):
     _check(stats, f"{len(crops)} close-range crops without a pose, hand_source=both")
 
 
-def test_thumb_up_span_gives_one_onset_and_quiet_spans_none(oracle, woman):
+def test_thumb_up_span_gives_one_onset_and_quiet_spans_none(woman_both):
     """The labelled Thumb_Up span (test/data/gesture_labels.json) gives one Thumb_Up onset on
     that side's hand; no hand gesture event starts outside the labelled hand-gesture spans."""
-    from holistic_ros import Holistic
     from holistic_ros.gestures import EventKind, HandGestureEvents, HandObservation, person_plausibility
 
     labels = json.loads((Path(__file__).parent / "data" / "gesture_labels.json").read_text())["clips"][WOMAN]
     (span,) = [s for s in labels["hand_gestures"] if s["label"] == "Thumb_Up"]
     events = HandGestureEvents()
     onsets = []
-    with Holistic(hand_source="both", recognize_gestures=True, providers=["CPUExecutionProvider"]) as h:
-        for i, frame in enumerate(woman):
-            t = i / labels["fps"]
-            result = h.process(frame, timestamp=t)
-            obs = [HandObservation(g.label if g else None, getattr(p, f"{s}_hand_score"), s, p.person_id, None,
-                                   person_plausibility(p).plausible)
-                   for p in result.people for s in ("left", "right")
-                   for g in [getattr(p, f"{s}_hand_gesture")] if getattr(p, f"{s}_hand_landmarks") is not None]
-            obs += [HandObservation(x.gesture.label if x.gesture else None, x.score, x.side, None, x.track_id)
-                    for x in result.hands]
-            ev, _ = events.update(obs, t)
-            onsets += [(i, e) for e in ev if e.kind is EventKind.ONSET]
+    for i, result in enumerate(woman_both):
+        t = i / labels["fps"]
+        obs = [HandObservation(g.label if g else None, getattr(p, f"{s}_hand_score"), s, p.person_id, None,
+                               person_plausibility(p).plausible)
+               for p in result.people for s in ("left", "right")
+               for g in [getattr(p, f"{s}_hand_gesture")] if getattr(p, f"{s}_hand_landmarks") is not None]
+        obs += [HandObservation(x.gesture.label if x.gesture else None, x.score, x.side, None, x.track_id)
+                for x in result.hands]
+        ev, _ = events.update(obs, t)
+        onsets += [(i, e) for e in ev if e.kind is EventKind.ONSET]
     print([(i, e.label, e.side, e.person_id, e.hand_track_id) for i, e in onsets])
     a, b = span["frames"]
     inside = [(i, e) for i, e in onsets if a <= i <= b + labels["fps"]]   # + 1 s for the debouncer
