@@ -30,8 +30,11 @@ from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands
 from .result import HolisticResult
 
 HAND_SOURCES = ("pose", "palm", "both")
-#: Which hand stays where both sources find the same one: measured against MediaPipe's
-#: GestureRecognizer (tools/palm_parity.py --both), the palm tracker's crop agrees better.
+#: Which hand stays where both sources find the same one, measured against MediaPipe's
+#: GestureRecognizer (tools/palm_parity.py --sources, "both" vs "both/pose-wins"): on the
+#: thumbs-up clip the palm tracker's hands give recall 172/172 and labels 172/172, the pose's
+#: 121/172 and 113/121 (their crops sit 1.0% of the diagonal away); on the photos 13/13 either
+#: way, mean error 0.001% vs 0.324%.
 BOTH_WINNER = "palm"
 #: Pose landmarks of each side's wrist ("left" is the subject's left: pose 15).
 POSE_WRIST = {"left": 15, "right": 16}
