@@ -37,15 +37,12 @@ THUMB_UP_RECALL_MIN = 73 / 139
 # Precision: of the right-hand frames given Thumb_Up, those inside a labelled span; issue 5's
 # 95% label agreement.
 THUMB_UP_PRECISION_MIN = 0.95
-# Known false triggers (clip, gesture, side), measured on this 2-core AMD EPYC machine: on the
-# reach clip, chest to knees with no head in view, the pose model places the unseen head and
-# the track wanders (MediaPipe's own pose moves by 16% of the diagonal under +-1 noise there,
-# test_parity_mediapipe.py); from those landmarks the left hand is raised (onset frame 89) and
-# points (93), and the reaching right hand is raised (123, to the end). The README's "no false
-# trigger" was measured on another machine, where the same clip gave another track.
-KNOWN_FALSE_TRIGGERS = {("mps_hand_reach_640x360.mp4", "left_hand_raised", "left"),
-                        ("mps_hand_reach_640x360.mp4", "pointing", "left"),
-                        ("mps_hand_reach_640x360.mp4", "right_hand_raised", "right")}
+# No gesture may fire where nobody gestures (issue 17's goal: zero). The reach clip, chest to
+# knees with no head in view, is the hard case: the pose model places the unseen head and the
+# track wanders (MediaPipe's own pose moves by 16% of the diagonal under +-1 noise there), and
+# before the plausibility checks (holistic_ros/gestures/plausibility.py: a raised hand, a wave
+# or pointing needs the face in view) it fired left_hand_raised, pointing left and
+# right_hand_raised there.
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +74,6 @@ def test_every_labelled_body_gesture_is_found(scored):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="reach clip: left_hand_raised (frame 89), pointing left (93) and "
-                                       "right_hand_raised (123) fire where nobody gestures (KNOWN_FALSE_TRIGGERS)")
 def test_every_onset_is_labelled(scored):
     """Precision 1 for every labelled gesture, and no onset that no label of its gesture and
     side covers, where nobody gestures or inside another gesture's span."""
@@ -87,16 +82,6 @@ def test_every_onset_is_labelled(scored):
     assert summary["false_triggers"] == [], f"onsets no label covers: {summary['false_triggers']}"
     for key in _labelled_body_gestures(labels):
         assert summary["body"][key]["precision"] == 1.0, f"{key}: {summary['body'][key]}"
-
-
-@pytest.mark.slow
-def test_no_false_trigger_beyond_the_known_ones(scored):
-    """While test_every_onset_is_labelled is a known miss, nothing else may fire where no
-    label covers it (a wrong gesture in a labelled span included)."""
-    _, summary = scored
-    assert summary["quiet_minutes"] > 0, "no footage without a gesture: false triggers not measured"
-    new = [t for t in summary["false_triggers"] if t[:3] not in KNOWN_FALSE_TRIGGERS]
-    assert new == [], f"onsets no label of that gesture and side covers: {new}"
 
 
 @pytest.mark.slow

@@ -12,7 +12,8 @@ ort = import_or_skip("onnxruntime")
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = MODELS_DIR / "manifest.json"
 REQUIRED = {"pose_detection", "pose_landmark_full", "face_detection_short_range", "face_landmark",
-            "face_landmark_with_attention", "hand_recrop", "hand_landmark_full"}
+            "face_landmark_with_attention", "hand_recrop", "hand_landmark_full",
+            "palm_detection_full"}
 
 
 def _manifest():

@@ -76,6 +76,14 @@ CROPS = {
         ("tfe_render_woman_standing_rgba.png", [0.6, 0.521, 0.7, 0.599], 1.8, None),
         ("mps_noperson_wine_table.jpg", [0.2, 0.4, 0.8, 0.8], 1.0, False),
     ],
+    # hands without a body (issue 17): whole images, letterboxed, as the palm detector sees them
+    "palm_detection_full": [
+        ("mps_hand_thumb_up.jpg", WHOLE, 1.0, True),
+        ("mps_two_hands_thumbs_up.jpg", WHOLE, 1.0, True),
+        ("tfe_hand_v_sign_3024x4032.jpg", WHOLE, 1.0, True),
+        ("mps_business_person.png", [0.53, 0.428, 0.721, 0.58], 3.0, True),
+        ("tfe_noperson_tiger.jpg", WHOLE, 1.0, False),
+    ],
 }
 CROPS["face_landmark_with_attention"] = CROPS["face_landmark"]
 SIGNED_RANGE = {"pose_detection", "face_detection_short_range"}  # [-1, 1]; others [0, 1]
@@ -223,3 +231,13 @@ def test_segmentation_boundary(parity):
     diff = float(np.max(np.abs(ref - got)[near]))
     print(f"pose_landmark_full.segmentation where |logit|<20: max|diff| {diff:.3g} ({int(near.sum())} px)")
     assert diff < 0.1  # logit units: at most 0.025 in mask probability
+
+
+def test_palm_detector_scores(parity):
+    """Palm detector logits: on the hand crops some anchor clears MediaPipe's default
+    min_detection_confidence 0.5 (palm_detection_cpu.pbtxt), on the tiger none does."""
+    _, reference, ours = parity
+    logits = ours["palm_detection_full/classificators"].reshape(len(CROPS["palm_detection_full"]), -1)
+    for (name, _, _, has_subject), row in zip(CROPS["palm_detection_full"], logits):
+        best = float(_sigmoid(row.max()))
+        assert (best > 0.5) == has_subject, f"palm score on {name}: {best}"

@@ -382,7 +382,8 @@ def test_real_image_matches_the_core(context, core_available, images_dir: Path):
     Holistic = core_available
     rgb = load_rgb(images_dir / "mps_woman_sitting_fullbody.jpg")
     options = dict(static_image_mode=True, enable_segmentation=True)
-    with Holistic(**options) as core:
+    from holistic_ros.ros.node import PARAMETERS
+    with Holistic(**options, hand_source=PARAMETERS["hand_source"].declared_default) as core:   # the node's default
         expected = core.process(rgb, timestamp=1.25)
     assert expected.pose_landmarks is not None   # the image shows a person
 

@@ -38,8 +38,10 @@ class RaisingPipeline:
         world = pose_world(arms).astype(np.float32)
         image = world.copy()
         image[:, :3] = world[:, :3] * 0.3 + np.float32([0.5, 0.6, 0.0])
+        # a face found on the body: gestures fire only on a plausible person (gestures/plausibility.py)
+        face = np.tile(image[:1, :3], (468, 1))
         return HolisticResult(pose_landmarks=image, pose_presence=np.ones(33, np.float32),
-                              pose_world_landmarks=world, pose_score=0.9,
+                              pose_world_landmarks=world, pose_score=0.9, face_landmarks=face,
                               image_size=(rgb.shape[1], rgb.shape[0]))
 
     def set_thresholds(self, **_):

@@ -110,3 +110,29 @@ def test_message_publishes_and_serialises():
     np.testing.assert_array_equal(landmarks_from_msgs(back.face_landmarks)[:, :3],
                                   landmarks_from_msgs(msg.face_landmarks)[:, :3])
     assert back.header == msg.header
+
+
+def test_hands_of_no_body_and_their_gesture_events():
+    """Issue 17: a hand without a body reaches HolisticPeople.hands, and its gesture events
+    go on holistic/gesture_events with person id 0 ("no person"), its side and track id."""
+    from holistic_ros.msg import GestureEvent
+    from holistic_ros.pipeline.hand_gesture import HandGesture
+    from holistic_ros.pipeline.hand_tracker import TrackedHand
+    from holistic_ros.pipeline.roi import NormRect
+    from holistic_ros.ros.messages import gesture_events_to_msgs, people_to_msg
+    from holistic_ros.gestures.person import GestureTracks, assemble_frame
+
+    hand = TrackedHand(7, "right", RNG.random((21, 3)), RNG.random((21, 3)) - 0.5, 0.97, 0.9,
+                       NormRect(0.5, 0.5, 0.2, 0.2), True, HandGesture("Thumb_Up", 0.8))
+    tracks = GestureTracks()
+    onsets = []
+    for i in range(20):
+        result = HolisticResult(image_size=(640, 480), hands=(hand,))
+        frame = assemble_frame(result, i / 25.0, gestures=tracks)
+        onsets += [e for e in gesture_events_to_msgs(frame, header()) if e.kind == GestureEvent.ONSET]
+    msg = people_to_msg(frame, header(), 5.0)
+    assert msg.people == [] and [h.id for h in msg.hands] == [7]
+    assert msg.hands[0].side == 2 and msg.hands[0].gesture.name == "Thumb_Up"
+    assert len(msg.hands[0].landmarks) == 21 and len(msg.hands[0].world_landmarks) == 21
+    assert [(e.person_id, e.hand_track_id, e.gesture.name, e.gesture.side) for e in onsets] == [
+        (0, 7, "Thumb_Up", 2)]

@@ -96,6 +96,11 @@ MODELS = {
     "hand_recrop": ("mediapipe/modules/holistic_landmark/hand_recrop.tflite", ["keypoints"]),
     "hand_landmark_full": ("mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
                            ["landmarks", "hand_flag", "handedness", "world_landmarks"]),
+    # Hands without a body (issue 17): the palm detector of MediaPipe Hands and of the
+    # Tasks HandLandmarker / GestureRecognizer (its hand_detector.tflite).
+    # modules/palm_detection/palm_detection_cpu.pbtxt: boxes + 7 keypoints, then scores.
+    "palm_detection_full": ("mediapipe/modules/palm_detection/palm_detection_full.tflite",
+                            ["regressors", "classificators"]),
 }
 EXTRA_MODELS = {  # user-supplied (the wheel does not ship them)
     "pose_landmark_lite": _POSE_LANDMARK_OUTPUTS,
@@ -149,6 +154,7 @@ PRELU_REWRITE = {
     "face_landmark_with_attention": True,
     "hand_recrop": True,
     "hand_landmark_full": False,
+    "palm_detection_full": True,
 }
 
 # Hand gesture models: mediapipe-model-maker's wheel is pure Python (py3-none-any).

@@ -6,7 +6,8 @@ Two commands, both in the oracle venv (mediapipe==0.10.21, ai-edge-litert, numpy
 ``recognize``: MediaPipe 0.10.21's Tasks ``GestureRecognizer`` on frames piped in (the
 protocol of tools/mediapipe_oracle.py: a 12-byte little-endian header int32 height, int32
 width, int32 reserved, then height*width*3 RGB bytes; height 0 ends). IMAGE running mode
-(every frame on its own), up to ``--num-hands`` hands. Per frame i and hand k the .npz gets
+(every frame on its own), or with ``--video-fps F`` VIDEO mode (frame i at i/F s: the palm
+detector runs only while hands are missing, the others are tracked), up to ``--num-hands`` hands. Per frame i and hand k the .npz gets
 ``n_i`` (hands found), ``label_i_k`` / ``score_i_k`` (the gesture), ``handed_i_k`` (the
 handedness label, "Left"/"Right") / ``handedscore_i_k``, ``lm_i_k`` (21, 3) image-normalised
 and ``world_i_k`` (21, 3) metres.
@@ -108,13 +109,17 @@ def recognize(args) -> int:
     from mediapipe.tasks.python.core.base_options import BaseOptions
 
     task = gesture_task(read_models(wheel_path(args.wheel)))
-    options = vision.GestureRecognizerOptions(base_options=BaseOptions(model_asset_buffer=task),
-                                              running_mode=vision.RunningMode.IMAGE, num_hands=args.num_hands)
+    video = args.video_fps > 0
+    options = vision.GestureRecognizerOptions(
+        base_options=BaseOptions(model_asset_buffer=task),
+        running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE, num_hands=args.num_hands)
     results = {}
     i = 0
     with vision.GestureRecognizer.create_from_options(options) as recognizer:
         for frame in read_frames(sys.stdin.buffer):
-            res = recognizer.recognize(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame)))
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
+            res = (recognizer.recognize_for_video(image, int(round(i * 1000.0 / args.video_fps))) if video
+                   else recognizer.recognize(image))
             results[f"n_{i}"] = np.asarray(len(res.hand_landmarks))
             for k in range(len(res.hand_landmarks)):
                 top = res.gestures[k][0]
@@ -178,6 +183,7 @@ def main() -> int:
     r = sub.add_parser("recognize", help="GestureRecognizer on frames from stdin")
     r.add_argument("--out", required=True)
     r.add_argument("--num-hands", type=int, default=2)
+    r.add_argument("--video-fps", type=float, default=0.0, help="VIDEO running mode at this frame rate")
     lt = sub.add_parser("litert", help="the two TFLite gesture models on given inputs")
     lt.add_argument("inputs")
     lt.add_argument("out")

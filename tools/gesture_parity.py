@@ -55,14 +55,17 @@ def _frames_digest(frames: Sequence[np.ndarray], *extra: bytes) -> str:
     return digest.hexdigest()[:24]
 
 
-def recognize(frames: Sequence[np.ndarray], num_hands: int = 2) -> List[List[OracleHand]]:
-    """Per frame, the hands GestureRecognizer (IMAGE mode) finds, with their gestures."""
+def recognize(frames: Sequence[np.ndarray], num_hands: int = 2, video_fps: float = 0.0) -> List[List[OracleHand]]:
+    """Per frame, the hands GestureRecognizer finds, with their gestures: IMAGE mode, or with
+    ``video_fps`` VIDEO mode (tracking, frame i at i / video_fps s)."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    out = CACHE_DIR / f"gestures-{_frames_digest(frames, str(num_hands).encode())}.npz"
+    extra = str(num_hands).encode() + (f"video{video_fps}".encode() if video_fps else b"")
+    out = CACHE_DIR / f"gestures-{_frames_digest(frames, extra)}.npz"
     if not out.is_file():
         tmp = out.with_suffix(".tmp.npz")
         pipe_frames([str(ORACLE_PYTHON), str(GESTURE_ORACLE), "recognize", "--out", str(tmp),
-                     "--num-hands", str(num_hands)], frames, "gesture oracle")
+                     "--num-hands", str(num_hands)] + (["--video-fps", str(video_fps)] if video_fps else []),
+                    frames, "gesture oracle")
         os.replace(tmp, out)
     with np.load(out) as data:
         hands = []

@@ -13,6 +13,8 @@ from typing import Any, Optional, Sequence, Tuple
 
 from holistic_ros.spatial import locate
 
+from .hand_events import HandGestureEvents, HandObservation
+from .plausibility import person_plausibility
 from .recognizer import BodyGestureRecognizer
 
 
@@ -41,6 +43,10 @@ class FrameOutput:
     image_size: Tuple[int, int]   # (width, height) pixels
     #: True when positions are real camera-frame metres (a camera model was available).
     located: bool = False
+    #: Hands that belong to no body (``result.hands``: TrackedHand), hand_source palm or both.
+    hands: Tuple[Any, ...] = ()
+    #: This frame's hand gesture onsets and ends (HandGestureEvent), when gestures are on.
+    hand_events: Tuple[Any, ...] = ()
 
 
 def people_of(result) -> Tuple[Any, ...]:
@@ -66,10 +72,14 @@ class GestureTracks:
         self.settings = settings
         self._by_id: dict = {}
         self._lock = threading.Lock()
+        #: Hand gestures over time, per hand track (every person's hands and the lone ones).
+        self.hands = HandGestureEvents(settings)
 
-    def update(self, people: Sequence[Tuple[int, Any, Any]], timestamp: float) -> list:
-        """The gesture frames of one frame's people, each ``(person_id, result, points_cam)``;
-        the state of everyone else is dropped."""
+    def update(self, people: Sequence[Tuple[int, Any, Any]], timestamp: float,
+               hands: Sequence[HandObservation] = ()) -> Tuple[list, tuple]:
+        """One frame: the gesture frames of its people, each ``(person_id, result, points_cam)``,
+        and the hand gesture events of its hands; the state of everyone else is dropped. One
+        lock covers the frame, so a parameter reset lands wholly before or after it."""
         with self._lock:
             frames = []
             for person_id, result, points_cam in people:
@@ -78,13 +88,15 @@ class GestureTracks:
                     recognizer = self._by_id[person_id] = BodyGestureRecognizer(self.settings)
                 frames.append(recognizer.update(result, timestamp, points_cam=points_cam))
             self._by_id = {person_id: self._by_id[person_id] for person_id, _, _ in people}
-            return frames
+            hand_events, _ = self.hands.update(hands, timestamp)
+            return frames, hand_events
 
     def reset(self, settings=None) -> None:
         with self._lock:
             if settings is not None:
                 self.settings = settings
             self._by_id.clear()
+            self.hands = HandGestureEvents(self.settings)
 
 
 def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: Optional[GestureTracks] = None,
@@ -106,9 +118,32 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
                     on_error(f"depth ignored: {error}")
                 located = locate(person, camera)
         people.append(PersonFrame(person_id=int(getattr(person, "person_id", 0)), result=person, located=located))
+    lone = tuple(getattr(result, "hands", ()) or ())
+    hand_events = ()
     if gestures is not None:
-        frames = gestures.update([(p.person_id, p.result, None if p.located is None else p.located.pose_landmarks)
-                                  for p in people], timestamp)
+        frames, hand_events = gestures.update(
+            [(p.person_id, p.result, None if p.located is None else p.located.pose_landmarks) for p in people],
+            timestamp, hand_observations(people, lone))
         people = [replace(p, gestures=frame) for p, frame in zip(people, frames)]
     width, height = result.image_size
-    return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None)
+    return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None,
+                       hands=lone, hand_events=hand_events)
+
+
+def hand_observations(people, lone_hands) -> list:
+    """What the hand gesture layer reads of a frame: every person's hands (not read on a body
+    that is not plausibly a person) and the hands of no body."""
+    out = []
+    for person in people:
+        result = person.result
+        plausible = person_plausibility(result).plausible
+        for side in ("left", "right"):
+            if getattr(result, f"{side}_hand_landmarks", None) is None:
+                continue
+            g = getattr(result, f"{side}_hand_gesture", None)
+            out.append(HandObservation(g.label if g is not None else None,
+                                       getattr(result, f"{side}_hand_score", None) or 0.0, side,
+                                       person.person_id, None, plausible))
+    out += [HandObservation(h.gesture.label if h.gesture is not None else None, h.score, h.side, None, h.track_id)
+            for h in lone_hands]
+    return out

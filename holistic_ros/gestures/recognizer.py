@@ -20,6 +20,10 @@ How the gestures are told apart:
 * stop: an open hand (fingers extended), fingers up, palm facing the camera, forearm raised
   but the hand below a raised hand's height, wrist held still (a waving hand is not still, so
   stop and waving exclude each other), fingers not opening and closing (that is come here).
+* every gesture: only on a body that is plausibly a person (pose score, human proportions, a
+  face or a hand found), and only with the parts it reads in view (the face for raised hands,
+  waving and pointing; that side's hand for pointing, stop and come here):
+  :mod:`~holistic_ros.gestures.plausibility`.
 * come here: the fingers curling and opening repeatedly (reversals of the mean finger
   extension) with the wrist still. Told apart from stop and waving on synthetic tracks;
   no labelled real footage of it exists here, so its real-world reliability is unmeasured.
@@ -36,6 +40,7 @@ import numpy as np
 
 from ..pipeline.landmark_names import HandLandmark, PoseLandmark
 from .debounce import Debouncer, ReversalCounter, SchmittCounter, TimedHistory
+from .plausibility import parts_missing, person_plausibility
 from .pointing import angle_between, angular_uncertainty, eye_and_fingertip, intersect_plane
 from .settings import GestureSettings
 from .types import (BODY_SIDE, PER_SIDE, ActiveGesture, BodyGesture, EventKind, GestureEvent, GestureFrame,
@@ -201,6 +206,11 @@ class BodyGestureRecognizer:
         self._last_t = t
 
         scores = self._scores(world, hands, t)
+        if world is not None and not person_plausibility(result).plausible:
+            # not plausibly a person (plausibility.py): the motion state runs on, nothing scores
+            scores = {key: 0.0 for key in scores}
+        # a gesture whose parts are not in view (its face, its hand) does not score
+        scores = {key: 0.0 if parts_missing(result, key[0].value, key[1]) else value for key, value in scores.items()}
         active: List[ActiveGesture] = []
         for key in self._keys:
             gesture, side = key

@@ -18,7 +18,7 @@ recognizer, each hand's gesture (:mod:`holistic_ros.pipeline.hand_gesture`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -114,6 +114,24 @@ class HandResult:
     gesture: Optional[HandGesture] = None
 
 
+def hand_from_model_output(out, crop, presence_threshold: float = HAND_PRESENCE_THRESHOLD) -> "HandResult":
+    """One crop's hand landmark model outputs -> a :class:`HandResult` without gesture
+    (``hand_landmark_cpu.pbtxt``; world landmarks as ``hand_landmarks_detector_graph.cc``).
+
+    ``out``: the model's outputs for this crop (batch of one); the hand is absent (landmarks
+    None, the score kept) when the presence score is not above ``presence_threshold``."""
+    score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
+    if score <= presence_threshold:
+        return HandResult(None, score)
+    lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
+    lm[:, 2] /= HAND_Z_NORMALIZATION
+    lm = landmarks_from_roi(lm, crop)
+    world = world_landmarks_from_roi(out["world_landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64),
+                                     crop.rect.rotation)
+    handedness = float(np.asarray(out["handedness"]).reshape(-1)[0])
+    return HandResult(lm, score, world, handedness)
+
+
 class HandsBranch:
     """Both hands of the person found by the pose stage.
 
@@ -164,22 +182,16 @@ class HandsBranch:
         return roi
 
     def _finish(self, side: int, crop, out, image_size) -> HandResult:
-        score = float(np.asarray(out["hand_flag"]).reshape(-1)[0])
-        if score <= HAND_PRESENCE_THRESHOLD:
+        hand = hand_from_model_output(out, crop)
+        if hand.landmarks is None:
             self.reset_side(side)
-            return HandResult(None, score)
-        lm = out["landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64) / HAND_LANDMARK_INPUT_SIZE
-        lm[:, 2] /= HAND_Z_NORMALIZATION
-        lm = landmarks_from_roi(lm, crop)
-        self.trackers[side].update(lm, hand_roi_from_landmarks(lm, image_size), image_size)
-        world = world_landmarks_from_roi(out["world_landmarks"].reshape(NUM_HAND_LANDMARKS, 3).astype(np.float64),
-                                         crop.rect.rotation)
-        handedness = float(np.asarray(out["handedness"]).reshape(-1)[0])
-        gesture = None
-        if self.gestures is not None:
-            # The image itself is upright: rotation 0 (hand_gesture.py says why).
-            gesture = self.gestures.recognize(lm, world, handedness, image_size)
-        return HandResult(lm, score, world, handedness, gesture)
+            return hand
+        self.trackers[side].update(hand.landmarks, hand_roi_from_landmarks(hand.landmarks, image_size), image_size)
+        if self.gestures is None:
+            return hand
+        # The image itself is upright: rotation 0 (hand_gesture.py says why).
+        return replace(hand, gesture=self.gestures.recognize(hand.landmarks, hand.world_landmarks,
+                                                             hand.handedness, image_size))
 
 
 def landmarks_of_hands(image, hands: Sequence[Tuple[HandsBranch, np.ndarray, int]]) -> List[HandResult]:

@@ -25,6 +25,7 @@ from .device_crop import DeviceCropper, DeviceFrame
 from .face import FaceBranch
 from .filters import smooth_segmentation
 from .hand_gesture import HandGestureRecognizer
+from .hand_sources import create_hand_source, validate_hand_source
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
@@ -145,6 +146,11 @@ class Holistic:
     ``max_num_people``: up to this many people, each in ``result.people`` with its
     own ``person_id`` (:mod:`holistic_ros.pipeline.people`); ``result``'s own fields
     are the most prominent person's. 1 is MediaPipe Holistic, unchanged.
+    ``hand_source``: "pose" (MediaPipe Holistic's hands, from each body's wrist), "palm" (hands
+    found and tracked by MediaPipe's palm detector, as its HandLandmarker does, each given to
+    the body whose wrist it belongs to) or "both" (every hand either finds, once); hands that
+    belong to no body go in ``result.hands`` (:mod:`holistic_ros.pipeline.hand_sources`).
+    ``num_hands``: how many hands the palm path tracks (default two per person).
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -154,7 +160,8 @@ class Holistic:
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
                  parallel_branches: bool = True, skip_recrops: bool = False,
                  device_crops: Optional[bool] = None, recognize_gestures: bool = False,
-                 max_num_people: int = 1):
+                 max_num_people: int = 1, hand_source: str = "pose", num_hands: Optional[int] = None):
+        validate_hand_source(hand_source)
         if isinstance(max_num_people, bool) or not isinstance(max_num_people, (int, np.integer)) \
                 or max_num_people < 1:
             raise ValueError(f"max_num_people must be an integer >= 1 (1: MediaPipe's one person), "
@@ -232,6 +239,14 @@ class Holistic:
         # Without branch threads (GPU), one thread runs each frame's face and hands.
         self._branch_driver = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-branches")
                                if self._chains is None else None)
+        # Hands from the palm detector (issue 17: pipeline/hand_sources.py), put into each
+        # frame's result after its pose hands, on a thread of their own (frames in order).
+        self._hand_source = create_hand_source(
+            hand_source, store, requested, sessions["hand_landmark_full"], gestures, self.options.static_image_mode,
+            self.options.min_detection_confidence, self.options.min_tracking_confidence,
+            2 * self.max_num_people if num_hands is None else num_hands)
+        self._palm_chain = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-palm")
+                            if self._hand_source is not None else None)
         self.reset()
 
     # -- state ---------------------------------------------------------------
@@ -240,6 +255,8 @@ class Holistic:
         tracks, with new face and hand branches (a frame in flight keeps its own)."""
         self._people.reset()
         self._last_timestamp: Optional[float] = None
+        if self._hand_source is not None:
+            self._palm_chain.submit(self._hand_source.reset).result()
 
     # The face and hand branches of the stream's one person (max_num_people=1).
     _face = property(lambda self: self._people.policy.track.face)
@@ -264,6 +281,9 @@ class Holistic:
         for chain in (self._chains or {}).values():
             chain.shutdown(wait=True)
         self._chains = None
+        if self._palm_chain is not None:
+            self._palm_chain.shutdown(wait=True)
+            self._palm_chain = self._hand_source = None
         self._pose_detector = self._pose_landmarker = None
 
     def __enter__(self) -> "Holistic":
@@ -291,7 +311,15 @@ class Holistic:
         Results come in submission order and are the same as :meth:`process`
         gives. Do not modify ``image`` until its result is ready.
         """
-        image = self._frame(validate_image(image))
+        host = validate_image(image)
+        if self._hand_source is None:
+            return self._submit(self._frame(host), timestamp)
+        restart = (self._last_timestamp is not None and timestamp is not None
+                   and float(timestamp) <= self._last_timestamp)
+        future = self._submit(self._frame(host), timestamp)
+        return self._palm_chain.submit(self._hand_source.apply, host, future, restart)
+
+    def _submit(self, image, timestamp: Optional[float]) -> "Future[HolisticResult]":
         pose = self._start_frame(image, timestamp)
         if self._chains is None:
             return self._branch_driver.submit(self._branches_one_by_one, image, pose)

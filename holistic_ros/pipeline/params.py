@@ -29,6 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
+from .hand_sources import HAND_SOURCES
+
 _SAME = object()   # Param.node_default when the node declares the core's default
 
 
@@ -272,6 +274,10 @@ HOLISTIC_OPTIONS = ParamGroup("MediaPipe Holistic options", (
     Param("recognize_gestures", False, "MediaPipe's canned hand gestures per hand (two small models) and, "
           "in the node, the body gestures over time with events on holistic/gesture_events.", _REBUILD,
           node_default=True),
+    # The node's default is what gesture control needs: hands found with or without a body.
+    Param("hand_source", "pose", "Where hands come from: pose (MediaPipe Holistic, from each body's wrist), "
+          "palm (MediaPipe's palm detector and hand tracking, as its GestureRecognizer; hands without a body "
+          "too) or both (every hand either finds, once).", _REBUILD, choices=HAND_SOURCES, node_default="both"),
 ))
 
 #: Where the models run; keywords of Holistic() too.

@@ -13,8 +13,9 @@ from typing import Mapping, Optional, Tuple
 import numpy as np
 
 from .hand_gesture import HandGesture
+from .hand_tracker import TrackedHand
 
-__all__ = ["HolisticResult", "HandGesture"]
+__all__ = ["HolisticResult", "HandGesture", "TrackedHand"]
 
 NUM_POSE_LANDMARKS = 33
 NUM_FACE_LANDMARKS = 468
@@ -70,3 +71,8 @@ class HolisticResult:
     #: prominent first, each with its own fields, id and mask and ``people=()``;
     #: this result's own fields are ``people[0]``'s. Empty when no one was found.
     people: Tuple["HolisticResult", ...] = ()
+    #: Hands that belong to no body (``Holistic(hand_source="palm"|"both")``: no pose found, or
+    #: far from every wrist), each with its own track id, side, landmarks, world landmarks,
+    #: score and gesture (:class:`~holistic_ros.pipeline.hand_tracker.TrackedHand`). Empty with
+    #: ``hand_source="pose"``, and in each of ``people``.
+    hands: Tuple[TrackedHand, ...] = ()

@@ -212,7 +212,7 @@ HANDEDNESS_NAMES = {"left": "LEFT", "right": "RIGHT"}
 
 
 def gesture_of(person, gesture_type) -> Optional[Tuple[int, Optional[str]]]:
-    """The one gesture to publish for ``person`` (:class:`holistic_ros.ros.person.PersonFrame`):
+    """The one gesture to publish for ``person`` (:class:`holistic_ros.gestures.person.PersonFrame`):
     (code, side) or None.
 
     A held body gesture with an hri_msgs code (the most confident) comes first; else a hand's
@@ -394,7 +394,7 @@ class HriOutput:
         return publishers
 
     def publish(self, frame, rgb: np.ndarray, header, publish_tf: bool = True) -> None:
-        """Everything REP-155 about one frame (:class:`holistic_ros.ros.person.FrameOutput`)
+        """Everything REP-155 about one frame (:class:`holistic_ros.gestures.person.FrameOutput`)
         of the image ``rgb``, with the image's header."""
         with self._lock:
             if not self._enabled:

@@ -12,7 +12,7 @@ import numpy as np
 
 from geometry_msgs.msg import Point, Pose, Vector3
 
-from holistic_ros.msg import (Gesture, GestureEvent, HolisticLandmarks, HolisticPeople, HolisticPerson,
+from holistic_ros.msg import (Gesture, GestureEvent, Hand, HolisticLandmarks, HolisticPeople, HolisticPerson,
                               Landmark, PointingRay)
 from holistic_ros.pipeline.result import HolisticResult
 from holistic_ros.spatial import PointSource
@@ -190,7 +190,15 @@ def people_to_msg(frame, header, processing_time_ms: float):
     msg = HolisticPeople(header=header, processing_time_ms=float(processing_time_ms))
     msg.image_width, msg.image_height = (int(v) for v in frame.image_size)
     msg.people = [person_to_msg(p) for p in frame.people]
+    msg.hands = [lone_hand_to_msg(h) for h in getattr(frame, "hands", ())]
     return msg
+
+
+def lone_hand_to_msg(hand):
+    """A hand of no body (:class:`holistic_ros.pipeline.hand_tracker.TrackedHand`) -> Hand."""
+    return Hand(id=int(hand.track_id), side=SIDE_CODES.get(hand.side, 0), score=float(hand.score),
+                landmarks=landmarks_to_msgs(hand.landmarks), world_landmarks=landmarks_to_msgs(hand.world_landmarks),
+                gesture=hand_gesture_to_msg(hand.gesture, hand.side))
 
 
 def gesture_events_to_msgs(frame, header) -> list:
@@ -205,4 +213,13 @@ def gesture_events_to_msgs(frame, header) -> list:
                 kind=GestureEvent.ONSET if event.kind.value == "onset" else GestureEvent.END,
                 gesture=body_gesture_to_msg(event.gesture.value, event.side, event.confidence),
                 duration=float(event.duration)))
+    for event in getattr(frame, "hand_events", ()):
+        msg = GestureEvent(header=header, person_id=int(event.person_id or 0),
+                           hand_track_id=int(event.hand_track_id or 0),
+                           kind=GestureEvent.ONSET if event.kind.value == "onset" else GestureEvent.END,
+                           gesture=Gesture(gesture=HAND_GESTURE_CODES.get(event.label, 0),
+                                           side=SIDE_CODES.get(event.side, 0), name=str(event.label),
+                                           confidence=float(event.confidence)),
+                           duration=float(event.duration))
+        events.append(msg)
     return events

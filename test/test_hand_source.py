@@ -1,0 +1,106 @@
+"""Holistic(hand_source="pose"|"palm"|"both"): hands from the palm detector beside the pose (issue 17)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from holistic_ros import Holistic, ModelError
+from holistic_ros.pipeline.hand_sources import HAND_SOURCES, assign_to_bodies, same_hand
+from holistic_ros.pipeline.models import default_models_dir
+from holistic_ros.pipeline.result import HolisticResult
+
+from conftest import load_rgb
+
+CPU = ["CPUExecutionProvider"]
+
+
+def all_hands(result):
+    people = result.people or (result,)
+    hands = [getattr(p, f"{s}_hand_landmarks") for p in people for s in ("left", "right")]
+    return [h for h in hands if h is not None] + [h.landmarks for h in result.hands]
+
+
+def test_hand_source_outside_its_choices_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="hand_source must be one of 'pose', 'palm', 'both'; got 'hands'"):
+        Holistic(hand_source="hands")
+
+
+def test_pose_needs_no_palm_model_and_palm_gets_the_clear_error(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(default_models_dir(), models)
+    (models / "palm_detection_full.onnx").unlink()
+    Holistic(models_dir=models, providers=CPU).close()   # "pose": MediaPipe Holistic, no palm model
+    with pytest.raises(ModelError, match=r"palm_detection_full\.onnx is missing.*make models"):
+        Holistic(models_dir=models, providers=CPU, hand_source="palm")
+
+
+@pytest.fixture(scope="module")
+def photos(images_dir):
+    return {n: load_rgb(images_dir / n) for n in (
+        "mps_hand_thumb_up.jpg", "tfe_hand_v_sign_3024x4032.jpg", "mps_business_person.png",
+        "mps_woman_sitting_fullbody.jpg", "mps_kids_on_horse_257.jpg", "tfe_noperson_tiger.jpg")}
+
+
+@pytest.mark.parametrize("source", ["palm", "both"])
+def test_a_hand_without_a_body_is_not_lost(photos, source):
+    with Holistic(static_image_mode=True, hand_source=source, recognize_gestures=True, providers=CPU) as h:
+        thumb = h.process(photos["mps_hand_thumb_up.jpg"])
+        v_sign = h.process(photos["tfe_hand_v_sign_3024x4032.jpg"])
+        tiger = h.process(photos["tfe_noperson_tiger.jpg"])
+    assert thumb.pose_landmarks is None and thumb.people == ()
+    assert [(x.gesture.label, x.landmarks.shape, x.world_landmarks.shape) for x in thumb.hands] == [
+        ("Thumb_Up", (21, 3), (21, 3))]
+    assert thumb.hands[0].side in ("left", "right") and thumb.hands[0].score > 0.5 and thumb.hands[0].track_id > 0
+    assert [x.gesture.label for x in v_sign.hands] == ["Victory"]
+    assert tiger.hands == () and tiger.pose_landmarks is None
+
+
+def test_pose_source_has_no_lone_hands(photos):
+    with Holistic(static_image_mode=True, providers=CPU) as h:
+        assert h.process(photos["mps_hand_thumb_up.jpg"]).hands == ()
+
+
+@pytest.mark.parametrize("source", ["palm", "both"])
+@pytest.mark.parametrize("people", [1, 3])
+def test_every_hand_once_and_each_to_at_most_one_person(photos, source, people):
+    with Holistic(static_image_mode=True, hand_source=source, providers=CPU, max_num_people=people) as h:
+        for name, image in photos.items():
+            result = h.process(image)
+            size = (image.shape[1], image.shape[0])
+            hands = all_hands(result)
+            for i in range(len(hands)):
+                for j in range(i + 1, len(hands)):
+                    assert not same_hand(hands[i], hands[j], size), f"{name}: one hand given twice"
+            if result.people:
+                assert all(p.hands == () for p in result.people)
+    if source == "both":   # both hands of the woman holding her glasses: the pose finds both
+        with Holistic(static_image_mode=True, hand_source=source, providers=CPU) as h:
+            result = h.process(photos["mps_business_person.png"])
+        assert result.left_hand_landmarks is not None and result.right_hand_landmarks is not None
+        assert result.hands == ()
+
+
+def test_hand_goes_to_the_nearest_free_wrist():
+    pose = np.zeros((33, 4))
+    pose[15, :2] = (0.30, 0.5)    # left wrist
+    pose[16, :2] = (0.70, 0.5)    # right wrist
+    person = HolisticResult(pose_landmarks=pose)
+    hand = np.zeros((21, 3))
+    hand[:, :2] = (0.31, 0.45)
+    hand[5, :2], hand[17, :2] = (0.33, 0.40), (0.29, 0.40)   # a hand of ~0.05 of the width
+    far = hand.copy()
+    far[:, 0] += 0.2
+    assert assign_to_bodies([hand, far], [person], (640, 480)) == [(0, "left"), None]
+    assert assign_to_bodies([hand], [person], (640, 480), taken={(0, "left")}) == [None]
+
+
+def test_palm_tracking_in_video_keeps_ids_and_submit_keeps_order(photos):
+    image = photos["mps_hand_thumb_up.jpg"]
+    with Holistic(hand_source="palm", providers=CPU) as h:
+        futures = [h.submit(image, timestamp=(i + 1) / 25) for i in range(4)]
+        ids = [r.hands[0].track_id for r in (f.result() for f in futures)]
+        assert len(set(ids)) == 1
+        assert h.process(image, timestamp=0.01).hands[0].track_id != ids[0]   # time went back: new stream
