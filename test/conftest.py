@@ -178,3 +178,20 @@ def context():
     rclpy.init(context=ctx)
     yield ctx
     rclpy.try_shutdown(context=ctx)
+
+
+#: Upper bound on waiting for a message or a state of a node under test; not a performance
+#: threshold (a slow machine waits longer, a broken node fails at the bound).
+WAIT_S = 60.0
+
+
+def wait_for(predicate, what: str, timeout: float = WAIT_S) -> None:
+    """Poll ``predicate`` until it holds; fail saying ``what`` was awaited after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

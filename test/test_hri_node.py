@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 from typing import Dict, List, Optional, Set
 
 import numpy as np
 import pytest
 
-from conftest import require_messages
+from conftest import require_messages, wait_for
 
 require_messages()
 hri_msgs = pytest.importorskip("hri_msgs.msg", reason="hri_msgs not built: run `make build` (it builds "
@@ -39,7 +38,6 @@ from holistic_ros.ros import hri  # noqa: E402
 from holistic_ros.ros.image_conversion import rgb_to_image_msg  # noqa: E402
 from holistic_ros.ros.node import HolisticNode  # noqa: E402
 
-WAIT_S = 60.0   # upper bound on waiting for a message; not a performance threshold
 
 
 def stamp_header(i: int, fps: float = 25.0) -> Header:
@@ -48,14 +46,6 @@ def stamp_header(i: int, fps: float = 25.0) -> Header:
     header.stamp.sec, header.stamp.nanosec = ns // 1_000_000_000, ns % 1_000_000_000
     return header
 
-
-def wait_for(predicate, what: str, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _soon(predicate, timeout: float = 5.0) -> bool:

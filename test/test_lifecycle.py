@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import require_messages
+from conftest import WAIT_S, require_messages, wait_for
 
 require_messages()
 pytestmark = pytest.mark.ros
@@ -35,7 +35,6 @@ from holistic_ros.ros.lifecycle import HolisticLifecycleNode  # noqa: E402
 from holistic_ros.ros.node import HolisticNode  # noqa: E402
 from test_node import FakePipeline, image_msg  # noqa: E402
 
-WAIT_S = 60.0   # upper bound on waiting; not a performance threshold
 NS = "/lc"
 
 
@@ -111,14 +110,6 @@ class Managed:
         self.probe.destroy_node()
         self.node.destroy_node()
 
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
 import numpy as np
 import pytest
 
-from conftest import load_rgb, require_messages, skip_or_fail
+from conftest import WAIT_S, load_rgb, require_messages, skip_or_fail, wait_for
 
 require_messages()
 pytestmark = pytest.mark.ros
@@ -39,7 +38,6 @@ from holistic_ros.pipeline.result import HolisticResult  # noqa: E402
 from holistic_ros.ros.markers import marker_id, namespace  # noqa: E402
 from holistic_ros.ros.messages import landmarks_from_msgs  # noqa: E402
 
-WAIT_S = 60.0   # upper bound on waiting for a message; not a performance threshold
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -123,12 +121,7 @@ class Harness:
             return list(self.received[key])
 
     def wait_for(self, predicate: Callable[[], bool], what: str, timeout: float = WAIT_S):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        wait_for(predicate, what, timeout)
 
     def landmarks_for(self, stamp_sec: int, timeout: float = WAIT_S) -> HolisticLandmarks:
         found = []
