@@ -14,15 +14,18 @@ from __future__ import annotations
 from .camera import DISTORTION_MODELS, PinholeCamera
 from .depth import DepthRange
 from .frames import Pose3D
-from .locate import (DISTANCE_FROM_BODY_MODEL, DISTANCE_FROM_DEPTH, MEASURED, MODEL, NONE, Located3D,
-                     LocateOptions, PointSource, locate, solve_translation)
+from .locate import (DISTANCE_FROM_BODY_MODEL, DISTANCE_FROM_DEPTH, DISTANCE_FROM_HAND_MODEL, MEASURED, MODEL,
+                     NONE, Located3D, LocatedHand, LocateOptions, PointSource, locate, locate_hand,
+                     solve_translation)
 
 __all__ = [
     "DISTANCE_FROM_BODY_MODEL",
     "DISTANCE_FROM_DEPTH",
+    "DISTANCE_FROM_HAND_MODEL",
     "DISTORTION_MODELS",
     "DepthRange",
     "Located3D",
+    "LocatedHand",
     "LocateOptions",
     "MEASURED",
     "MODEL",
@@ -31,5 +34,6 @@ __all__ = [
     "PointSource",
     "Pose3D",
     "locate",
+    "locate_hand",
     "solve_translation",
 ]

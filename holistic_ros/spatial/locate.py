@@ -86,6 +86,8 @@ _SIZE_BONE_MIN_M = 0.15
 #: Where a distance came from: ``Located3D.distance_source`` and the ``*_placement`` fields.
 DISTANCE_FROM_DEPTH = "depth"
 DISTANCE_FROM_BODY_MODEL = "body_model"
+#: A hand of no body placed by MediaPipe's metric hand size (``LocatedHand.distance_source``).
+DISTANCE_FROM_HAND_MODEL = "hand_model"
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,11 @@ def _image_size(result: Any, cam: PinholeCamera) -> Tuple[int, int]:
 
 def _camera_for(result: Any, cam: PinholeCamera) -> PinholeCamera:
     """The camera at the resolution of the processed image (camera_info may be at another)."""
-    width, height = _image_size(result, cam)
+    return _camera_at(cam, *_image_size(result, cam))
+
+
+def _camera_at(cam: PinholeCamera, width: int, height: int) -> PinholeCamera:
+    """``cam`` scaled to images of ``width`` x ``height`` (ValueError when not a scale of it)."""
     if (width, height) == (cam.width, cam.height):
         return cam
     try:
@@ -411,24 +417,27 @@ class _DepthInput:
 
 
 def _place_part(rays: np.ndarray, rel_z: np.ndarray, anchor_z: float, readings: Optional[np.ndarray],
-                options: LocateOptions, shape_scales_with_depth: bool, sample_step: int = 1) -> Tuple[np.ndarray, str]:
+                options: LocateOptions, shape_scales_with_depth: bool, sample_step: int = 1,
+                model_placement: str = DISTANCE_FROM_BODY_MODEL, check_anchor: bool = True) -> Tuple[np.ndarray, str]:
     """Points ``(anchor + rel_z_i) * ray_i`` of a hand or the face.
 
     ``rel_z`` is the part's own shape (metres relative to its anchor landmark, computed at
     ``anchor_z``; ``shape_scales_with_depth`` when it came from image-scale z and so grows
     with the distance). ``readings``: depth at every ``sample_step``-th point (one offset
     needs no more than a few dozen), or None without depth. With readings the anchor is
-    fitted to them, and used only when it agrees with the body's anchor within
-    ``outlier_m`` (a box in front of a hand is not the hand).
+    fitted to them, and used only when at least ``min_detail_points`` readings agree with
+    the part's shape and (``check_anchor``) the fit agrees with the body's anchor within
+    ``outlier_m`` (a box in front of a hand is not the hand). Returns the points and what
+    placed them: "depth", else ``model_placement``.
     """
-    placement = DISTANCE_FROM_BODY_MODEL
+    placement = model_placement
     z0 = anchor_z
     if readings is not None:
         sampled_rel = rel_z[::sample_step]
         offset, inliers = robust_offset(readings, sampled_rel, np.ones_like(sampled_rel), options.detail_outlier_m,
                                         options.fit_iterations)
         if (offset is not None and int(inliers.sum()) >= options.min_detail_points
-                and abs(offset - anchor_z) <= options.outlier_m):
+                and (not check_anchor or abs(offset - anchor_z) <= options.outlier_m)):
             z0 = offset
             placement = DISTANCE_FROM_DEPTH
             if shape_scales_with_depth:
@@ -679,3 +688,91 @@ def _locate_face(result: Any, uv_px: Optional[np.ndarray], nose_z: float, cam: P
     rel_z = rel_norm * cam.width * nose_z / cam.fx
     return _place_part(rays, rel_z, nose_z, readings, options, shape_scales_with_depth=True,
                        sample_step=_FACE_SAMPLE_STEP)
+
+
+# ---------------------------------------------------------------------------- a hand of no body
+@dataclass(frozen=True, eq=False)
+class LocatedHand:
+    """A hand that belongs to no body, located in the camera optical frame (metres).
+
+    ``points`` (21, 3) float32, each ``z_i * ray_i`` on the ray of its 2D landmark (it
+    projects back onto it); ``pose`` our hand frame (:func:`~holistic_ros.spatial.frames.hand_pose`:
+    wrist, x to the middle knuckle, z out of the palm), None when degenerate;
+    ``distance_source`` "depth" (the hand's own depth readings) or "hand_model" (MediaPipe's
+    metric hand size); ``distance_note`` why depth was not used although given ("" otherwise);
+    ``translation`` (3,) of the hand model (its world landmarks + translation project onto the
+    2D landmarks, the no-depth fit).
+    """
+
+    points: np.ndarray
+    pose: Optional[Pose3D]
+    distance_source: str
+    translation: np.ndarray
+    distance_note: str = ""
+
+
+def locate_hand(landmarks: np.ndarray, world_landmarks: np.ndarray, side: str, cam: PinholeCamera,
+                image_size: Tuple[int, int], depth: Optional[np.ndarray] = None,
+                options: LocateOptions = LocateOptions()) -> Optional[LocatedHand]:
+    """Locate a hand of no body (``result.hands``) in the camera frame, as :func:`locate` does a body.
+
+    ``landmarks`` (21, >=2) image-normalised, ``world_landmarks`` (21, 3) the hand model's
+    metres around the hand's centre in image axes, ``side`` the subject's "left"/"right",
+    ``image_size`` (width, height) of the processed image (``cam`` is scaled to it).
+
+    Without depth the hand model -- metric world landmarks -- is moved to where it projects
+    onto the 2D landmarks (:func:`solve_translation`, the body's no-depth fit): the distance is
+    as good as MediaPipe's idea of the hand's size. With depth (uint16 mm or float32 m, any
+    scale of the image) every landmark's window is read (the median of its valid pixels, a
+    window ``detail_window_m`` across at the hand-model distance) and the hand's own shape is
+    fitted to the readings with trimming (:func:`robust_offset`, as the body's hands); depth
+    places the hand when ``min_detail_points`` readings agree with that shape within
+    ``detail_outlier_m``. There is no body to check it against. Either way each point is
+    ``z_i * ray_i``.
+
+    None when the landmarks are not finite or the fit is degenerate (the hand behind the
+    camera). A depth image of an unsupported dtype or a size that is not a scale of the
+    image raises ValueError, as in :func:`locate`.
+    """
+    width, height = (int(v) for v in image_size)
+    image_cam = _camera_at(cam, width, height) if width > 0 and height > 0 else cam
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    world = np.asarray(world_landmarks, dtype=np.float64)
+    if not (landmarks.ndim == 2 and landmarks.shape[0] == 21 and landmarks.shape[1] >= 2
+            and world.ndim == 2 and world.shape[0] == 21 and world.shape[1] >= 3):
+        raise ValueError(f"a hand needs (21, >=2) landmarks and (21, 3) world landmarks, got "
+                         f"{landmarks.shape} and {world.shape}")
+    world = world[:, :3]
+    depth_in = None
+    if depth is not None:
+        checked = check_depth_image(depth)
+        depth_scale(checked.shape, (image_cam.width, image_cam.height))
+        depth_in = _DepthInput(checked, None, (image_cam.width, image_cam.height), options)
+    uv_px = image_cam.pixels_from_normalized(landmarks[:, :2])
+    rays = image_cam.rays(uv_px)
+    if not (np.all(_finite_rows(rays)) and np.all(_finite_rows(world))):
+        return None
+    t = solve_translation(world, rays[:, :2], np.ones(len(world)))
+    if t is None:
+        return None
+    wrist_z = float(world[HandLandmark.WRIST, 2] + t[2])
+    if not (math.isfinite(wrist_z) and wrist_z > 0.0):
+        return None
+    rel_z = world[:, 2] - world[HandLandmark.WRIST, 2]
+    readings = None
+    note = ""
+    if depth_in is not None:
+        radius_px = options.detail_window_m * image_cam.pixels_per_metre(wrist_z)
+        readings = depth_in.sample(uv_px, radius_px, image_cam)
+    points, placement = _place_part(rays, rel_z, wrist_z, readings, options, shape_scales_with_depth=False,
+                                    model_placement=DISTANCE_FROM_HAND_MODEL, check_anchor=False)
+    if depth_in is not None and placement != DISTANCE_FROM_DEPTH:
+        n_valid = int(np.count_nonzero(np.isfinite(readings)))
+        note = ("no valid depth reading at the hand's landmarks" if n_valid == 0 else
+                f"fewer than {options.min_detail_points} depth readings agree with the hand's shape")
+    if np.any(points[:, 2] < _MIN_MODEL_DEPTH_M):
+        return None
+    return LocatedHand(points=points, pose=hand_pose(points, is_left=(side == "left")),
+                       distance_source=placement, translation=np.asarray(t, dtype=np.float64),
+                       distance_note=note)
+
