@@ -11,11 +11,13 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence, Tuple
 
-from holistic_ros.spatial import locate
+from holistic_ros.spatial import locate, locate_hand
 
 from .hand_events import HandGestureEvents, HandObservation
 from .plausibility import person_plausibility
+from .pointing import index_finger_ray
 from .recognizer import BodyGestureRecognizer
+from .settings import GestureSettings
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class FrameOutput:
     hands: Tuple[Any, ...] = ()
     #: This frame's hand gesture onsets and ends (HandGestureEvent), when gestures are on.
     hand_events: Tuple[Any, ...] = ()
+    #: Per hand of ``hands``: its camera-frame 3D (:class:`holistic_ros.spatial.LocatedHand`), None
+    #: where not located (no camera model, or a degenerate fit); empty without a camera model.
+    hands_located: Tuple[Any, ...] = ()
+    #: Per hand of ``hands``: its index finger's ray (PointingRay) where located and pointing,
+    #: else None (:func:`holistic_ros.gestures.pointing.index_finger_ray`); empty when gestures are off.
+    hands_pointing: Tuple[Any, ...] = ()
 
 
 def people_of(result) -> Tuple[Any, ...]:
@@ -119,15 +127,36 @@ def assemble_frame(result, timestamp: float, camera=None, depth=None, gestures: 
                 located = locate(person, camera)
         people.append(PersonFrame(person_id=int(getattr(person, "person_id", 0)), result=person, located=located))
     lone = tuple(getattr(result, "hands", ()) or ())
+    lone_located = () if camera is None else tuple(
+        _locate_lone_hand(hand, camera, depth, result.image_size, on_error) for hand in lone)
     hand_events = ()
+    lone_pointing = ()
     if gestures is not None:
         frames, hand_events = gestures.update(
             [(p.person_id, p.result, None if p.located is None else p.located.pose_landmarks) for p in people],
             timestamp, hand_observations(people, lone))
         people = [replace(p, gestures=frame) for p, frame in zip(people, frames)]
+        settings = gestures.settings or GestureSettings()
+        lone_pointing = tuple(
+            None if located is None else index_finger_ray(located.points, hand.world_landmarks, hand.side, settings)
+            for hand, located in zip(lone, lone_located or (None,) * len(lone)))
     width, height = result.image_size
     return FrameOutput(people=tuple(people), image_size=(int(width), int(height)), located=camera is not None,
-                       hands=lone, hand_events=hand_events)
+                       hands=lone, hand_events=hand_events, hands_located=lone_located,
+                       hands_pointing=lone_pointing)
+
+
+def _locate_lone_hand(hand, camera, depth, image_size, on_error):
+    """:func:`holistic_ros.spatial.locate_hand` of a hand of no body; a depth image it refuses
+    is reported (``on_error``) and the hand placed without it, as a person is."""
+    try:
+        return locate_hand(hand.landmarks, hand.world_landmarks, hand.side, camera, image_size, depth=depth)
+    except ValueError as error:
+        if depth is None:
+            raise
+        if on_error is not None:
+            on_error(f"depth ignored for a hand: {error}")
+        return locate_hand(hand.landmarks, hand.world_landmarks, hand.side, camera, image_size)
 
 
 def hand_observations(people, lone_hands) -> list:

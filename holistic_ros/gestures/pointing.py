@@ -70,3 +70,41 @@ def angular_uncertainty(baseline_m: float, landmark_noise_m: float, jitter_rad: 
     jitter of the direction, added in quadrature."""
     noise = math.atan2(math.sqrt(2.0) * landmark_noise_m, max(baseline_m, 1e-6))
     return float(min(math.pi, math.sqrt(base_rad ** 2 + noise ** 2 + jitter_rad ** 2)))
+
+
+def index_finger_ray(hand_cam: np.ndarray, hand_world: np.ndarray, side: str, settings) -> Optional["PointingRay"]:
+    """The pointing ray of a hand of no body: index knuckle (MCP) -> index tip, in the camera frame.
+
+    A lone hand has no eye and no shoulder, so the body's eye -> fingertip ray cannot be
+    built; the index finger itself is the only direction it gives, over a short baseline
+    (about 7 cm against the body ray's 0.7 m: the same landmark noise tilts it ten times
+    more, which ``angular_uncertainty`` says). Given only for a pointing hand, tested with the
+    body's pointing-hand measure (``recognizer.finger_extension`` against
+    ``settings.finger_extension``): the index straight and *each* other finger curled, past the
+    middle of that range (the body's test takes the other fingers' mean, which a V sign passes;
+    a lone hand has no arm to tell the two apart), on the hand model's metric ``hand_world``
+    (21, 3); ``hand_cam`` (21, 3) the located points. ``settings``: the body
+    gestures' :class:`~holistic_ros.gestures.settings.GestureSettings` (finger thresholds,
+    landmark noise, base uncertainty, plane). None when the hand does not point or is degenerate.
+    """
+    from .recognizer import FINGERS, finger_extension, ramp   # recognizer imports this module
+    from .types import PointingRay
+
+    hand_world = np.asarray(hand_world, dtype=np.float64)
+    hand_cam = np.asarray(hand_cam, dtype=np.float64)
+    others = max(finger_extension(hand_world, fingers=(finger,)) for finger in FINGERS[1:])
+    pointing = min(ramp(finger_extension(hand_world, fingers=FINGERS[:1]), settings.finger_extension),
+                   1.0 - ramp(others, settings.finger_extension))
+    if pointing < 0.5:
+        return None
+    origin = hand_cam[HandLandmark.INDEX_FINGER_MCP, :3]
+    v = hand_cam[HandLandmark.INDEX_FINGER_TIP, :3] - origin
+    baseline = float(np.linalg.norm(v))
+    if not (math.isfinite(baseline) and baseline > 1e-6 and np.all(np.isfinite(origin))):
+        return None
+    direction = v / baseline
+    uncertainty = angular_uncertainty(baseline, settings.pointing_landmark_noise_m, 0.0,
+                                      math.radians(settings.pointing_base_uncertainty_deg))
+    plane = settings.pointing_plane
+    hit = intersect_plane(origin, direction, plane) if plane is not None else None
+    return PointingRay(side, origin.copy(), direction, uncertainty, True, hit)

@@ -190,15 +190,25 @@ def people_to_msg(frame, header, processing_time_ms: float):
     msg = HolisticPeople(header=header, processing_time_ms=float(processing_time_ms))
     msg.image_width, msg.image_height = (int(v) for v in frame.image_size)
     msg.people = [person_to_msg(p) for p in frame.people]
-    msg.hands = [lone_hand_to_msg(h) for h in getattr(frame, "hands", ())]
+    hands = tuple(getattr(frame, "hands", ()))
+    located = tuple(getattr(frame, "hands_located", ())) or (None,) * len(hands)
+    pointing = tuple(getattr(frame, "hands_pointing", ())) or (None,) * len(hands)
+    msg.hands = [lone_hand_to_msg(h, loc, ray) for h, loc, ray in zip(hands, located, pointing)]
     return msg
 
 
-def lone_hand_to_msg(hand):
-    """A hand of no body (:class:`holistic_ros.pipeline.hand_tracker.TrackedHand`) -> Hand."""
-    return Hand(id=int(hand.track_id), side=SIDE_CODES.get(hand.side, 0), score=float(hand.score),
-                landmarks=landmarks_to_msgs(hand.landmarks), world_landmarks=landmarks_to_msgs(hand.world_landmarks),
-                gesture=hand_gesture_to_msg(hand.gesture, hand.side))
+def lone_hand_to_msg(hand, located=None, pointing=None):
+    """A hand of no body (:class:`holistic_ros.pipeline.hand_tracker.TrackedHand`) -> Hand, with
+    its camera-frame 3D (:class:`holistic_ros.spatial.LocatedHand`) and finger ray when given."""
+    msg = Hand(id=int(hand.track_id), side=SIDE_CODES.get(hand.side, 0), score=float(hand.score),
+               landmarks=landmarks_to_msgs(hand.landmarks), world_landmarks=landmarks_to_msgs(hand.world_landmarks),
+               gesture=hand_gesture_to_msg(hand.gesture, hand.side))
+    if located is not None:
+        msg.points = _points(located.points)
+        msg.distance_source = str(located.distance_source)
+    if pointing is not None:
+        msg.pointing = [pointing_ray_to_msg(pointing)]
+    return msg
 
 
 def gesture_events_to_msgs(frame, header) -> list:
