@@ -7,7 +7,8 @@ presence is below ``VISIBILITY_THRESHOLD`` are left out, as MediaPipe does.
 :func:`draw_people` adds what a robot's operator needs to tell people apart: each
 person's skeleton in the person's own colour (:func:`person_color`, the same palette as
 the RViz markers), the person's id above the head, the hand gesture label next to each
-hand and the body gestures under the id.
+hand and the body gestures under the id; hands of no body in their track's colour with
+"hand #<track id>" and their gesture.
 """
 
 from __future__ import annotations
@@ -126,6 +127,30 @@ class PersonAnnotation:
     body_gestures: Sequence[Tuple[str, float]] = ()
 
 
+@dataclass(frozen=True)
+class HandAnnotation:
+    """What :func:`draw_people` draws for one hand of no body (``result.hands``): its skeleton in
+    its track's colour, "hand #<track_id>" and its gesture (``HandGesture`` or None) above it."""
+
+    track_id: int
+    side: str
+    landmarks: np.ndarray
+    gesture: Optional[object] = None
+
+
+def lone_hand_label(track_id: int) -> str:
+    """``"hand #7"``: a hand of no body, by its track id (person labels are ``"#3"``)."""
+    return f"hand #{int(track_id)}"
+
+
+def lone_hand_gesture_texts(hand) -> list:
+    """[text] of a hand of no body's gesture other than MediaPipe's "None" (``hand.gesture``), else []."""
+    gesture = getattr(hand, "gesture", None)
+    if gesture is None or gesture.label == NO_HAND_GESTURE:
+        return []
+    return [gesture_text(gesture.label, gesture.score)]
+
+
 def gesture_text(label: str, confidence: float) -> str:
     """``"Thumb_Up 0.93"``: a label with its confidence, as markers and image show it."""
     return f"{label} {float(confidence):.2f}"
@@ -224,12 +249,14 @@ def hand_anchor_px(landmarks: Optional[np.ndarray], width: int, height: int) -> 
     return float(np.mean(xy[:, 0])), float(np.min(xy[:, 1]))
 
 
-def draw_people(image: np.ndarray, people: Iterable[PersonAnnotation], draw_face: bool = True) -> np.ndarray:
-    """Draw every person on ``image`` in place (RGB); returns it.
+def draw_people(image: np.ndarray, people: Iterable[PersonAnnotation], draw_face: bool = True,
+                hands: Iterable[HandAnnotation] = ()) -> np.ndarray:
+    """Draw every person, and every hand of no body, on ``image`` in place (RGB); returns it.
 
     Each skeleton's lines are in the person's colour; the person's id ("#3") is written
     above the head with the body gestures under it, and each hand's gesture label above
-    the hand. Hands keep MediaPipe's left / right dot colours.
+    the hand. Hands keep MediaPipe's left / right dot colours. A hand of no body is drawn the
+    same way in its track's colour, labelled "hand #<track id>" with its gesture above.
     """
     height, width = image.shape[:2]
     taken: list = []   # label boxes written so far: later labels move clear of them
@@ -254,4 +281,16 @@ def draw_people(image: np.ndarray, people: Iterable[PersonAnnotation], draw_face
             anchor = hand_anchor_px(getattr(result, f"{part}_landmarks"), width, height)
             if anchor is not None:
                 put_label(image, text, anchor, color, taken=taken)
+    for hand in hands:
+        color = person_color(hand.track_id)
+        base = LEFT_HAND_STYLE if hand.side == "left" else RIGHT_HAND_STYLE
+        draw_landmarks(image, np.asarray(hand.landmarks), HAND_CONNECTIONS,
+                       DrawingStyle(point_color=base.point_color, line_color=color))
+        anchor = hand_anchor_px(np.asarray(hand.landmarks), width, height)
+        if anchor is None:
+            continue
+        # Stacked upwards from the hand: its id nearest the hand, the gesture above it.
+        for text in [lone_hand_label(hand.track_id)] + lone_hand_gesture_texts(hand):
+            x0, y0, x1, _ = put_label(image, text, anchor, color, taken=taken)
+            anchor = ((x0 + x1) / 2.0, float(y0))
     return image

@@ -17,6 +17,12 @@ Parts (namespace suffix: markers):
 * ``label``: TEXT_VIEW_FACING above the head: the person's id, then the active body gestures
   with their confidence.
 
+Hands of no body (``HolisticPeople.hands``) get namespaces of their own, ``hand_<track id>/hand``
+(LINE_LIST and SPHERE_LIST, drawn as a person's hand), ``hand_<track id>/pointing`` (the index
+finger's ray where the hand points) and ``hand_<track id>/label`` ("hand #<track id>" and the
+gesture), ids ``track_id * 100 + slot`` (:data:`LONE_HAND_SLOTS`), in the colour of their track
+id; in the camera frame where located, else in the image plane. Deleted when the track ends.
+
 Placement, per person:
 
 * **located** (a camera model was available: ``PersonFrame.located``): the real positions
@@ -48,7 +54,8 @@ from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
 from holistic_ros.drawing.annotate import (
-    PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, person_color)
+    HandAnnotation, PersonAnnotation, body_gesture_labels, gesture_text, hand_gesture_texts, lone_hand_gesture_texts,
+    lone_hand_label, person_color)
 from holistic_ros.drawing.connections import (
     FACE_CONTOURS, FACE_IRISES, HAND_CONNECTIONS, POSE_CONNECTIONS)
 from holistic_ros.gestures.person import FrameOutput, PersonFrame
@@ -328,8 +335,12 @@ def located_frame(header, settings: MarkerSettings) -> str:
 
 
 def _part_markers(person_id: int, name: str, xyz: np.ndarray, header, frame_id: str,
-                  settings: MarkerSettings) -> List[Marker]:
-    ns = namespace(person_id, name)
+                  settings: MarkerSettings, ns: Optional[str] = None,
+                  ids: Optional[Tuple[int, int]] = None) -> List[Marker]:
+    """The lines and points of one part; ``ns`` and ``ids`` (lines, points) default to the person's."""
+    ns = namespace(person_id, name) if ns is None else ns
+    if ids is None:
+        ids = (marker_id(person_id, name, "lines"), marker_id(person_id, name, "points"))
     finite = np.all(np.isfinite(xyz), axis=1)
     edges = sorted((a, b) for a, b in _connections(name, len(xyz), settings)
                    if a < len(xyz) and b < len(xyz) and finite[a] and finite[b])
@@ -340,7 +351,7 @@ def _part_markers(person_id: int, name: str, xyz: np.ndarray, header, frame_id: 
         shown = [i for i in range(len(xyz)) if finite[i]]
     markers = []
     if edges:
-        lines = _base_marker(header, frame_id, ns, marker_id(person_id, name, "lines"), settings)
+        lines = _base_marker(header, frame_id, ns, ids[0], settings)
         lines.type = Marker.LINE_LIST
         lines.action = Marker.ADD
         lines.scale.x = settings.line_width * (0.5 if name == "face" else 1.0)
@@ -348,7 +359,7 @@ def _part_markers(person_id: int, name: str, xyz: np.ndarray, header, frame_id: 
         lines.points = [_point(xyz[i]) for edge in edges for i in edge]
         markers.append(lines)
     if shown:
-        dots = _base_marker(header, frame_id, ns, marker_id(person_id, name, "points"), settings)
+        dots = _base_marker(header, frame_id, ns, ids[1], settings)
         dots.type = Marker.SPHERE_LIST
         dots.action = Marker.ADD
         size = settings.point_size * (0.3 if name == "face" else 1.0)
@@ -360,8 +371,10 @@ def _part_markers(person_id: int, name: str, xyz: np.ndarray, header, frame_id: 
 
 
 def _text_marker(person_id: int, part: str, what: str, text: str, position: np.ndarray, header,
-                 frame_id: str, settings: MarkerSettings) -> Marker:
-    marker = _base_marker(header, frame_id, namespace(person_id, part), marker_id(person_id, part, what), settings)
+                 frame_id: str, settings: MarkerSettings, key: Optional[MarkerKey] = None) -> Marker:
+    """A label in the person's colour; ``key`` (namespace, id) defaults to the person's ``part``/``what``."""
+    ns, mid = key if key is not None else (namespace(person_id, part), marker_id(person_id, part, what))
+    marker = _base_marker(header, frame_id, ns, mid, settings)
     marker.type = Marker.TEXT_VIEW_FACING
     marker.action = Marker.ADD
     marker.text = text
@@ -404,30 +417,41 @@ def _pointing_markers(person: PersonFrame, placed: _Placed, header, frame_id: st
             origin = placed.world_to_marker(origin)
             direction = tip - origin
             target = None if target is None else placed.world_to_marker(target)
-        norm = float(np.linalg.norm(direction))
-        if not (norm > 0 and np.all(np.isfinite(origin)) and np.all(np.isfinite(direction))):
-            continue
-        end = origin + direction / norm * settings.pointing_length
-        arrow = _base_marker(header, frame_id, namespace(person.person_id, "pointing"),
-                             marker_id(person.person_id, "pointing", ray.side), settings)
-        arrow.type = Marker.ARROW
-        arrow.action = Marker.ADD
-        # With two points: scale.x the shaft diameter, scale.y the head diameter, scale.z the head length.
-        arrow.scale.x = settings.line_width * 1.5
-        arrow.scale.y = settings.line_width * 3.0
-        arrow.scale.z = settings.line_width * 5.0
-        arrow.color = part_color(person.person_id, "pointing")
-        arrow.points = [_point(origin), _point(end)]
-        markers.append(arrow)
-        if target is not None and np.all(np.isfinite(target)):
-            dot = _base_marker(header, frame_id, namespace(person.person_id, "pointing"),
-                               marker_id(person.person_id, "pointing", f"{ray.side}_target"), settings)
-            dot.type = Marker.SPHERE
-            dot.action = Marker.ADD
-            dot.scale.x = dot.scale.y = dot.scale.z = settings.point_size * 3.0
-            dot.color = part_color(person.person_id, "pointing")
-            dot.pose.position = _point(target)
-            markers.append(dot)
+        ns = namespace(person.person_id, "pointing")
+        markers.extend(_ray_markers(origin, direction, target, person.person_id,
+                                    (ns, marker_id(person.person_id, "pointing", ray.side)),
+                                    (ns, marker_id(person.person_id, "pointing", f"{ray.side}_target")),
+                                    header, frame_id, settings))
+    return markers
+
+
+def _ray_markers(origin: np.ndarray, direction: np.ndarray, target: Optional[np.ndarray], color_id: int,
+                 arrow_key: MarkerKey, target_key: MarkerKey, header, frame_id: str,
+                 settings: MarkerSettings) -> List[Marker]:
+    """An ARROW ``pointing_length`` metres along a ray and a SPHERE where it meets the plane,
+    in colour ``color_id``'s pointing shade; nothing for a degenerate ray."""
+    norm = float(np.linalg.norm(direction))
+    if not (norm > 0 and np.all(np.isfinite(origin)) and np.all(np.isfinite(direction))):
+        return []
+    end = origin + direction / norm * settings.pointing_length
+    arrow = _base_marker(header, frame_id, *arrow_key, settings)
+    arrow.type = Marker.ARROW
+    arrow.action = Marker.ADD
+    # With two points: scale.x the shaft diameter, scale.y the head diameter, scale.z the head length.
+    arrow.scale.x = settings.line_width * 1.5
+    arrow.scale.y = settings.line_width * 3.0
+    arrow.scale.z = settings.line_width * 5.0
+    arrow.color = part_color(color_id, "pointing")
+    arrow.points = [_point(origin), _point(end)]
+    markers = [arrow]
+    if target is not None and np.all(np.isfinite(target)):
+        dot = _base_marker(header, frame_id, *target_key, settings)
+        dot.type = Marker.SPHERE
+        dot.action = Marker.ADD
+        dot.scale.x = dot.scale.y = dot.scale.z = settings.point_size * 3.0
+        dot.color = part_color(color_id, "pointing")
+        dot.pose.position = _point(target)
+        markers.append(dot)
     return markers
 
 
@@ -458,6 +482,54 @@ def _person_markers(person: PersonFrame, placed: _Placed, header, frame_id: str,
     return markers
 
 
+# ----------------------------------------------------------------------------- hands of no body
+#: Marker id of a hand of no body = track_id * IDS_PER_PERSON + slot, in its own namespaces
+#: ``hand_<track id>/<part>`` (hand track ids are not person ids: the namespaces keep them apart).
+LONE_HAND_SLOTS: Dict[Tuple[str, str], int] = {
+    ("hand", "lines"): 0, ("hand", "points"): 1, ("pointing", "finger"): 2, ("pointing", "target"): 3,
+    ("label", "hand"): 4,
+}
+
+
+def lone_hand_namespace(track_id: int, part: str) -> str:
+    return f"hand_{int(track_id)}/{part}"
+
+
+def lone_hand_key(track_id: int, part: str, what: str) -> MarkerKey:
+    """(namespace, id) of one marker of a hand of no body."""
+    return lone_hand_namespace(track_id, part), int(track_id) * IDS_PER_PERSON + LONE_HAND_SLOTS[(part, what)]
+
+
+def _lone_hand_markers(hand, located, pointing, size: Tuple[int, int], header,
+                       settings: MarkerSettings) -> List[Marker]:
+    """A hand of no body drawn as a person's hand: skeleton lines and points (camera frame where
+    located, else the image plane as people without ``use_world_landmarks``), its index finger's
+    ray where it points, and a label "hand #<track id>" with its gesture above it."""
+    track_id = int(hand.track_id)
+    part = "left_hand" if hand.side == "left" else "right_hand"
+    if located is not None:
+        xyz = np.asarray(located.points, dtype=np.float64)[:, :3]
+        frame_id = located_frame(header, settings)
+    else:
+        xyz = _image_plane(np.asarray(hand.landmarks, dtype=np.float64), size, settings)
+        frame_id = marker_frame(header, settings)
+    ns, lines_id = lone_hand_key(track_id, "hand", "lines")
+    markers = _part_markers(track_id, part, xyz, header, frame_id, settings, ns=ns,
+                            ids=(lines_id, lone_hand_key(track_id, "hand", "points")[1]))
+    if pointing is not None and located is not None:
+        target = None if pointing.plane_point is None else np.asarray(pointing.plane_point, dtype=np.float64)[:3]
+        markers.extend(_ray_markers(np.asarray(pointing.origin, dtype=np.float64)[:3],
+                                    np.asarray(pointing.direction, dtype=np.float64)[:3], target, track_id,
+                                    lone_hand_key(track_id, "pointing", "finger"),
+                                    lone_hand_key(track_id, "pointing", "target"), header, frame_id, settings))
+    labels = [lone_hand_label(track_id)] + lone_hand_gesture_texts(hand)
+    position = _above(xyz, settings, lines=len(labels))
+    if position is not None:
+        markers.append(_text_marker(track_id, "label", "", "\n".join(reversed(labels)), position, header, frame_id,
+                                    settings, key=lone_hand_key(track_id, "label", "hand")))
+    return markers
+
+
 def _as_frame(frame) -> FrameOutput:
     """A bare HolisticResult (single-person callers) is person 0 without a camera model."""
     if isinstance(frame, HolisticResult):
@@ -479,6 +551,11 @@ def build_markers(frame: FrameOutput, header, settings: MarkerSettings,
     for person, placed in zip(frame.people, _place_people(frame, settings)):
         frame_id = located_frame(header, settings) if placed.located else marker_frame(header, settings)
         array.markers.extend(_person_markers(person, placed, header, frame_id, settings))
+    hands = tuple(frame.hands)
+    located = tuple(frame.hands_located) or (None,) * len(hands)
+    pointing = tuple(frame.hands_pointing) or (None,) * len(hands)
+    for hand, loc, ray in zip(hands, located, pointing):
+        array.markers.extend(_lone_hand_markers(hand, loc, ray, frame.image_size, header, settings))
     drawn = frozenset((m.ns, m.id) for m in array.markers)
     for ns, stale_id in sorted(set(drawn_before) - drawn):
         marker = _base_marker(header, marker_frame(header, settings), ns, stale_id, settings)
@@ -492,6 +569,12 @@ def person_annotations(frame: FrameOutput):
     return tuple(PersonAnnotation(person_id=p.person_id, result=p.result,
                                   body_gestures=body_gesture_labels(p.gestures))
                  for p in _as_frame(frame).people)
+
+
+def hand_annotations(frame: FrameOutput):
+    """What :func:`holistic_ros.drawing.annotate.draw_people` draws for ``frame``'s hands of no body."""
+    return tuple(HandAnnotation(track_id=int(h.track_id), side=h.side, landmarks=h.landmarks, gesture=h.gesture)
+                 for h in getattr(_as_frame(frame), "hands", ()))
 
 
 def delete_all_markers(header, settings: MarkerSettings) -> MarkerArray:

@@ -22,7 +22,7 @@ import numpy as np
 from holistic_ros.drawing.annotate import draw_people
 from holistic_ros.gestures.person import FrameOutput, GestureTracks, assemble_frame
 from holistic_ros.ros.image_conversion import mask_to_image_msg, rgb_to_image_msg
-from holistic_ros.ros.markers import MarkerSettings, build_markers, person_annotations
+from holistic_ros.ros.markers import MarkerSettings, build_markers, hand_annotations, person_annotations
 from holistic_ros.ros.messages import gesture_events_to_msgs, holistic_result_to_msg, people_to_msg
 from holistic_ros.ros.tf import person_transforms
 
@@ -97,7 +97,7 @@ def frame_messages(result, rgb: np.ndarray, header, stamp: float, *, options: Ou
         if markers.markers:
             messages.append((MARKERS_TOPIC, markers))
     if options.publish_annotated:
-        annotated = draw_people(rgb.copy(), person_annotations(frame))
+        annotated = draw_people(rgb.copy(), person_annotations(frame), hands=hand_annotations(frame))
         messages.append((ANNOTATED_TOPIC, rgb_to_image_msg(annotated, header)))
     return FrameMessages(messages=tuple(messages), frame=frame, markers_shown=frozenset(markers_shown))
 

@@ -1,5 +1,7 @@
 """TF frames of each person: REP-155 ``body_<id>``, ``head_<id>``, ``face_<id>``,
-``gaze_<id>``, and our hand frames, as ``geometry_msgs/TransformStamped``.
+``gaze_<id>``, and our hand frames, as ``geometry_msgs/TransformStamped``; and
+``holistic_hand_<track id>`` for each located hand of no body (``HolisticPeople.hands``: its
+track id, not a person id; the same hand frame as a person's hands).
 
 Parent: the image's frame_id; stamp: the image's stamp (never now(): on a moving robot a
 position stamped late is a position in the wrong place). The poses come from
@@ -25,6 +27,10 @@ FRAME_PREFIXES: Dict[str, str] = {
 }
 
 
+#: TF frame prefix of a hand of no body, followed by its hand track id.
+LONE_HAND_PREFIX = "holistic_hand"
+
+
 def frame_name(prefix: str, person_id: int) -> str:
     return f"{prefix}_{int(person_id)}"
 
@@ -42,6 +48,9 @@ def person_transforms(frame, header) -> List:
             if pose is None:
                 continue
             transforms.append(transform_stamped(header, frame_name(prefix, person.person_id), pose))
+    for hand, located in zip(getattr(frame, "hands", ()), getattr(frame, "hands_located", ())):
+        if located is not None and located.pose is not None:
+            transforms.append(transform_stamped(header, frame_name(LONE_HAND_PREFIX, hand.track_id), located.pose))
     return transforms
 
 
