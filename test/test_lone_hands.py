@@ -285,3 +285,98 @@ def test_the_annotated_image_draws_a_lone_hand_with_its_track_id_and_gesture(lon
     bare = draw_people(rgb.copy(), (), hands=[HandAnnotation(hand.track_id, hand.side, hand.landmarks)])
     assert np.any(bare != rgb, axis=2)[:max(top, 1)].sum() < changed[:max(top, 1)].sum()
     assert lone_hand_label(7) == "hand #7"
+
+
+# ---------------------------------------------------------------------------- the node, over real rclpy
+@pytest.mark.ros
+@pytest.mark.slow
+def test_node_publishes_lone_hands_in_3d_on_tf_in_markers_and_in_the_annotated_image(context, images_dir):
+    """holistic_node (its default hand_source "both") with camera_info and a depth wall: a hand shown
+    without a body comes out located by depth, with its TF frame, markers and label; when it is
+    gone its markers are deleted; depth of a wrong size places it by the hand model and the node
+    goes on."""
+    from conftest import require_messages, wait_for
+
+    require_messages()
+    import tf2_msgs.msg
+    from sensor_msgs.msg import CameraInfo
+    from visualization_msgs.msg import Marker
+
+    from holistic_ros.msg import HolisticPeople
+    from holistic_ros.ros.image_conversion import array_to_image_msg, image_msg_to_rgb, rgb_to_image_msg
+    from holistic_ros.ros.markers import lone_hand_namespace
+    from test_node import header, start
+
+    thumb = load_rgb(images_dir / "mps_hand_thumb_up.jpg")
+    tiger = load_rgb(images_dir / "tfe_noperson_tiger.jpg")
+    harness = start(context, {"static_image_mode": True, "use_camera_info": True, "use_depth": True,
+                              "depth_wait": 2.0, "publish_annotated": True}, factory=None, namespace="lone")
+    node, probe = harness.node, harness.probe
+    people, tf = [], []
+    probe.create_subscription(HolisticPeople, node._people_pub.topic_name, people.append, 50)
+    probe.create_subscription(tf2_msgs.msg.TFMessage, "/tf", tf.append, 100)
+    info_pub = probe.create_publisher(CameraInfo, node._info_sub.topic_name, 10)
+    depth_pub = probe.create_publisher(type(rgb_to_image_msg(thumb[:1, :1], header(0))), node._depth_sub.topic_name, 10)
+    wait_for(lambda: node._people_pub.get_subscription_count() > 0 and node._info_sub.get_publisher_count() > 0
+             and node._depth_sub.get_publisher_count() > 0, "discovery of people, camera_info and depth")
+
+    def send(sec, rgb, depth):
+        height, width = rgb.shape[:2]
+        cam = camera((width, height))
+        info = CameraInfo(header=header(sec), width=width, height=height, distortion_model="plumb_bob")
+        info.k = cam.k.reshape(-1).tolist()
+        info.d = [0.0] * 5
+        info_pub.publish(info)
+        depth_pub.publish(array_to_image_msg(depth, header(sec), "16UC1"))
+        wait_for(lambda: node._depth_buffer.match(header(sec).stamp.sec + 0.25) is not None
+                 and node._info_buffer.match(header(sec).stamp.sec + 0.25) is not None, f"depth and info {sec}")
+        harness.image_pub.publish(rgb_to_image_msg(rgb, header(sec)))
+        found = []
+        wait_for(lambda: bool(found.extend(m for m in list(people) if m.header.stamp.sec == sec) or found),
+                 f"people stamped {sec}")
+        return found[0], cam
+
+    def markers_of(sec):
+        return [m for a in harness.messages("markers") for m in a.markers if m.header.stamp.sec == sec]
+
+    try:
+        wall_m = 0.6
+        height, width = thumb.shape[:2]
+        msg, cam = send(3, thumb, np.full((height // 2, width // 2), int(wall_m * 1000), np.uint16))
+        assert msg.people == [] and len(msg.hands) == 1
+        hand = msg.hands[0]
+        assert hand.distance_source == "depth" and len(hand.points) == 21 and hand.pointing == []
+        points = np.array([(p.x, p.y, p.z) for p in hand.points])
+        world = np.array([(p.x, p.y, p.z) for p in hand.world_landmarks])
+        assert abs(points[:, 2].mean() - wall_m) < 1e-3   # as test_a_flat_wall_of_depth_...
+        assert np.all(np.abs(points[:, 2] - wall_m) <= np.abs(world[:, 2] - world[:, 2].mean()) + 1e-3)
+        uv = cam.pixels_from_normalized(np.array([(p.x, p.y) for p in hand.landmarks]))
+        assert np.max(np.abs(cam.project(points) - uv)) < REPROJECTION_PX
+        child = f"holistic_hand_{hand.id}"
+        wait_for(lambda: any(t.child_frame_id == child for m in list(tf) for t in m.transforms), f"{child} on /tf")
+        frame = next(t for m in list(tf) for t in m.transforms if t.child_frame_id == child)
+        assert frame.header.stamp == header(3).stamp and frame.header.frame_id == header(3).frame_id
+        origin = frame.transform.translation
+        np.testing.assert_allclose([origin.x, origin.y, origin.z], points[H.WRIST], atol=1e-6)
+        wait_for(lambda: any(m.ns == lone_hand_namespace(hand.id, "hand") for m in markers_of(3)), "hand markers")
+        drawn = {(m.ns, m.id) for m in markers_of(3)}
+        assert {lone_hand_namespace(hand.id, p) for p in ("hand", "label")} <= {ns for ns, _ in drawn}
+        assert all(m.header.frame_id == header(3).frame_id for m in markers_of(3))
+        wait_for(lambda: any(m.header.stamp.sec == 3 for m in harness.messages("annotated")), "annotated image")
+        annotated = image_msg_to_rgb(next(m for m in harness.messages("annotated") if m.header.stamp.sec == 3))
+        hand_px = np.round(uv).astype(int)
+        assert np.all(np.any(annotated != thumb, axis=2)[hand_px[:, 1], hand_px[:, 0]])
+
+        # The hand is gone: its markers are deleted, no hand frame is sent.
+        th, tw = tiger.shape[:2]
+        gone, _ = send(4, tiger, np.full((th, tw), 2000, np.uint16))
+        assert gone.hands == []
+        wait_for(lambda: bool(markers_of(4)), "markers of the empty frame")
+        assert {(m.ns, m.id) for m in markers_of(4) if m.action == Marker.DELETE} == drawn
+
+        # Depth of the wrong size: refused, the hand placed by the hand model, the node goes on.
+        again, _ = send(5, thumb, np.full((height, width // 3), 600, np.uint16))
+        assert len(again.hands) == 1 and again.hands[0].distance_source == "hand_model"
+        assert len(again.hands[0].points) == 21
+    finally:
+        harness.close()
