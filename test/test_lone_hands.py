@@ -228,8 +228,10 @@ def _frame(result, cam=None):
     return assemble_frame(result, 0.0, camera=cam, gestures=GestureTracks(GestureSettings()))
 
 
-@pytest.mark.ros
 def test_markers_draw_a_lone_hand_in_the_camera_frame_and_delete_it_when_its_track_ends(lone_hands):
+    from conftest import require_messages
+
+    require_messages()
     from std_msgs.msg import Header
     from visualization_msgs.msg import Marker
 
@@ -285,6 +287,40 @@ def test_the_annotated_image_draws_a_lone_hand_with_its_track_id_and_gesture(lon
     bare = draw_people(rgb.copy(), (), hands=[HandAnnotation(hand.track_id, hand.side, hand.landmarks)])
     assert np.any(bare != rgb, axis=2)[:max(top, 1)].sum() < changed[:max(top, 1)].sum()
     assert lone_hand_label(7) == "hand #7"
+
+
+def test_a_pointing_lone_hand_reaches_the_message_and_the_markers_with_its_finger_ray(lone_hands):
+    """HolisticPeople.hands[i].points / distance_source / pointing, and the finger's arrow."""
+    from conftest import require_messages
+
+    require_messages()
+    from std_msgs.msg import Header
+    from visualization_msgs.msg import Marker
+
+    from holistic_ros.ros.markers import MarkerSettings, build_markers, lone_hand_key
+    from holistic_ros.ros.messages import people_to_msg
+
+    _, result = lone_hands["tfe_hand_v_sign_3024x4032.jpg"]
+    hand = result.hands[0]
+    pointing = replace(hand, landmarks=curled_middle(hand.landmarks),
+                       world_landmarks=curled_middle(hand.world_landmarks))
+    frame = _frame(replace(result, hands=(pointing,)), camera(result.image_size))
+    ray = frame.hands_pointing[0]
+    assert ray is not None
+    header = Header(frame_id="camera_optical_frame")
+    msg = people_to_msg(frame, header, 1.0).hands[0]
+    assert msg.id == hand.track_id and msg.distance_source == "hand_model" and len(msg.points) == 21
+    np.testing.assert_allclose([(p.x, p.y, p.z) for p in msg.points], frame.hands_located[0].points, atol=1e-6)
+    assert len(msg.pointing) == 1 and msg.pointing[0].in_camera_frame
+    np.testing.assert_allclose([msg.pointing[0].origin.x, msg.pointing[0].origin.y, msg.pointing[0].origin.z],
+                               ray.origin, atol=1e-6)
+    array, _ = build_markers(frame, header, MarkerSettings())
+    arrow = {(m.ns, m.id): m for m in array.markers}[lone_hand_key(hand.track_id, "pointing", "finger")]
+    assert arrow.type == Marker.ARROW
+    np.testing.assert_allclose([arrow.points[0].x, arrow.points[0].y, arrow.points[0].z], ray.origin, atol=1e-6)
+    # Without a camera model: not located, so no points, no source and no ray.
+    bare = people_to_msg(_frame(replace(result, hands=(pointing,))), header, 1.0).hands[0]
+    assert bare.points == [] and bare.distance_source == "" and bare.pointing == []
 
 
 # ---------------------------------------------------------------------------- the node, over real rclpy

@@ -731,7 +731,7 @@ def locate_hand(landmarks: np.ndarray, world_landmarks: np.ndarray, side: str, c
     ``z_i * ray_i``.
 
     None when the landmarks are not finite or the fit is degenerate (the hand behind the
-    camera). A depth image of an unsupported dtype or a size that is not a scale of the
+    camera, or a point nearer than 5 cm). A depth image of an unsupported dtype or a size that is not a scale of the
     image raises ValueError, as in :func:`locate`.
     """
     width, height = (int(v) for v in image_size)
