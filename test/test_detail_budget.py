@@ -243,3 +243,19 @@ def test_one_person_has_no_budget():
         assert h._detail is None
     with Holistic(max_num_people=3, max_detailed_people=2, providers=CPU) as h:
         assert h._detail is not None and h._detail.max_detailed == 2
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize("detailed", [True, False])
+def test_the_person_message_says_whether_face_and_hands_were_looked_for(detailed):
+    from types import SimpleNamespace
+
+    from conftest import import_or_skip
+
+    from holistic_ros.pipeline.result import HolisticResult
+
+    messages = import_or_skip("holistic_ros.ros.messages", "make build")
+    result = HolisticResult(pose_landmarks=pose(0.5, 0.5, 200).astype(np.float32), image_size=SIZE, person_id=3,
+                            detailed=detailed)
+    msg = messages.person_to_msg(SimpleNamespace(result=result, person_id=3, located=None, gestures=None))
+    assert msg.id == 3 and msg.detailed is detailed and not msg.face_found
