@@ -174,10 +174,14 @@ def _run(canvases, max_detailed_people, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def full_and_budget(videos_dir):
-    canvases = _three_people(videos_dir)
+def three_people(videos_dir):
+    return _three_people(videos_dir)
+
+
+@pytest.fixture(scope="module")
+def full_and_budget(three_people):
     with pytest.MonkeyPatch.context() as mp:
-        return _run(canvases, 0, mp), _run(canvases, 1, mp)
+        return _run(three_people, 0, mp), _run(three_people, 1, mp)
 
 
 @pytest.mark.slow
@@ -190,6 +194,7 @@ def test_the_most_prominent_person_keeps_face_and_hands_as_at_full_detail(full_a
         detailed = [p for p in b.people if p.detailed]
         assert len(detailed) == 1, f"frame {i}"
         person = detailed[0]
+        assert b.people[0] is person and b.face_landmarks is person.face_landmarks   # listed first
         assert abs(np.median(person.pose_landmarks[:, 0]) * SIZE[0] - middle) < BIG[0] / 2, f"frame {i}"
         assert person.face_landmarks is not None, f"frame {i}"
         same = next(p for p in a.people if p.person_id == person.person_id)
@@ -233,6 +238,21 @@ def test_the_face_and_hand_models_get_fewer_crops(full_and_budget):
     # Every frame: one person's face re-crop (the face detector) at most, two hand re-crops at most.
     assert budget["face_detection_short_range"] <= FRAMES
     assert budget["hand_recrop"] <= 2 * FRAMES and budget["hand_landmark_full"] <= 2 * FRAMES
+
+
+@pytest.mark.slow
+def test_without_branch_threads_the_budget_gives_the_same(three_people, full_and_budget):
+    """The one-thread schedule (a GPU's: every hand in one batch) leaves out the same people."""
+    (_, _), (threads, _) = full_and_budget
+    count = 10
+    with Holistic(max_num_people=3, max_detailed_people=1, providers=CPU, parallel_branches=False) as h:
+        alone = [h.process(c, timestamp=(i + 1) / 30) for i, c in enumerate(three_people[:count])]
+    for i, (a, b) in enumerate(zip(alone, threads)):
+        assert [p.person_id for p in a.people] == [p.person_id for p in b.people], i
+        for p, q in zip(a.people, b.people):
+            assert p.detailed == q.detailed and np.array_equal(p.pose_landmarks, q.pose_landmarks), i
+            for part in ("face_landmarks", "left_hand_landmarks", "right_hand_landmarks"):
+                assert (getattr(p, part) is None) == (getattr(q, part) is None), (i, part)
 
 
 def test_one_person_has_no_budget():

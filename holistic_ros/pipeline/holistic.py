@@ -492,6 +492,8 @@ class Holistic:
                 person.detailed = detailed
                 if not detailed:
                     out.resets.append(person.track)
+            # The detailed first (stable): the result's own fields are the engaged person's.
+            out.people.sort(key=lambda person: not person.detailed)
         return out
 
     def _person_mask(self, track: PersonTrack, pose: PoseLandmarkOutput, size, stage_ms) -> Optional[np.ndarray]:

@@ -10,7 +10,8 @@ camera, without depth (the core has none): how big the person is (the shoulder w
 pixels, over the image's diagonal: nearer people are bigger), how squarely they face
 the camera (the nose midway between the ears, from the pose) and how near the image's
 centre they stand. It is not ``people.prominence``, which orders ``result.people`` by
-the body box's area, and does not move that order.
+the body box's area; with a budget the detailed people come first in that list
+(``Holistic``), so that the result's own fields are a detailed person's.
 
 Hysteresis (:class:`DetailBudget`): who holds detail keeps it while present; someone
 else takes it only after beating the weakest holder by :data:`SWITCH_MARGIN` for

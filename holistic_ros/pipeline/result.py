@@ -73,7 +73,8 @@ class HolisticResult:
     people: Tuple["HolisticResult", ...] = ()
     #: False when the detail budget (``Holistic(max_detailed_people=K)``) left this person's
     #: face and hands out of this frame: not looked for (None), the pose is there. True
-    #: whenever they were looked for, found or not (always, without a budget).
+    #: whenever they were looked for, found or not (always, without a budget). With a budget,
+    #: ``people`` lists the detailed first, so this result's own fields are a detailed person's.
     detailed: bool = True
     #: Hands that belong to no body (``Holistic(hand_source="palm"|"both")``: no pose found, or
     #: far from every wrist), each with its own track id, side, landmarks, world landmarks,
