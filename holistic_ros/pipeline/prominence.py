@@ -1,9 +1,9 @@
 """The detail budget (issue 18): which people get face and hands when not all can.
 
 ``Holistic(max_num_people=N, max_detailed_people=K)``: every person found gets the pose
-every frame; the K most prominent get face and hands every frame too; the others get
-them only now and then (:data:`OTHERS_REFRESH_FRAMES`), on the frames where nobody
-else is refreshed. A robot acts on the person engaged with it and watches the others.
+every frame; the K most prominent get face and hands every frame too; the others do not
+(:data:`OTHERS_REFRESH_FRAMES` could give one of them detail now and then; measured, it
+is off). A robot acts on the person engaged with it and watches the others.
 
 Prominence (:func:`prominence_score`) is what the pose says about being engaged with the
 camera, without depth (the core has none): how big the person is (the shoulder width,
@@ -28,13 +28,13 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 
 import numpy as np
 
-from .people import shoulder_width_px
+from .people import MIN_VISIBILITY, shoulder_width_px
 
-# Pose landmarks (pose_landmark_topology: 0 nose, 7/8 left/right ear, 11/12 shoulders).
+# Pose landmarks (PoseLandmark in mediapipe/python/solutions/pose.py): the nose, the
+# subject's left and right ear and shoulder. A landmark counts when its visibility is
+# above people.MIN_VISIBILITY.
 NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
 LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
-# A landmark counts when its visibility is above this (people.MIN_VISIBILITY's value).
-MIN_VISIBILITY = 0.5
 # Weights: a side view (nose beside the ears) or a person at the image's corner counts
 # half as prominent as one of the same size facing the camera in the middle. A design
 # choice: size matters most (a nearer person is the one a robot usually serves), facing
@@ -51,8 +51,10 @@ CENTRE_WEIGHT = 0.5
 SWITCH_MARGIN = 0.25
 SWITCH_FRAMES = 15
 # The others' face and hands: one of them (the one left out longest) is detailed for a
-# frame every this many frames; 0: never. Measured (docs/people.md "Detail budget"):
-# see there for the choice.
+# frame every this many frames; 0: never. Measured with 3 (4 people, K=1; docs/people.md):
+# a refresh finds what full detail finds on that frame, but costs 6-12% more CPU and a slow
+# frame each time, and a face or hand one frame in nine feeds no gesture (they must hold
+# 0.25 s) and makes markers blink; so 0.
 OTHERS_REFRESH_FRAMES = 0
 
 
