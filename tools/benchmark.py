@@ -23,11 +23,15 @@ of the clip's person (the middle of the frame, scaled to 200x257, every other on
 mirrored and all shifted in time) in a row on a 1280x720 black frame, 96 px
 apart; FPS with process() and submit(), the CPU time per frame (all threads: the
 work, whatever else runs on the machine), the people found per frame, and the cost
-against one person in the same layout. ``--people-only`` skips everything else.
+against one person in the same layout. Then each count with each detail budget below
+it (``--people-detail 1,2``: ``Holistic(max_detailed_people=K)``, only the K most prominent
+get face and hands), beside full detail; each round starts with the load average (the
+machine's other work: compare the rows of one run). ``--people-only`` skips everything else.
 
 Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
                                             [--frames 150] [--rounds 2] [--mp-models]
                                             [--camera-fps 30] [--people 1,2,4] [--people-only]
+                                            [--people-detail 1,2]
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -65,7 +69,8 @@ def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
 
 
 def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = False,
-             camera_fps: float = 0.0, max_num_people: int = 1, found: Optional[List[int]] = None):
+             camera_fps: float = 0.0, max_num_people: int = 1, found: Optional[List[int]] = None,
+             max_detailed_people: int = 0):
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
@@ -77,7 +82,7 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
     """
     latencies, stages, results = [], {}, []
     with Holistic(providers=providers, skip_recrops=skip_recrops, max_num_people=max_num_people,
-                  **OPTIONS) as holistic:
+                  max_detailed_people=max_detailed_people, **OPTIONS) as holistic:
         wall = time.perf_counter()
         pending = None
         for i, f in enumerate(frames):
@@ -132,23 +137,27 @@ def people_frames(source: List[np.ndarray], count: int) -> List[np.ndarray]:
 
 
 def run_people(source: List[np.ndarray], counts: List[int], rounds: int, providers,
-               skip_recrops: bool = False) -> None:
-    """Rows for several people at 1280x720 (``Holistic(max_num_people=k)``)."""
+               skip_recrops: bool = False, detail: Sequence[int] = ()) -> None:
+    """Rows for several people at 1280x720 (``Holistic(max_num_people=k)``), then for each count
+    with each detail budget of ``detail`` (``max_detailed_people``) below it."""
     print(f"\n== several people, {PEOPLE_SIZE[0]}x{PEOPLE_SIZE[1]} (max_num_people = people; skip_recrops="
           f"{skip_recrops}; x: time per frame against 1 person in the same layout)")
     layouts = {k: people_frames(source, k) for k in counts}
+    rows = [(k, 0) for k in counts] + [(k, d) for k in counts for d in detail if 0 < d < k]
     for r in range(rounds):
+        print("round {}  load average {:.2f} {:.2f} {:.2f}".format(r + 1, *os.getloadavg()))
         base = {}
-        for k in counts:
+        for k, budget in rows:
             for label, pipelined in (("process()", False), ("submit() ", True)):
                 found: List[int] = []
                 cpu = time.process_time()
                 lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, skip_recrops,
-                                                   max_num_people=k, found=found)
+                                                   max_num_people=k, found=found, max_detailed_people=budget)
                 cpu_ms = (time.process_time() - cpu) / len(found) * 1e3   # all threads: load-independent work
                 base.setdefault((1, pipelined), wall)
                 ratio = wall / base[1, pipelined] if 1 in counts else float("nan")
-                print(f"round {r + 1}  {k} people, {label}: {summary(lat, wall)}   x{ratio:.2f}   "
+                name = f"{k} people" + (f", max_detailed_people={budget}" if budget else "")
+                print(f"round {r + 1}  {name}, {label}: {summary(lat, wall)}   x{ratio:.2f}   "
                       f"CPU {cpu_ms:5.1f} ms/frame   found {np.mean(found):.2f}/frame (min {min(found)})   [{used[0]}]")
                 if not pipelined:
                     print("         ms/frame by stage (branches run side by side): "
@@ -208,15 +217,19 @@ def main() -> int:
     parser.add_argument("--people-only", action="store_true", help="only the several-people rows")
     parser.add_argument("--people-skip-recrops", action="store_true",
                         help="several-people rows with the speed option skip_recrops=True")
+    parser.add_argument("--people-detail", default="1,2",
+                        help="comma-separated max_detailed_people budgets for rows of the most people beside full "
+                             "detail (empty: none)")
     args = parser.parse_args()
     providers = args.providers.split(",") if args.providers else None
+    detail = [int(d) for d in args.people_detail.split(",") if d]
     if args.people_only:
         if not args.video.is_file():
             print(f"video {args.video} not found", file=sys.stderr)
             return 2
         counts = [int(c) for c in (args.people or "1,2,4").split(",")]
         run_people(list(parity.iter_video_rgb(args.video, args.frames)), counts, args.rounds, providers,
-                   args.people_skip_recrops)
+                   args.people_skip_recrops, detail)
         return 0
     if not parity.oracle_available():
         print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
@@ -254,7 +267,7 @@ def main() -> int:
                       f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
     if args.people:
         run_people(source, [int(c) for c in args.people.split(",")], args.rounds, providers,
-                   args.people_skip_recrops)
+                   args.people_skip_recrops, detail)
     if args.mp_models:
         print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
               json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))

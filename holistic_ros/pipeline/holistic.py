@@ -33,6 +33,7 @@ from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonT
                      grown_box, hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
 from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
+from .prominence import DetailBudget, detailed_people
 from .result import HolisticResult
 from .roi import rect_is_valid
 from .segmentation import mask_to_image
@@ -106,6 +107,8 @@ class _PersonPose:
     #: regions (people.body_region), where its hands must not lie (people.on_someone_else).
     own_region: Optional[np.ndarray] = None
     others_regions: List[np.ndarray] = field(default_factory=list)
+    #: Face and hands looked for this frame (False: left out by the detail budget, prominence.py).
+    detailed: bool = True
 
 
 @dataclass
@@ -151,6 +154,9 @@ class Holistic:
     the body whose wrist it belongs to) or "both" (every hand either finds, once); hands that
     belong to no body go in ``result.hands`` (:mod:`holistic_ros.pipeline.hand_sources`).
     ``num_hands``: how many hands the palm path tracks (default two per person).
+    ``max_detailed_people``: several people, a CPU budget: only this many (the most prominent,
+    :mod:`holistic_ros.pipeline.prominence`) get face and hands every frame, the others the pose
+    (``result.detailed`` False); 0, the default: everyone gets everything.
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
@@ -160,13 +166,17 @@ class Holistic:
                  providers: Optional[Sequence] = None, models_dir=None, device_id: int = 0,
                  parallel_branches: bool = True, skip_recrops: bool = False,
                  device_crops: Optional[bool] = None, recognize_gestures: bool = False,
-                 max_num_people: int = 1, hand_source: str = "pose", num_hands: Optional[int] = None):
+                 max_num_people: int = 1, hand_source: str = "pose", num_hands: Optional[int] = None,
+                 max_detailed_people: int = 0):
         validate_hand_source(hand_source)
+        budget = DetailBudget(max_detailed_people)   # checks the value
         if isinstance(max_num_people, bool) or not isinstance(max_num_people, (int, np.integer)) \
                 or max_num_people < 1:
             raise ValueError(f"max_num_people must be an integer >= 1 (1: MediaPipe's one person), "
                              f"got {max_num_people!r}")
         self.max_num_people = int(max_num_people)
+        # No budget when it cannot bind: everyone detailed, nothing else changes.
+        self._detail = budget if 0 < budget.max_detailed < self.max_num_people else None
         self.options = HolisticOptions(
             static_image_mode=bool(static_image_mode), model_complexity=int(model_complexity),
             smooth_landmarks=bool(smooth_landmarks), enable_segmentation=bool(enable_segmentation),
@@ -254,6 +264,8 @@ class Holistic:
         """Forget tracking, filters and the previous mask (a new stream starts): new
         tracks, with new face and hand branches (a frame in flight keeps its own)."""
         self._people.reset()
+        if self._detail is not None:
+            self._detail.reset()
         self._last_timestamp: Optional[float] = None
         if self._hand_source is not None:
             self._palm_chain.submit(self._hand_source.reset).result()
@@ -471,6 +483,17 @@ class Holistic:
             for k, person in enumerate(out.people):
                 person.own_region = body_region(person.landmarks, size, with_hips=False)
                 person.others_regions = regions[:k] + regions[k + 1:]
+        if self._detail is not None:
+            # The detail budget: who gets face and hands this frame. The others' face and
+            # hand tracking starts over (their last landmarks get stale meanwhile).
+            chosen = detailed_people(self._detail, [p.person_id for p in out.people],
+                                     [p.landmarks for p in out.people], size)
+            for person, detailed in zip(out.people, chosen):
+                person.detailed = detailed
+                if not detailed:
+                    out.resets.append(person.track)
+            # The detailed first (stable): the result's own fields are the engaged person's.
+            out.people.sort(key=lambda person: not person.detailed)
         return out
 
     def _person_mask(self, track: PersonTrack, pose: PoseLandmarkOutput, size, stage_ms) -> Optional[np.ndarray]:
@@ -510,7 +533,8 @@ class Holistic:
             return []
         t0 = time.perf_counter()
         found = [(None, None)] * len(pose.people)
-        rois = [(k, person.track.face.tracking_roi(image, person.landmarks)) for k, person in enumerate(pose.people)]
+        rois = [(k, person.track.face.tracking_roi(image, person.landmarks)) for k, person in enumerate(pose.people)
+                if person.detailed]
         rois = [(k, roi) for k, roi in rois if roi is not None]
         if rois:
             faces = pose.people[rois[0][0]].track.face.landmarks_batch(image, [roi for _, roi in rois])
@@ -527,9 +551,10 @@ class Holistic:
         if not pose.people:
             return []
         t0 = time.perf_counter()
-        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in pose.people])
+        detailed = [person for person in pose.people if person.detailed]
+        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in detailed])
         pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
-        return [_own_hand(person, hand, side) for person, hand in zip(pose.people, hands)]
+        return _with_undetailed(pose.people, [_own_hand(p, hand, side) for p, hand in zip(detailed, hands)])
 
     def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
         """Faces, then every hand in one batch (no branch threads, as on a GPU)."""
@@ -539,12 +564,19 @@ class Holistic:
         if not pose.people:
             return _result(pose, faces, [], [])
         t0 = time.perf_counter()
+        detailed = [person for person in pose.people if person.detailed]
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
-                                           for person in pose.people for side in (0, 1)])
+                                           for person in detailed for side in (0, 1)])
         pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
-        lefts = [_own_hand(person, hand, 0) for person, hand in zip(pose.people, hands[0::2])]
-        rights = [_own_hand(person, hand, 1) for person, hand in zip(pose.people, hands[1::2])]
+        lefts = _with_undetailed(pose.people, [_own_hand(p, hand, 0) for p, hand in zip(detailed, hands[0::2])])
+        rights = _with_undetailed(pose.people, [_own_hand(p, hand, 1) for p, hand in zip(detailed, hands[1::2])])
         return _result(pose, faces, lefts, rights)
+
+
+def _with_undetailed(people: List[_PersonPose], hands: List[HandResult]) -> List[HandResult]:
+    """The detailed people's hands, in order, with no hand for each person left out (detail budget)."""
+    found = iter(hands)
+    return [next(found) if person.detailed else HandResult() for person in people]
 
 
 def _own_hand(person: _PersonPose, hand: HandResult, side: int) -> HandResult:
@@ -607,4 +639,4 @@ def _person_result(pose: "_PoseStageOutput", person: _PersonPose, face, left: Ha
         face_score=face_score if face_landmarks is not None else None,
         left_hand_score=left.score if left.landmarks is not None else None,
         right_hand_score=right.score if right.landmarks is not None else None,
-        image_size=pose.size, stage_ms=pose.stage_ms, person_id=person.person_id)
+        image_size=pose.size, stage_ms=pose.stage_ms, person_id=person.person_id, detailed=person.detailed)

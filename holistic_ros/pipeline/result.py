@@ -71,6 +71,12 @@ class HolisticResult:
     #: prominent first, each with its own fields, id and mask and ``people=()``;
     #: this result's own fields are ``people[0]``'s. Empty when no one was found.
     people: Tuple["HolisticResult", ...] = ()
+    #: False when the detail budget (``Holistic(max_detailed_people=K)``) left this person's
+    #: face and hands out of this frame: not looked for (None), the pose is there (with
+    #: ``hand_source`` "palm" or "both" the palm detector's hands may still be given). True
+    #: whenever they were looked for, found or not (always, without a budget). With a budget,
+    #: ``people`` lists the detailed first, so this result's own fields are a detailed person's.
+    detailed: bool = True
     #: Hands that belong to no body (``Holistic(hand_source="palm"|"both")``: no pose found, or
     #: far from every wrist), each with its own track id, side, landmarks, world landmarks,
     #: score and gesture (:class:`~holistic_ros.pipeline.hand_tracker.TrackedHand`). Empty with

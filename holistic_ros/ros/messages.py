@@ -146,7 +146,7 @@ def pointing_ray_to_msg(ray):
 def person_to_msg(person):
     """:class:`holistic_ros.gestures.person.PersonFrame` -> HolisticPerson."""
     result = person.result
-    msg = HolisticPerson(id=int(person.person_id))
+    msg = HolisticPerson(id=int(person.person_id), detailed=bool(getattr(result, "detailed", True)))
     _fill_landmarks(msg, result)
     for side in ("left", "right"):
         setattr(msg, f"{side}_hand_world_landmarks",
