@@ -4,9 +4,10 @@
 On the same decoded frames of one clip (default: the thumbs-up clip, 1280x720), in video mode,
 frame by frame (``process()``), with hand gestures on:
 
-* holistic_ros ``Holistic(hand_source="pose" | "palm" | "both", recognize_gestures=True)``;
-  for "palm" and "both", on how many frames the palm detector ran (it runs only while fewer
-  hands are tracked than ``num_hands``, as MediaPipe's HandLandmarker);
+* holistic_ros ``Holistic(hand_source="pose" | "palm" | "both", recognize_gestures=True)``, and
+  "both" with ``num_hands=1``; for "palm" and "both", on how many frames the palm detector ran
+  (it runs only while fewer hands are tracked than ``num_hands``, two per person by default,
+  as MediaPipe's HandLandmarker);
 * MediaPipe 0.10.21 (in .venv-oracle): legacy ``mp.solutions.holistic.Holistic`` and the Tasks
   ``GestureRecognizer`` (VIDEO mode, two hands, the bundle of tools/gesture_oracle.py) run
   together on each frame: what a user runs today to get a body and hands wherever they are;
@@ -39,7 +40,10 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(TOOLS.parent))
 
-SOURCES = ("pose", "palm", "both")
+#: Our runs: (label, Holistic keywords). "both" with num_hands=1 shows the palm detector's
+#: share: with the default two hands per person it runs on every frame where one is not in view.
+SOURCES = {"pose": dict(hand_source="pose"), "palm": dict(hand_source="palm"), "both": dict(hand_source="both"),
+           "both, num_hands=1": dict(hand_source="both", num_hands=1)}
 #: MediaPipe's legacy Holistic with the options of tools/benchmark.py (and ours).
 MP_HOLISTIC_OPTIONS = dict(static_image_mode=False, model_complexity=1, smooth_landmarks=True,
                            enable_segmentation=False, refine_face_landmarks=False)
@@ -90,12 +94,12 @@ def run_mediapipe(frames) -> Dict[str, np.ndarray]:
             return {k: data[k] for k in data.files}
 
 
-def run_ours(frames, hand_source: str):
+def run_ours(frames, **kwargs):
     """(per-frame seconds, frames on which the palm detector ran or None for "pose")."""
     from holistic_ros import Holistic
 
     spent, palm_runs = [], 0
-    with Holistic(hand_source=hand_source, recognize_gestures=True, providers=["CPUExecutionProvider"],
+    with Holistic(recognize_gestures=True, providers=["CPUExecutionProvider"], **kwargs,
                   **MP_HOLISTIC_OPTIONS) as holistic:
         for i, frame in enumerate(frames):
             t0 = time.perf_counter()
@@ -103,7 +107,7 @@ def run_ours(frames, hand_source: str):
             spent.append(time.perf_counter() - t0)
             if holistic._hand_source is not None:
                 palm_runs += holistic._hand_source.tracker.palm_detector_ran
-    return np.asarray(spent), (palm_runs if hand_source != "pose" else None)
+    return np.asarray(spent), (palm_runs if kwargs["hand_source"] != "pose" else None)
 
 
 def row(name: str, spent: np.ndarray, extra: str = "") -> str:
@@ -135,8 +139,8 @@ def main() -> int:
     palm: Dict[str, List[int]] = {s: [] for s in SOURCES}
     theirs: Dict[str, List[np.ndarray]] = {r: [] for r in MP_RUNS}
     for r in range(args.rounds):
-        for source in SOURCES:
-            spent, ran = run_ours(frames, source)
+        for source, kwargs in SOURCES.items():
+            spent, ran = run_ours(frames, **kwargs)
             ours[source].append(spent)
             palm[source].append(ran)
             print(f"round {r + 1} holistic_ros {source}: {len(spent) / spent.sum():.1f} FPS"
@@ -152,7 +156,8 @@ def main() -> int:
     print("| run | FPS | ms/frame | p95 ms | palm detector ran |\n|---|---|---|---|---|")
     for source in SOURCES:
         ran = palm[source][0]
-        print(row(f'holistic_ros `hand_source="{source}"`', best(ours[source]),
+        name, _, more = source.partition(", ")
+        print(row(f'holistic_ros `hand_source="{name}"`' + (f" `{more}`" if more else ""), best(ours[source]),
                   "-" if ran is None else f"{ran}/{len(frames)} frames"))
     names = {"holistic+gestures": "MediaPipe Holistic + GestureRecognizer", "holistic": "MediaPipe Holistic alone",
              "gestures": "MediaPipe GestureRecognizer alone"}
