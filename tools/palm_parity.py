@@ -324,7 +324,8 @@ def sources_table(rows, sources) -> str:
         for src in sources:
             st = stats[src]
             agree = sum(a == b for a, b in st.labels)
-            cells.append(f"{st.matched} ({100 * st.recall:.1f}%) / {agree}/{len(st.labels)} ({100 * st.agreement:.1f}%)")
+            cells.append(f"{st.matched} ({100 * st.recall:.1f}%) / {agree}/{len(st.labels)} "
+                         f"({100 * st.agreement:.1f}%)")
         out.append(f"| {name} | {variant} | {stats[sources[0]].theirs} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
