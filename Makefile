@@ -140,6 +140,7 @@ demo: venv build
 # then the bag tool against Holistic.process alone (needs the built messages).
 benchmark: venv oracle-venv models/manifest.json build
 	"$(VPY)" tools/benchmark.py --people 1,2,4
+	"$(VPY)" tools/bench_hands.py
 	"$(VPY)" tools/bench_gestures.py
 	"$(VPY)" tools/bench_spatial.py
 	$(WITH_INSTALL); "$(VPY)" tools/bench_bag.py

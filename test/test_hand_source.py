@@ -104,3 +104,40 @@ def test_palm_tracking_in_video_keeps_ids_and_submit_keeps_order(photos):
         ids = [r.hands[0].track_id for r in (f.result() for f in futures)]
         assert len(set(ids)) == 1
         assert h.process(image, timestamp=0.01).hands[0].track_id != ids[0]   # time went back: new stream
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_palm_does_not_run_the_pose_hand_branch(photos, monkeypatch, parallel):
+    """"palm" takes none of the pose's hands, so none is computed: no hand re-crop model and no
+    hand landmark run for a pose wrist (counted per model and per caller: the pose's hand
+    branch is HandsBranch, the palm path HandTracker). "pose" and "both" still run it."""
+    import collections
+    import sys
+
+    from holistic_ros.pipeline.models import ModelSession
+
+    runs = collections.Counter()
+    run = ModelSession.run
+
+    def counting(self, tensor):
+        caller = sys._getframe(1).f_globals.get("__name__")
+        who = {"holistic_ros.pipeline.hands": "pose hands", "holistic_ros.pipeline.hand_tracker": "palm"}.get(
+            caller, "other")
+        runs[(self.name, who)] += 1
+        return run(self, tensor)
+
+    monkeypatch.setattr(ModelSession, "run", counting)
+    image = photos["mps_business_person.png"]   # both hands on the body: the pose finds both
+    counts = {}
+    for source in ("pose", "palm", "both"):
+        runs.clear()
+        with Holistic(hand_source=source, providers=CPU, parallel_branches=parallel) as h:
+            results = [h.process(image, timestamp=(i + 1) / 25) for i in range(3)]
+        assert all_hands(results[-1]), source
+        counts[source] = dict(runs)
+    pose_branch = lambda c: sum(n for (model, who), n in c.items() if who == "pose hands")  # noqa: E731
+    assert pose_branch(counts["pose"]) >= 6 and counts["pose"][("hand_recrop", "pose hands")] >= 2
+    assert pose_branch(counts["both"]) == pose_branch(counts["pose"])
+    assert pose_branch(counts["palm"]) == 0 and ("hand_recrop", "pose hands") not in counts["palm"]
+    # the palm path's own hand landmark runs: one batch of the tracked hands per frame
+    assert counts["palm"][("hand_landmark_full", "palm")] >= 3

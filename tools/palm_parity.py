@@ -4,6 +4,13 @@
 Library for ``test/test_palm_hands.py`` and a report when run::
 
     .venv/bin/python tools/palm_parity.py [--clips ...] [--variants original flip] [--seeds 0 1]
+    .venv/bin/python tools/palm_parity.py --sources [--variants ...] [--only-ours-dir DIR]
+
+``--sources``: ``Holistic(hand_source="pose"|"palm"|"both")`` against GestureRecognizer on the
+shared photos (IMAGE mode) and every clip (VIDEO mode), each as shot and under the variants of
+``tools/video_variants.py`` (:data:`SOURCE_VARIANTS`), then close-range crops without a pose:
+recall, label agreement and the confusion per class for the three side by side, and (with
+``--only-ours-dir``) crops of the hands only "both" finds, to check by eye.
 
 Hands are matched between two runs per frame, greedily by the mean distance of their 21
 landmarks, within :data:`MATCH_MAX_DIAG` of the image diagonal (the issue's "matched within
@@ -81,6 +88,9 @@ class HandStats:
     errors: List[float] = field(default_factory=list)
     #: (their label, our label) of matched hands whose labels both exist.
     labels: List[Tuple[str, str]] = field(default_factory=list)
+    #: (frame index, our hand) of the hands only we find (matched to none of theirs).
+    only_ours: List[Tuple[int, Hand]] = field(default_factory=list)
+    frames: int = 0
 
     def add(self, ours: Sequence[Hand], theirs: Sequence[Hand], image_size) -> None:
         pairs = match_hands(ours, theirs, image_size)
@@ -91,6 +101,9 @@ class HandStats:
             self.errors.append(d)
             if ours[i].label is not None and theirs[j].label is not None:
                 self.labels.append((theirs[j].label, ours[i].label))
+        matched = {i for i, _, _ in pairs}
+        self.only_ours += [(self.frames, h) for i, h in enumerate(ours) if i not in matched]
+        self.frames += 1
 
     def extend(self, other: "HandStats") -> None:
         self.ours += other.ours
@@ -98,6 +111,8 @@ class HandStats:
         self.matched += other.matched
         self.errors += other.errors
         self.labels += other.labels
+        self.only_ours += [(self.frames + k, h) for k, h in other.only_ours]
+        self.frames += other.frames
 
     @property
     def recall(self) -> float:
@@ -191,9 +206,14 @@ def holistic_hands(result) -> List[Hand]:
     return out
 
 
-def run_holistic(frames, hand_source: str, video: bool, fps: float = CLIP_FPS, **kwargs) -> List[List[Hand]]:
+def run_holistic(frames, hand_source: str, video: bool, fps: float = CLIP_FPS, pose_hands: Optional[list] = None,
+                 **kwargs) -> List[List[Hand]]:
     """Every hand Holistic finds with ``hand_source``; "both/pose-wins" is "both" keeping the
-    pose's hand where both find the same one (to measure hand_sources.BOTH_WINNER)."""
+    pose's hand where both find the same one (to measure hand_sources.BOTH_WINNER).
+
+    ``pose_hands`` (a list, with "both"): gets each frame's hands as Holistic's pose gave them,
+    before the palm path: ``hand_source="pose"``'s, bit for bit (the palm path runs after the
+    pose's stages and changes none of their state), without a run of its own."""
     from holistic_ros import Holistic
 
     source, _, winner = hand_source.partition("/")
@@ -201,14 +221,39 @@ def run_holistic(frames, hand_source: str, video: bool, fps: float = CLIP_FPS, *
                   providers=["CPUExecutionProvider"], **kwargs) as holistic:
         if winner:
             holistic._hand_source.winner = winner.split("-")[0]
+        if pose_hands is not None:
+            if source != "both":
+                raise ValueError("pose_hands comes from a 'both' run")
+            apply = holistic._hand_source.apply
+
+            def keep_pose_hands(image, result, restart=False):
+                result = result if not hasattr(result, "result") else result.result()
+                pose_hands.append(holistic_hands(result))
+                return apply(image, result, restart)
+            holistic._hand_source.apply = keep_pose_hands
         return [holistic_hands(holistic.process(f, timestamp=(i + 1) / fps)) for i, f in enumerate(frames)]
 
 
+def oracle_video_hands(frames, video: bool) -> List[List[Hand]]:
+    """GestureRecognizer's hands per frame: VIDEO mode at the clip rate, or IMAGE mode (cached)."""
+    return [oracle_hands(h) for h in gesture_parity.recognize(frames, NUM_HANDS,
+                                                               video_fps=CLIP_FPS if video else 0.0)]
+
+
 def eval_sources(frames, video: bool, sources=HAND_SOURCES, **kwargs) -> Dict[str, HandStats]:
-    """Each hand source against GestureRecognizer (VIDEO mode at the clip rate, or IMAGE mode)."""
-    theirs = [oracle_hands(h) for h in gesture_parity.recognize(frames, NUM_HANDS,
-                                                                 video_fps=CLIP_FPS if video else 0.0)]
-    return {src: compare(run_holistic(frames, src, video, **kwargs), theirs, frames) for src in sources}
+    """Each hand source against GestureRecognizer (VIDEO mode at the clip rate, or IMAGE mode).
+    "pose" beside "both" is read from the "both" run (:func:`run_holistic`'s ``pose_hands``)."""
+    theirs = oracle_video_hands(frames, video)
+    out: Dict[str, HandStats] = {}
+    pose_hands: Optional[list] = [] if "pose" in sources and "both" in sources else None
+    for src in sources:
+        if src == "pose" and pose_hands is not None:
+            continue
+        ours = run_holistic(frames, src, video, pose_hands=pose_hands if src == "both" else None, **kwargs)
+        out[src] = compare(ours, theirs, frames)
+        if src == "both" and pose_hands is not None:
+            out["pose"] = compare(pose_hands, theirs, frames)
+    return {src: out[src] for src in sources}
 
 
 #: Close-range crops: side of the square crop in hand sizes (the hand's landmark box), and
@@ -251,35 +296,108 @@ def confusion_table(stats: HandStats) -> str:
     return "\n".join(rows)
 
 
+#: The footage of issue 17's evidence: the photos (IMAGE mode) and each clip (VIDEO mode), as
+#: shot and as the variants of tools/video_variants.py (rolled, quarter-turned, mirrored, half size).
+SOURCE_VARIANTS = ("original", "rotate+15", "rotate-15", "rotate+30", "rotate-30", "rotate+90", "flip", "half")
+
+
+def footage_sets(clips: Sequence[str], variants: Sequence[str], crops: bool = True):
+    """(name, variant, frames, video) of the photos and clips under each variant, then (with
+    ``crops``) the close-range crops of each clip without a pose."""
+    photos = [parity.load_image_rgb(p) for p in parity.image_paths()]
+    raws = {clip: list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip)) for clip in clips}
+    for variant in variants:
+        yield "photos", variant, video_variants.variant_frames(photos, variant), False
+        for clip, raw in raws.items():
+            yield clip, variant, video_variants.variant_frames(raw, variant), True
+    if crops:
+        for clip, raw in raws.items():
+            yield f"{clip} close-range crops without a pose", "original", close_range_crops(raw), False
+
+
+def sources_table(rows, sources) -> str:
+    """Markdown: per footage and variant, each source's recall and label agreement."""
+    head = "| footage | variant | oracle hands | " + " | ".join(f"`{s}` recall / agree" for s in sources) + " |"
+    out = [head, "|" + "---|" * (3 + len(sources))]
+    for name, variant, stats in rows:
+        cells = []
+        for src in sources:
+            st = stats[src]
+            agree = sum(a == b for a, b in st.labels)
+            cells.append(f"{st.matched} ({100 * st.recall:.1f}%) / {agree}/{len(st.labels)} "
+                         f"({100 * st.agreement:.1f}%)")
+        out.append(f"| {name} | {variant} | {stats[sources[0]].theirs} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def save_only_ours(frames, stats: HandStats, folder: Path, prefix: str, sample: int) -> List[Path]:
+    """PNG crops (the hand's landmark box, twice its size, its landmarks dotted) of up to
+    ``sample`` of the hands only we find, evenly spread, to check them by eye."""
+    import cv2
+
+    if not stats.only_ours or sample <= 0:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    picks = np.unique(np.linspace(0, len(stats.only_ours) - 1, min(sample, len(stats.only_ours))).round().astype(int))
+    out = []
+    for k in picks:
+        i, hand = stats.only_ours[k]
+        frame = frames[i]
+        h, w = frame.shape[:2]
+        xy = hand.landmarks[:, :2] * (w, h)
+        centre, extent = (xy.min(0) + xy.max(0)) / 2, max(float((xy.max(0) - xy.min(0)).max()), 16.0)
+        x0, y0 = np.maximum(0, (centre - extent)).astype(int)
+        x1, y1 = np.minimum((w, h), (centre + extent)).astype(int)
+        crop = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1]), cv2.COLOR_RGB2BGR)
+        for x, y in xy:
+            cv2.circle(crop, (int(x - x0), int(y - y0)), 2, (0, 255, 0), -1)
+        path = folder / f"{prefix}_frame{i:03d}_{k}_{hand.label}.png"
+        cv2.imwrite(str(path), crop)
+        out.append(path)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="*", default=[p.name for p in parity.video_paths()])
-    ap.add_argument("--variants", nargs="*", default=["original"])
+    ap.add_argument("--variants", nargs="*", default=None,
+                    help=f"default: original (landmarks), {' '.join(SOURCE_VARIANTS)} (--sources)")
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     ap.add_argument("--sources", action="store_true",
                     help="hand_source pose/palm/both against GestureRecognizer on the photos and clips")
+    ap.add_argument("--winner-check", action="store_true",
+                    help="with --sources, also 'both/pose-wins' (the pose's hand kept where both find one)")
+    ap.add_argument("--no-crops", action="store_true", help="with --sources, leave out the close-range crops")
+    ap.add_argument("--only-ours-dir", type=Path, help="with --sources, save crops of the hands only 'both' finds")
+    ap.add_argument("--only-ours-sample", type=int, default=4, help="crops saved per footage and variant")
     args = ap.parse_args()
     if args.sources:
-        totals = {src: HandStats() for src in HAND_SOURCES}
-        photos = [parity.load_image_rgb(p) for p in parity.image_paths()]
-        sets = [("photos", photos, False)]
-        for clip in args.clips:
-            raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
-            sets += [(f"{clip} {v}", video_variants.variant_frames(raw, v), True) for v in args.variants]
-        for clip in args.clips:
-            raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
-            sets.append((f"{clip} close-range crops without a pose", close_range_crops(raw), False))
-        for name, frames, video in sets:
-            stats = eval_sources(frames, video)
+        sources = ("pose", "palm", "both") + (("both/pose-wins",) if args.winner_check else ())
+        variants = args.variants if args.variants is not None else SOURCE_VARIANTS
+        totals = {src: HandStats() for src in sources}
+        per_variant: Dict[str, Dict[str, HandStats]] = {}
+        rows = []
+        for name, variant, frames, video in footage_sets(args.clips, variants, crops=not args.no_crops):
+            stats = eval_sources(frames, video, sources)
+            rows.append((name, variant, stats))
             for src, st in stats.items():
                 totals[src].extend(st)
-                print(f"{name} ({len(frames)} frames) hand_source={src}: {st.summary()}", flush=True)
+                per_variant.setdefault(variant, {s: HandStats() for s in sources})[src].extend(st)
+                print(f"{name} {variant} ({len(frames)} frames) hand_source={src}: {st.summary()}", flush=True)
+            if args.only_ours_dir is not None:
+                for path in save_only_ours(frames, stats["both"], args.only_ours_dir,
+                                           f"{name.split('.')[0].replace(' ', '_')}_{variant}", args.only_ours_sample):
+                    print(f"  only ours: {path}")
+        print("\n" + sources_table(rows, sources))
+        print("\n" + sources_table([("all footage", v, st) for v, st in per_variant.items()], sources))
+        print("\n" + sources_table([("all footage", "all", totals)], sources))
         for src, st in totals.items():
-            print(f"ALL hand_source={src}: {st.summary()}\n{confusion_table(st)}")
+            print(f"\nALL hand_source={src}: {st.summary()}\n{confusion_table(st)}")
         return 0
+    variants = args.variants if args.variants is not None else ["original"]
     for clip in args.clips:
         raw = list(parity.iter_video_rgb(parity.media_dir() / "videos" / clip))
-        for variant in args.variants:
+        for variant in variants:
             frames = video_variants.variant_frames(raw, variant)
             ours, drift = video_landmarks(frames, args.seeds)
             print(f"{clip} {variant} ({len(frames)} frames), HandTracker vs GestureRecognizer VIDEO:\n"

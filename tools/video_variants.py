@@ -14,6 +14,8 @@ serve as several unseen ones.
 * ``half``: half the width and height (area averaging), so the person is
   half as many pixels.
 * ``flip-half``: both.
+* ``rotate+90``: the camera turned a quarter counter-clockwise, the whole frame kept (width
+  and height swap; no black corners).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ VARIANTS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "flip": _flip,
     "half": _half,
     "flip-half": lambda frame: _half(_flip(frame)),
+    "rotate+90": lambda frame: cv2.rotate(frame, cv2.ROTATE_90_COUNTERCLOCKWISE),
 }
 
 

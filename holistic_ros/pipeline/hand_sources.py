@@ -4,7 +4,7 @@
 
 * ``"pose"`` (default): MediaPipe Holistic, hands cut from each body's wrist; nothing here runs.
 * ``"palm"``: hands found and tracked by :class:`~holistic_ros.pipeline.hand_tracker.HandTracker`
-  (MediaPipe's HandLandmarker); the pose's own hands are not used.
+  (MediaPipe's HandLandmarker); the pose's hand branch does not run (Holistic skips its crops and models).
 * ``"both"``: every hand either finds, once. Where both find the same hand (MediaPipe's own
   duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, or landmark
   boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`) the palm

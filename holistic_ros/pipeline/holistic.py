@@ -257,6 +257,8 @@ class Holistic:
             2 * self.max_num_people if num_hands is None else num_hands)
         self._palm_chain = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="holistic-palm")
                             if self._hand_source is not None else None)
+        # "palm" takes none of the pose's hands: their crops and models are not run at all.
+        self._pose_hands = hand_source != "palm"
         self.reset()
 
     # -- state ---------------------------------------------------------------
@@ -548,8 +550,8 @@ class Holistic:
         person, each from its own body's wrist, the crops in one run."""
         for track in pose.resets:
             track.hands.reset_side(side)
-        if not pose.people:
-            return []
+        if not pose.people or not self._pose_hands:
+            return [HandResult() for _ in pose.people]
         t0 = time.perf_counter()
         detailed = [person for person in pose.people if person.detailed]
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in detailed])
@@ -561,8 +563,9 @@ class Holistic:
         faces = self._face_stage(image, pose)
         for track in pose.resets:
             track.hands.reset()
-        if not pose.people:
-            return _result(pose, faces, [], [])
+        if not pose.people or not self._pose_hands:
+            none = [HandResult() for _ in pose.people]
+            return _result(pose, faces, none, none)
         t0 = time.perf_counter()
         detailed = [person for person in pose.people if person.detailed]
         hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
