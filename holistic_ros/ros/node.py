@@ -336,6 +336,8 @@ class HolisticNodeSteps:
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight[1].wait()   # set once the frame's outputs are out (or its error logged)
+        if self._hri is not None:   # REP-155: nobody is tracked while no image is taken
+            self._hri.forget_everyone(Header(stamp=self.get_clock().now().to_msg(), frame_id=self._last_frame_id))
         deadline = time.monotonic() + ACK_WAIT_S
         for name in self.OUTPUT_PUBLISHERS:
             publisher = getattr(self, name)
