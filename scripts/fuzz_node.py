@@ -21,10 +21,13 @@ ROS node that sends it, seeded:
 After each batch of one to five such messages comes a good frame (a person, a fresh
 stamp): it must be answered on holistic/people within ``--answer-timeout`` seconds (else
 the node hung), and the node process must still run (else it died). The node's resident
-memory (VmRSS) is read at the start (after warm-up) and the end, both right after the
-parameters are put back to the start values.
+memory (VmRSS) is read at the start (after warm-up), every ``--rss-every`` messages, and at
+the end, right after the parameters are put back to the start values. ``--rebuild-rounds N``
+measures memory instead (:func:`rebuild_cycles`: N rounds of pipeline rebuilds, RSS per round;
+docs/ros.md, "Memory").
 
     .venv/bin/python scripts/fuzz_node.py --messages 10000 --seed 1 --report output/fuzz_report.json
+    .venv/bin/python scripts/fuzz_node.py --rebuild-rounds 6 --report output/rebuild_rss.json
 
 Run `make build` and `source install/setup.bash` first (``make test`` runs a short seeded
 run through test/test_fuzz_node.py).
@@ -641,12 +644,20 @@ def main() -> int:
                         help="a node parameter instead of the fuzz defaults (e.g. hri.enable=false)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds of bad messages (default: all)")
     parser.add_argument("--report", type=Path, default=ROOT / "output" / "fuzz_report.json")
+    parser.add_argument("--rebuild-rounds", type=int, default=0, metavar="N",
+                        help="instead of fuzzing: N rounds of REBUILD_CYCLE, the node's RSS after each")
     args = parser.parse_args()
     args.report.parent.mkdir(parents=True, exist_ok=True)
+    if args.rebuild_rounds:
+        report = rebuild_cycles(args.rebuild_rounds, image=args.image, answer_timeout=args.answer_timeout,
+                                log=lambda line: print(line, flush=True))
+        args.report.write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report))
+        return 0
     report = run(args.messages, args.seed, image=args.image, answer_timeout=args.answer_timeout,
                  kinds=tuple(args.kinds.split(",")), rss_every=args.rss_every,
                  node_values={k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)},
-                 log_path=args.report.with_suffix(".node.log"))
+                 log_path=args.report.with_suffix(".node.log"), log=lambda line: print(line, flush=True))
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0 if report.get("result") == "ok" else 1
