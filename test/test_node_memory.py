@@ -40,9 +40,9 @@ ROUNDS = 6
 #: two people, 108 MB with three people, the attention face model and segmentation.
 SMALLEST_PIPELINE_MB = 99.0
 #: RSS growth per round allowed after the warm-up: half a pipeline, so that one pipeline left
-#: alive per round (the least leak of the kind this guards against) fails. Measured with the
-#: fix: 10 MB a round (rounds 2-6 above); with gc.collect but no malloc_trim: 16 MB a round;
-#: without the fix: ~190 MB a round.
+#: alive per round (the least leak of the kind this guards against) fails. Measured (least
+#: squares over rounds 2-6): with the fix 10 and 16 MB a round; with gc.collect but no
+#: malloc_trim 16 MB; without the fix 183 MB.
 MAX_GROWTH_MB_PER_ROUND = SMALLEST_PIPELINE_MB / 2
 
 
