@@ -21,10 +21,13 @@ ROS node that sends it, seeded:
 After each batch of one to five such messages comes a good frame (a person, a fresh
 stamp): it must be answered on holistic/people within ``--answer-timeout`` seconds (else
 the node hung), and the node process must still run (else it died). The node's resident
-memory (VmRSS) is read at the start (after warm-up) and the end, both right after the
-parameters are put back to the start values.
+memory (VmRSS) is read at the start (after warm-up), every ``--rss-every`` messages, and at
+the end, right after the parameters are put back to the start values. ``--rebuild-rounds N``
+measures memory instead (:func:`rebuild_cycles`: N rounds of pipeline rebuilds, RSS per round;
+docs/ros.md, "Memory").
 
     .venv/bin/python scripts/fuzz_node.py --messages 10000 --seed 1 --report output/fuzz_report.json
+    .venv/bin/python scripts/fuzz_node.py --rebuild-rounds 6 --report output/rebuild_rss.json
 
 Run `make build` and `source install/setup.bash` first (``make test`` runs a short seeded
 run through test/test_fuzz_node.py).
@@ -443,54 +446,89 @@ def _ros_value(value) -> str:
     return json.dumps(value) if isinstance(value, (bool, list)) else str(value)
 
 
-def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE, kinds=KINDS,
-        rss_every: int = 1000, answer_timeout: float = 60.0, log: Callable[[str], None] = print,
-        log_path: Optional[Path] = None, node_values: Optional[Dict[str, object]] = None) -> dict:
-    """The fuzz run; returns the report (a dict, JSON-ready). ``node_values``: parameters of the
-    node instead of :data:`NODE_VALUES`'."""
+def good_rgb_of(image: Path) -> np.ndarray:
+    """The good frame: ``image`` scaled to 320 pixels on its long side, RGB."""
     import cv2
-    import rclpy
 
     bgr = cv2.imread(str(image), cv2.IMREAD_COLOR)
     if bgr is None:
         raise FileNotFoundError(image)
     scale = 320.0 / max(bgr.shape[:2])
-    good_rgb = np.ascontiguousarray(cv2.cvtColor(cv2.resize(bgr, None, fx=scale, fy=scale,
-                                                            interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+    return np.ascontiguousarray(cv2.cvtColor(cv2.resize(bgr, None, fx=scale, fy=scale,
+                                                        interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+
+
+class NodeProcess:
+    """holistic_node as its own process (:data:`NODE_WRAPPER`), its output read line by line,
+    and a :class:`Fuzzer` talking to it once :meth:`connect` is called."""
+
+    def __init__(self, namespace: str, node_values: Dict[str, object]):
+        if not NODE_EXE.is_file():
+            raise FileNotFoundError(f"{NODE_EXE}: run `make build` first")
+        args = [sys.executable, "-c", NODE_WRAPPER, "--ros-args", "-r", f"__ns:={namespace}", "--log-level", "warn"]
+        for name, value in node_values.items():
+            args += ["-p", f"{name}:={_ros_value(value)}"]
+        self.namespace = namespace
+        self.log_lines: List[str] = []
+        self.fuzzer: Optional[Fuzzer] = None
+        # cwd: not the source tree, whose holistic_ros (without the built messages) would shadow the installed one
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(PREFIX),
+                                        text=True, errors="replace", env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.log_lines.append(line.rstrip("\n"))
+            if self.fuzzer is not None:
+                self.fuzzer.on_node_line(line)
+
+    def connect(self, good_rgb: np.ndarray, seed: int, answer_timeout: float, start_values: Dict[str, object],
+                log: Callable[[str], None]) -> "Fuzzer":
+        """The fuzzer (a node in this process; rclpy.init first), once the node is up and has
+        answered five good frames (models loaded, first frames through)."""
+        self.fuzzer = Fuzzer(self.namespace, good_rgb, seed, answer_timeout, start_values, log)
+        self.fuzzer.ready(self.process)
+        for _ in range(5):
+            failure = self.fuzzer.good_frame(self.process)
+            if failure:
+                raise RuntimeError(failure)
+        return self.fuzzer
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        """SIGINT (the node's clean stop), SIGKILL if it does not go."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=10)
+
+
+def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE, kinds=KINDS,
+        rss_every: int = 1000, answer_timeout: float = 60.0, log: Callable[[str], None] = print,
+        log_path: Optional[Path] = None, node_values: Optional[Dict[str, object]] = None) -> dict:
+    """The fuzz run; returns the report (a dict, JSON-ready). ``node_values``: parameters of the
+    node instead of :data:`NODE_VALUES`'."""
+    import rclpy
+
+    good_rgb = good_rgb_of(image)
     node_values = {**NODE_VALUES, **(node_values or {})}
     start_values = {k: v for k, v in node_values.items() if k not in read_only_parameters()}
-    if not NODE_EXE.is_file():
-        raise FileNotFoundError(f"{NODE_EXE}: run `make build` first")
-    args = [sys.executable, "-c", NODE_WRAPPER, "--ros-args", "-r", f"__ns:={namespace}", "--log-level", "warn"]
-    for name, value in node_values.items():
-        args += ["-p", f"{name}:={_ros_value(value)}"]
-    log_lines: List[str] = []
-    # cwd: not the source tree, whose holistic_ros (without the built messages) would shadow the installed one
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(PREFIX), text=True,
-                               errors="replace", env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    fuzzer_box: List[Fuzzer] = []
-
-    def read_output():
-        for line in process.stdout:
-            log_lines.append(line.rstrip("\n"))
-            if fuzzer_box:
-                fuzzer_box[0].on_node_line(line)
-
-    reader = threading.Thread(target=read_output, daemon=True)
-    reader.start()
+    node = NodeProcess(namespace, node_values)
+    process, log_lines = node.process, node.log_lines
     rclpy.init()
     fuzzer = None
     report = dict(seed=seed, messages_asked=messages, image=image.name, node_parameters=node_values)
     failure = None
     started = time.monotonic()
     try:
-        fuzzer = Fuzzer(namespace, good_rgb, seed, answer_timeout, start_values, log)
-        fuzzer_box.append(fuzzer)
-        fuzzer.ready(process)
-        for _ in range(5):   # warm-up: models loaded, first frames through
-            failure = fuzzer.good_frame(process)
-            if failure:
-                raise RuntimeError(failure)
+        fuzzer = node.connect(good_rgb, seed, answer_timeout, start_values, log)
         rss_start = rss_mb(process.pid)
         rss_series = [(0, round(rss_start, 1))]
         sent = good = 0
@@ -534,14 +572,7 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             time.sleep(3.0)
             report["hang_stacks"] = "\n".join(log_lines[-200:])
         lines_before_stop = len(log_lines)   # what the node said while fuzzed (not while stopping)
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        reader.join(timeout=10)
+        node.stop()
     report["node_exit_code"] = process.returncode
     if log_path:
         Path(log_path).write_text("\n".join(line for line in log_lines if not line.startswith("FUZZ-TAKEN")) + "\n")
@@ -552,6 +583,54 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
     report["node_unexpected_errors"] = sum(n for kind, n in report["node_errors"].items()
                                            if kind.startswith("unexpected error"))
     return report
+
+
+#: One round of rebuilds for :func:`rebuild_cycles`: the largest pipeline (three people, the
+#: attention face model, segmentation from the node's start values), a middle one, and back to
+#: the start values (one person; the frames' RSS is read there).
+REBUILD_CYCLE = ({"max_num_people": 3, "refine_face_landmarks": True},
+                 {"max_num_people": 2, "refine_face_landmarks": False, "enable_segmentation": False},
+                 {"max_num_people": 1, "enable_segmentation": True})
+
+
+def rebuild_cycles(cycles: int, namespace: str = "/rebuilds", image: Path = DEFAULT_IMAGE,
+                   frames_per_configuration: int = 2, answer_timeout: float = 60.0,
+                   log: Callable[[str], None] = print) -> dict:
+    """The node (as :func:`run` starts it) taken ``cycles`` times round :data:`REBUILD_CYCLE`,
+    each pipeline rebuild followed by good frames (each answered); the node's RSS is read at
+    the start (after five frames) and at the end of each round, back on the start values.
+    Returns ``rss_mb_start``, ``rss_mb_cycles`` and ``seconds``."""
+    import rclpy
+    from rclpy.parameter import Parameter
+
+    node = NodeProcess(namespace, NODE_VALUES)
+    rclpy.init()
+    fuzzer = None
+    started = time.monotonic()
+    try:
+        fuzzer = node.connect(good_rgb_of(image), 0, answer_timeout, {}, log)
+        report = dict(rss_mb_start=round(node.rss_mb(), 1), rss_mb_cycles=[])
+        for cycle in range(cycles):
+            for values in REBUILD_CYCLE:
+                future = fuzzer.params.set_parameters([Parameter(k, value=v) for k, v in values.items()])
+                if not fuzzer.wait(future.done, answer_timeout):
+                    raise RuntimeError(f"set_parameters({values}) got no reply")
+                if not all(r.successful for r in future.result().results):
+                    raise RuntimeError(f"set_parameters({values}) refused: {future.result().results}")
+                for _ in range(frames_per_configuration):
+                    failure = fuzzer.good_frame(node.process)
+                    if failure:
+                        raise RuntimeError(failure)
+            report["rss_mb_cycles"].append(round(node.rss_mb(), 1))
+            log(f"round {cycle + 1}: node RSS {report['rss_mb_cycles'][-1]:.0f} MB, "
+                f"{time.monotonic() - started:.0f} s")
+        report["seconds"] = round(time.monotonic() - started, 1)
+        return report
+    finally:
+        if fuzzer is not None:
+            fuzzer.close()
+        rclpy.try_shutdown()
+        node.stop()
 
 
 def main() -> int:
@@ -565,12 +644,20 @@ def main() -> int:
                         help="a node parameter instead of the fuzz defaults (e.g. hri.enable=false)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds of bad messages (default: all)")
     parser.add_argument("--report", type=Path, default=ROOT / "output" / "fuzz_report.json")
+    parser.add_argument("--rebuild-rounds", type=int, default=0, metavar="N",
+                        help="instead of fuzzing: N rounds of REBUILD_CYCLE, the node's RSS after each")
     args = parser.parse_args()
     args.report.parent.mkdir(parents=True, exist_ok=True)
+    if args.rebuild_rounds:
+        report = rebuild_cycles(args.rebuild_rounds, image=args.image, answer_timeout=args.answer_timeout,
+                                log=lambda line: print(line, flush=True))
+        args.report.write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report))
+        return 0
     report = run(args.messages, args.seed, image=args.image, answer_timeout=args.answer_timeout,
                  kinds=tuple(args.kinds.split(",")), rss_every=args.rss_every,
                  node_values={k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)},
-                 log_path=args.report.with_suffix(".node.log"))
+                 log_path=args.report.with_suffix(".node.log"), log=lambda line: print(line, flush=True))
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0 if report.get("result") == "ok" else 1

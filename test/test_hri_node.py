@@ -345,6 +345,90 @@ def test_hri_enable_toggled_over_the_parameter_service_while_frames_flow_keeps_t
         node.destroy_node()
 
 
+def test_the_managed_node_speaks_rep155_only_while_active(context):
+    """holistic_lifecycle_node with hri.enable: /humans/... from frames only while active;
+    deactivate stops it and empties ``tracked`` (a ros4hri client forgets the ids) with the
+    per-id topics gone; cleanup destroys every REP-155 publisher (the node's publishers as
+    they were unconfigured); configured and activated again, it speaks again."""
+    from holistic_ros.ros.lifecycle import HolisticLifecycleNode
+
+    node = HolisticLifecycleNode(pipeline_factory=FakePeople, context=context, namespace="hl",
+                                 parameter_overrides=[Parameter("hri.enable", value=True)])
+    client = HriClient(context)
+    images = client.node.create_publisher(Image, "/hl/image", 10)
+    executor = MultiThreadedExecutor(num_threads=2, context=context)
+    executor.add_node(node)
+    executor.add_node(client.node)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+
+    def publishers() -> Set[str]:
+        return {name for name, _ in node.get_publisher_names_and_types_by_node(node.get_name(),
+                                                                               node.get_namespace())}
+
+    def answered(i: int, people) -> List[str]:
+        """Send frame ``i`` until its tracked bodies arrive (images are not kept for late joiners)."""
+        header = stamp_header(i)
+        ns = header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
+        for _ in range(20):
+            images.publish(rgb_to_image_msg(people_image(people), header))
+            if _soon(lambda: client.last_tracked("bodies", ns) is not None, timeout=3.0):
+                return client.last_tracked("bodies", ns)
+        raise AssertionError(f"frame {i} not answered on /humans/bodies/tracked")
+
+    def stamps() -> Set[int]:
+        with client.lock:
+            return {stamp for stamp, _ in client.tracked["bodies"]}
+
+    try:
+        unconfigured = publishers()
+        assert not any(name.startswith("/humans") for name in unconfigured)
+        start_count = len(list(node.publishers))
+
+        node.trigger_configure()   # inactive: the REP-155 publishers exist, no image is taken
+        assert "/humans/bodies/tracked" in publishers()
+        wait_for(lambda: node.count_subscribers("/humans/bodies/tracked") > 0, "client discovery")
+        inactive_frame = stamp_header(0)
+        images.publish(rgb_to_image_msg(people_image([(1, True)]), inactive_frame))
+
+        node.trigger_activate()
+        assert answered(1, [(1, True), (2, False)]) == ["b1", "b2"]
+        wait_for(lambda: client.last_tracked("faces") == ["f1"], "f1 tracked")
+        assert "/humans/bodies/b2/skeleton2d" in publishers()
+
+        node.trigger_deactivate()   # stops: empty tracked lists, the per-id topics go
+        wait_for(lambda: client.last_tracked("bodies") == [] and client.last_tracked("faces") == [],
+                 "empty tracked lists")
+        assert not any(name.startswith(("/humans/bodies/b", "/humans/faces/f")) for name in publishers())
+        assert node._hri.publisher_count() == 4   # bodies, faces, candidate_matches, /tf
+        wait_for(lambda: images.get_subscription_count() == 0, "the image subscription to go")
+        deactivated_frame = stamp_header(2)
+        images.publish(rgb_to_image_msg(people_image([(1, True)]), deactivated_frame))
+
+        node.trigger_activate()   # back
+        assert answered(3, [(1, True)]) == ["b1"]
+        never = {h.stamp.sec * 1_000_000_000 + h.stamp.nanosec for h in (inactive_frame, deactivated_frame)}
+        assert not stamps() & never   # no frame sent while not active was ever answered
+
+        node.trigger_deactivate()
+        node.trigger_cleanup()   # unconfigured: every REP-155 publisher destroyed
+        assert node._hri is None
+        wait_for(lambda: not any(name.startswith("/humans") for name in publishers()),
+                 "the /humans publishers to leave the graph")
+        assert len(list(node.publishers)) == start_count
+
+        node.trigger_configure()   # and again from the start
+        node.trigger_activate()
+        assert answered(4, [(7, True)]) == ["b7"]
+        wait_for(lambda: "/humans/faces/f7/landmarks" in publishers(), "f7's topics")
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=10.0)
+        client.node.destroy_node()
+        node.destroy_node()
+    assert node._hri is None   # shutdown: every REP-155 publisher destroyed
+
+
 def test_without_hri_msgs_the_node_runs_and_says_once_what_hri_enable_needs(monkeypatch):
     said = []
     logger = SimpleNamespace(warning=said.append)

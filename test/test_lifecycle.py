@@ -262,3 +262,47 @@ def test_stopping_publishes_the_frame_in_hand(context, kind):
         executor.shutdown(timeout_sec=5.0)
         thread.join(timeout=10.0)
         probe.destroy_node()
+
+
+def test_switching_markers_off_while_a_frame_draws_them_leaves_none_after_the_deleteall(context, monkeypatch):
+    """publish_markers set to false (the executor's thread) while a frame is drawing its markers
+    (the worker's): the DELETEALL comes after that frame's markers, so RViz shows none. Before
+    the markers lock, the switch could land between the frame reading publish_markers and
+    publishing its markers: the DELETEALL went first and the frame's markers stayed drawn."""
+    from visualization_msgs.msg import Marker
+
+    from holistic_ros.ros import node as node_module
+
+    FakePipeline.instances.clear()
+    node = HolisticNode(pipeline_factory=FakePipeline, context=context, namespace="/markrace",
+                        parameter_overrides=[Parameter("publish_markers", value=True)])
+    published = []   # what the markers publisher sent, in order: "delete" or "draw"
+    real_publish = node._markers_pub.publish
+
+    def record(msg):
+        published.append("delete" if any(m.action == Marker.DELETEALL for m in msg.markers) else "draw")
+        real_publish(msg)
+
+    node._markers_pub.publish = record
+    switch = threading.Thread(target=lambda: node.set_parameters([Parameter("publish_markers", value=False)]))
+    real_frame_messages = node_module.frame_messages
+
+    def frame_messages_then_switch(*args, **kwargs):
+        out = real_frame_messages(*args, **kwargs)   # this frame's markers are drawn, not yet published
+        if not switch.is_alive() and switch.ident is None:
+            switch.start()
+            # Give the switch the time to finish if nothing holds it back (without the lock it
+            # takes milliseconds); with the lock it waits for this frame, whatever this wait.
+            switch.join(timeout=1.0)
+        return out
+
+    monkeypatch.setattr(node_module, "frame_messages", frame_messages_then_switch)
+    try:
+        node.process_image(image_msg(40))
+        switch.join(timeout=WAIT_S)
+        assert not switch.is_alive()
+        assert node.get_parameter("publish_markers").value is False
+        node.process_image(image_msg(41))   # markers off: nothing more
+        assert published == ["draw", "delete"], published
+    finally:
+        node.destroy_node()

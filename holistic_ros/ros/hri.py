@@ -360,6 +360,18 @@ class HriOutput:
                 self._destroy_all()
             self._enabled = enabled
 
+    def forget_everyone(self, header) -> None:
+        """Nobody is tracked any more (the node stops taking images: deactivate, shutdown):
+        empty ``tracked`` lists, so that a ros4hri client drops the ids it holds, and the
+        per-id publishers destroyed. The fixed publishers stay for the next frames."""
+        with self._lock:
+            if not self._enabled:
+                return
+            for namespace in list(self._per_id):
+                self._drop(namespace)
+            self._fixed["bodies"].publish(ids_list_msg([], header))
+            self._fixed["faces"].publish(ids_list_msg([], header))
+
     def close(self) -> None:
         with self._lock:
             if self._fixed is not None:

@@ -19,6 +19,8 @@ Metric 3D comes from :mod:`holistic_ros.spatial`, gestures from
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 import sys
 import threading
@@ -117,6 +119,36 @@ def marker_settings(values: Dict[str, Any]) -> MarkerSettings:
     return MARKERS.make(values)
 
 
+def _find_malloc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+def release_memory() -> None:
+    """Free a closed pipeline's memory now, and give it back to the system.
+
+    A closed :class:`holistic_ros.Holistic` is not freed when its last reference goes: its
+    tracking state holds reference cycles (a person's track and its pose, the closure that
+    makes a person's branches), so its ONNX Runtime sessions live on until Python's cycle
+    collector happens to run a full collection. Measured on the node (docs/ros.md, "Memory"):
+    after a round of four rebuilds 4 pipelines (33 sessions) were alive where 1 is used, and
+    over six rounds of three rebuilds RSS rose from 297 to 1668 MB. ``gc.collect()`` frees
+    them at once (300 to 450 MB); what they free stays in glibc's heaps among live blocks, and
+    ``malloc_trim(0)`` gives the free pages of every heap back to the system (296 to 412 MB).
+    Called after a pipeline is closed: a rebuild, a cleanup."""
+    gc.collect()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 def _default_pipeline_factory(**kwargs):
     from holistic_ros import Holistic  # the core; imported here so tests can inject a fake
     return Holistic(**kwargs)
@@ -193,6 +225,9 @@ class HolisticNodeSteps:
         self._publish_markers = self._publish_annotated = False
         self._markers_shown = frozenset()
         self._last_frame_id = ""
+        # Orders a frame's markers with a switch of publish_markers: a frame that was drawing
+        # markers publishes them before the DELETEALL of switching off, never after it.
+        self._markers_lock = threading.Lock()
         self._gesture_settings = None
         self._gesture_tracks: Optional[GestureTracks] = None
         self._tf_message = None
@@ -301,6 +336,8 @@ class HolisticNodeSteps:
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight[1].wait()   # set once the frame's outputs are out (or its error logged)
+        if self._hri is not None and self.context.ok():   # REP-155: nobody tracked while no image is taken
+            self._hri.forget_everyone(Header(stamp=self.get_clock().now().to_msg(), frame_id=self._last_frame_id))
         deadline = time.monotonic() + ACK_WAIT_S
         for name in self.OUTPUT_PUBLISHERS:
             publisher = getattr(self, name)
@@ -331,6 +368,8 @@ class HolisticNodeSteps:
             pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
             pipeline.close()
+            del pipeline
+            release_memory()
         for name in self.OUTPUT_PUBLISHERS:
             publisher = getattr(self, name)
             if publisher is not None:
@@ -366,6 +405,8 @@ class HolisticNodeSteps:
                 old, self._pipeline = self._pipeline, new_pipeline
                 self._last_stamp = None
             old.close()
+            del old
+            release_memory()
             self.get_logger().info(
                 f"pipeline rebuilt for {sorted(changed & PIPELINE_PARAMETERS)}, providers="
                 f"{list(getattr(new_pipeline, 'providers', []))}")
@@ -382,12 +423,13 @@ class HolisticNodeSteps:
         if self._info_buffer is not None:
             self._info_buffer.slop = float(values["sync_slop"])
         self._publish_annotated = bool(values["publish_annotated"])
-        if self._publish_markers and not values["publish_markers"]:
-            header = Header(stamp=self.get_clock().now().to_msg(),
-                            frame_id=self._last_frame_id)
-            self._markers_pub.publish(delete_all_markers(header, self._markers))
-            self._markers_shown = frozenset()
-        self._publish_markers = bool(values["publish_markers"])
+        with self._markers_lock:   # after the frame drawing markers now, before the next one
+            if self._publish_markers and not values["publish_markers"]:
+                header = Header(stamp=self.get_clock().now().to_msg(),
+                                frame_id=self._last_frame_id)
+                self._markers_pub.publish(delete_all_markers(header, self._markers))
+                self._markers_shown = frozenset()
+            self._publish_markers = bool(values["publish_markers"])
         self._hri.set_enabled(bool(values["hri.enable"]))
         self._values = values
         if changed:
@@ -561,22 +603,25 @@ class HolisticNodeSteps:
         """Everything about one frame, with the image's header (built by :func:`.outputs.frame_messages`,
         which the bag tool shares)."""
         elapsed_ms = (time.perf_counter() - start) * 1e3
-        options = OutputOptions(
-            recognize_gestures=bool(self._values["recognize_gestures"]), publish_tf=bool(self._values["publish_tf"]),
-            enable_segmentation=bool(self._values["enable_segmentation"]), publish_markers=self._publish_markers,
-            publish_annotated=self._publish_annotated, markers=self._markers)
-        out = frame_messages(result, rgb, header, stamp, options=options, camera=camera, depth=depth,
-                             gestures=self._gesture_tracks, markers_shown=self._markers_shown,
-                             processing_time_ms=elapsed_ms, on_error=self._error)
-        self._markers_shown = out.markers_shown
         publishers = {PEOPLE_TOPIC: self._people_pub, LANDMARKS_TOPIC: self._landmarks_pub,
                       GESTURE_EVENTS_TOPIC: self._events_pub, TF_TOPIC: self._tf_pub,
                       SEGMENTATION_TOPIC: self._mask_pub, MARKERS_TOPIC: self._markers_pub,
                       ANNOTATED_TOPIC: self._annotated_pub}
-        for topic, msg in out.messages:
-            publisher = publishers[topic]
-            if publisher is not None:   # no /tf publisher without tf2_msgs
-                publisher.publish(msg)
+        with self._markers_lock:   # publish_markers read, markers drawn and published: one step
+            options = OutputOptions(
+                recognize_gestures=bool(self._values["recognize_gestures"]),
+                publish_tf=bool(self._values["publish_tf"]),
+                enable_segmentation=bool(self._values["enable_segmentation"]),
+                publish_markers=self._publish_markers, publish_annotated=self._publish_annotated,
+                markers=self._markers)
+            out = frame_messages(result, rgb, header, stamp, options=options, camera=camera, depth=depth,
+                                 gestures=self._gesture_tracks, markers_shown=self._markers_shown,
+                                 processing_time_ms=elapsed_ms, on_error=self._error)
+            self._markers_shown = out.markers_shown
+            for topic, msg in out.messages:
+                publisher = publishers[topic]
+                if publisher is not None:   # no /tf publisher without tf2_msgs
+                    publisher.publish(msg)
         self._hri.publish(out.frame, rgb, header, publish_tf=bool(self._values["publish_tf"]))
         self._last_frame_id = header.frame_id
         now_ns = self.get_clock().now().nanoseconds
