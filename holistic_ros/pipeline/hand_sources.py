@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands
+from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands, landmark_box
 from .result import HolisticResult
 
 HAND_SOURCES = ("pose", "palm", "both")
@@ -52,6 +52,30 @@ WRIST_MATCH_BASELINES = 1.0
 #: 69-199 px apart, labelled Pointing_Up or Thumb_Up on the other side). Two real hands overlap
 #: that much only when clasped; the palm detector then finds both itself.
 POSE_DUPLICATE_BOX_IOU = 0.25
+#: In "both", a pose hand whose landmark box lies this much (area fraction) inside a palm hand's
+#: box is that hand again: the pose's crop laid on a hand the palm path has, its landmarks
+#: collapsed along one finger, so its box is small and overlaps by IoU 0.16-0.24 only (hand-reach
+#: clip: 100% inside; docs/hands.md). Two real hands this much one inside the other are clasped;
+#: the palm detector then finds both itself (the yoga photo's joined hands: at most 0.5 inside).
+POSE_DUPLICATE_BOX_INSIDE = 0.9
+
+
+def box_inside(inner: np.ndarray, outer: np.ndarray) -> float:
+    """The fraction of ``inner``'s landmark box (area) that lies inside ``outer``'s."""
+    a, b = landmark_box(inner), landmark_box(outer)
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return float(ix * iy / area) if area > 0 else 0.0
+
+
+def pose_hand_is_palm_hand(pose: np.ndarray, palm: np.ndarray, image_size) -> bool:
+    """In "both": whether the pose's hand (21, 3) is the palm path's hand again: MediaPipe's
+    duplicate test, their landmark boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`, or the
+    pose hand's box lying :data:`POSE_DUPLICATE_BOX_INSIDE` inside the palm hand's."""
+    pose, palm = np.asarray(pose, dtype=np.float64), np.asarray(palm, dtype=np.float64)
+    return (same_hand(palm, pose, image_size) or box_iou(palm, pose) > POSE_DUPLICATE_BOX_IOU
+            or box_inside(pose, palm) >= POSE_DUPLICATE_BOX_INSIDE)
 
 
 def validate_hand_source(hand_source: str) -> str:
@@ -152,8 +176,7 @@ class HandSource:
             skip = set()
             only_pose = []
             for p, side, lm in pose_hands:
-                same = [k for k in range(len(palm)) if same_hand(palm[k].landmarks, lm, size)
-                        or box_iou(np.asarray(palm[k].landmarks), lm) > POSE_DUPLICATE_BOX_IOU]
+                same = [k for k in range(len(palm)) if pose_hand_is_palm_hand(lm, palm[k].landmarks, size)]
                 if not same:
                     taken.add((p, side))
                     only_pose.append(lm)
