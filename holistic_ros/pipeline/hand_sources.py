@@ -54,9 +54,10 @@ WRIST_MATCH_BASELINES = 1.0
 POSE_DUPLICATE_BOX_IOU = 0.25
 #: In "both", a pose hand whose landmark box lies this much (area fraction) inside a palm hand's
 #: box is that hand again: the pose's crop laid on a hand the palm path has, its landmarks
-#: collapsed along one finger, so its box is small and overlaps by IoU 0.16-0.24 only (hand-reach
-#: clip: 100% inside; docs/hands.md). Two real hands this much one inside the other are clasped;
-#: the palm detector then finds both itself (the yoga photo's joined hands: at most 0.5 inside).
+#: collapsed along one finger, so its box is small and the IoU low (hand-reach clip as shot,
+#: frames 130-135: IoU 0.21-0.24, 100% inside; at half size: IoU 0.07-0.20, 95-100% inside).
+#: Real joined hands stay apart by it: the yoga photo's pose hands lie at most 81% inside the
+#: other hand's palm box (as shot, mirrored, half size, rolled -15, turned +90; docs/hands.md).
 POSE_DUPLICATE_BOX_INSIDE = 0.9
 
 
