@@ -6,8 +6,9 @@
 * ``"palm"``: hands found and tracked by :class:`~holistic_ros.pipeline.hand_tracker.HandTracker`
   (MediaPipe's HandLandmarker); the pose's hand branch does not run (Holistic skips its crops and models).
 * ``"both"``: every hand either finds, once. Where both find the same hand (MediaPipe's own
-  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, or landmark
-  boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`) the palm
+  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, landmark
+  boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`, or the pose hand's box lying
+  :data:`POSE_DUPLICATE_BOX_INSIDE` inside the palm hand's: :func:`pose_hand_is_palm_hand`) the palm
   tracker's hand wins (:data:`BOTH_WINNER`, measured against GestureRecognizer); the palm
   tracker takes over the pose's hands as tracks, so its detector runs only while a hand is
   missing from both.
