@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from holistic_ros import Holistic, ModelError
-from holistic_ros.pipeline.hand_sources import HAND_SOURCES, assign_to_bodies, same_hand
+from holistic_ros.pipeline.hand_sources import (HAND_SOURCES, POSE_DUPLICATE_BOX_IOU, assign_to_bodies, box_inside,
+                                                pose_hand_is_palm_hand, same_hand)
+from holistic_ros.pipeline.hand_tracker import box_iou
 from holistic_ros.pipeline.models import default_models_dir
 from holistic_ros.pipeline.result import HolisticResult
 
-from conftest import load_rgb
+from conftest import REPO_ROOT, load_rgb
 
 CPU = ["CPUExecutionProvider"]
 
@@ -97,6 +99,31 @@ def test_hand_goes_to_the_nearest_free_wrist():
     assert assign_to_bodies([hand], [person], (640, 480), taken={(0, "left")}) == [None]
 
 
+def _hand_in_box(x0, y0, x1, y1, seed=0):
+    """21 landmarks spread over the box (x0, y0, x1, y1), its corners among them."""
+    rng = np.random.default_rng(seed)
+    lm = np.zeros((21, 3))
+    lm[:, 0], lm[:, 1] = rng.uniform(x0, x1, 21), rng.uniform(y0, y1, 21)
+    lm[0, :2], lm[5, :2], lm[17, :2], lm[12, :2] = (x0, y1), (x1, y0), (x0, y0), (x1, y1)
+    return lm
+
+
+def test_a_collapsed_pose_hand_on_a_palm_hand_is_that_hand_and_a_touching_hand_is_not():
+    """The ghost of issue 17's evidence (docs/hands.md): a pose hand crop on a hand the palm path
+    has, its landmarks collapsed along one finger: its box lies inside the palm hand's, at a box
+    IoU under POSE_DUPLICATE_BOX_IOU, and MediaPipe's duplicate test misses it too. A real hand
+    beside it, boxes overlapping where they touch, stays a hand of its own."""
+    size = (640, 360)
+    palm = _hand_in_box(0.40, 0.40, 0.60, 0.70)
+    ghost = _hand_in_box(0.45, 0.45, 0.50, 0.65, seed=1)   # a thin strip along one finger
+    assert box_iou(palm, ghost) <= POSE_DUPLICATE_BOX_IOU and not same_hand(palm, ghost, size)  # the old rule
+    assert pose_hand_is_palm_hand(ghost, palm, size)
+    touching = _hand_in_box(0.55, 0.42, 0.75, 0.72, seed=2)   # a second hand, a quarter of it over the first
+    assert not pose_hand_is_palm_hand(touching, palm, size)
+    # the rule is one-sided: a palm hand inside a big pose hand's box is not caught by it
+    assert not pose_hand_is_palm_hand(palm, ghost, size)
+
+
 def test_palm_tracking_in_video_keeps_ids_and_submit_keeps_order(photos):
     image = photos["mps_hand_thumb_up.jpg"]
     with Holistic(hand_source="palm", providers=CPU) as h:
@@ -141,3 +168,33 @@ def test_palm_does_not_run_the_pose_hand_branch(photos, monkeypatch, parallel):
     assert pose_branch(counts["palm"]) == 0 and ("hand_recrop", "pose hands") not in counts["palm"]
     # the palm path's own hand landmark runs: one batch of the tracked hands per frame
     assert counts["palm"][("hand_landmark_full", "palm")] >= 3
+
+
+#: The hand-reach clip's reaching hand and the other hand at her side never overlap (the
+#: footage, checked by eye); its frames 116-137 are where "both" laid a ghost pose hand on the
+#: reaching hand before hand_sources.POSE_DUPLICATE_BOX_INSIDE (frames 130-135 as shot, docs/hands.md).
+REACH_CLIP = "mps_hand_reach_640x360.mp4"
+REACH_GHOST_FRAMES = range(116, 138)
+#: Two hands whose landmark boxes lie half one inside the other are one physical hand here (the
+#: clip's two hands are a forearm apart).
+ONE_HAND_BOX_INSIDE = 0.5
+
+
+@pytest.mark.slow
+def test_both_gives_the_reaching_hand_once(videos_dir):
+    """Real frames where the old rule (MediaPipe's duplicate test or box IoU > 0.25) kept a pose
+    hand crop collapsed on the hand the palm path has: one hand per physical hand now."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    from parity import iter_video_rgb
+
+    frames = list(iter_video_rgb(videos_dir / REACH_CLIP))[:REACH_GHOST_FRAMES.stop]
+    doubled = []
+    with Holistic(hand_source="both", providers=CPU) as h:
+        for i, frame in enumerate(frames):
+            hands = all_hands(h.process(frame, timestamp=(i + 1) / 30.0))
+            if i in REACH_GHOST_FRAMES:
+                doubled += [(i, a, b) for a in range(len(hands)) for b in range(len(hands)) if a != b
+                            and box_inside(hands[a], hands[b]) >= ONE_HAND_BOX_INSIDE]
+    assert doubled == []

@@ -6,8 +6,9 @@
 * ``"palm"``: hands found and tracked by :class:`~holistic_ros.pipeline.hand_tracker.HandTracker`
   (MediaPipe's HandLandmarker); the pose's hand branch does not run (Holistic skips its crops and models).
 * ``"both"``: every hand either finds, once. Where both find the same hand (MediaPipe's own
-  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, or landmark
-  boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`) the palm
+  duplicate test, :func:`~holistic_ros.pipeline.hand_tracker.duplicate_hands`, landmark
+  boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`, or the pose hand's box lying
+  :data:`POSE_DUPLICATE_BOX_INSIDE` inside the palm hand's: :func:`pose_hand_is_palm_hand`) the palm
   tracker's hand wins (:data:`BOTH_WINNER`, measured against GestureRecognizer); the palm
   tracker takes over the pose's hands as tracks, so its detector runs only while a hand is
   missing from both.
@@ -26,7 +27,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands
+from .hand_tracker import HandTracker, TrackedHand, box_iou, duplicate_hands, landmark_box
 from .result import HolisticResult
 
 HAND_SOURCES = ("pose", "palm", "both")
@@ -52,6 +53,31 @@ WRIST_MATCH_BASELINES = 1.0
 #: 69-199 px apart, labelled Pointing_Up or Thumb_Up on the other side). Two real hands overlap
 #: that much only when clasped; the palm detector then finds both itself.
 POSE_DUPLICATE_BOX_IOU = 0.25
+#: In "both", a pose hand whose landmark box lies this much (area fraction) inside a palm hand's
+#: box is that hand again: the pose's crop laid on a hand the palm path has, its landmarks
+#: collapsed along one finger, so its box is small and the IoU low (hand-reach clip as shot,
+#: frames 130-135: IoU 0.21-0.24, 100% inside; at half size: IoU 0.07-0.20, 95-100% inside).
+#: Real joined hands stay apart by it: the yoga photo's pose hands lie at most 81% inside the
+#: other hand's palm box (as shot, mirrored, half size, rolled -15, turned +90; docs/hands.md).
+POSE_DUPLICATE_BOX_INSIDE = 0.9
+
+
+def box_inside(inner: np.ndarray, outer: np.ndarray) -> float:
+    """The fraction of ``inner``'s landmark box (area) that lies inside ``outer``'s."""
+    a, b = landmark_box(inner), landmark_box(outer)
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return float(ix * iy / area) if area > 0 else 0.0
+
+
+def pose_hand_is_palm_hand(pose: np.ndarray, palm: np.ndarray, image_size) -> bool:
+    """In "both": whether the pose's hand (21, 3) is the palm path's hand again: MediaPipe's
+    duplicate test, their landmark boxes overlapping by :data:`POSE_DUPLICATE_BOX_IOU`, or the
+    pose hand's box lying :data:`POSE_DUPLICATE_BOX_INSIDE` inside the palm hand's."""
+    pose, palm = np.asarray(pose, dtype=np.float64), np.asarray(palm, dtype=np.float64)
+    return (same_hand(palm, pose, image_size) or box_iou(palm, pose) > POSE_DUPLICATE_BOX_IOU
+            or box_inside(pose, palm) >= POSE_DUPLICATE_BOX_INSIDE)
 
 
 def validate_hand_source(hand_source: str) -> str:
@@ -152,8 +178,7 @@ class HandSource:
             skip = set()
             only_pose = []
             for p, side, lm in pose_hands:
-                same = [k for k in range(len(palm)) if same_hand(palm[k].landmarks, lm, size)
-                        or box_iou(np.asarray(palm[k].landmarks), lm) > POSE_DUPLICATE_BOX_IOU]
+                same = [k for k in range(len(palm)) if pose_hand_is_palm_hand(lm, palm[k].landmarks, size)]
                 if not same:
                     taken.add((p, side))
                     only_pose.append(lm)
