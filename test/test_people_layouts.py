@@ -47,9 +47,16 @@ CASES = {"issue18": lambda: layouts.issue_layout(frames=40),
          **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS}}
 # Criteria still missed after the fix: (case, criterion) -> what was measured.
 KNOWN_MISSES = {
-    ("seed4", "drift"): "2.91x",
+    ("seed4", "drift"): "2.89x",
     ("seed5", "found"): "89%",
-    ("seed5", "drift"): "7.06x",
+    ("seed5", "drift"): "4.15x",
+    # Two big waist-up people walking through each other, the one behind an opaque frame
+    # (its rectangle is under a quarter covered, so it counts as visible throughout): the
+    # one behind is not reported while their poses coincide and comes back on the wrong
+    # body; the id is renewed.
+    ("seed14", "found"): "43%",
+    ("seed14", "ids"): "5 id switches",
+    ("seed14", "drift"): "5.12x",
 }
 
 _reports = {}

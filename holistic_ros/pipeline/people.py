@@ -17,8 +17,9 @@ its policy's:
 - which detections are new people (:meth:`PeopleTracker.is_tracked`): a
   detection whose box overlaps a tracked person's body is that person;
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
-  moment ago (box overlap with where its motion puts it now, then pose
-  similarity) gets its id back; anyone else a new one. Ids are never reused;
+  moment ago (box overlap with where its motion puts it now, or its pose on
+  that body moved along its motion; then pose similarity) gets its id back;
+  anyone else a new one. Ids are never reused;
 - two people crossing (:meth:`PeopleTracker.plan_rois`): while their bodies
   overlap, or are about to while they close in, each track's ROI coasts along
   its own motion from where it was before they met, instead of following
@@ -109,6 +110,11 @@ HOLD_MAX_FRAMES = 5
 BODY_PAD_SHOULDERS = 0.6
 UPPER_BODY_LANDMARKS = 23   # 0-22: face, shoulders, arms, hands
 HEAD_AND_SHOULDERS_LANDMARKS = 13   # 0-12
+TORSO_LANDMARKS = 25   # 0-24: face, shoulders, arms, hands, hips; not the legs
+# A person's own region (kept in their crop) reaches down to their hips when these are
+# this visible: a full-body person's are (1.0 for the standing woman of layout seed 27),
+# a waist-up view's guessed ones are not (0.43-0.5 for the woman clip's, below the frame).
+VISIBLE_HIPS = 0.9
 # A newcomer's pose keeps the detection's person when its nose lies in the
 # detection's box grown by this factor around its centre.
 NEWCOMER_BOX_SCALE = 3.0
@@ -344,13 +350,18 @@ def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
 def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True) -> np.ndarray:
     """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
     by BODY_PAD_SHOULDERS shoulder widths: with ``with_hips`` (the region blanked for the
-    others) the box of the visible landmarks, the shoulders and the hips; without (the
-    region kept for the person where it overlaps someone else's) only of the head and
-    shoulders: a waist-up view's hips, legs and often arms are the model's guess, placed
-    below the frame or over whoever stands there, often with a high visibility."""
+    others) the box of the visible landmarks but the legs, the shoulders and the hips;
+    without (the region kept for the person where it overlaps someone else's) only of the
+    head and shoulders, down to the hips when these are clearly visible (VISIBLE_HIPS): a
+    waist-up view's hips, legs and often arms are the model's guess, placed below the
+    frame or over whoever stands there, often with a high visibility (layout seed 27: a
+    waist-up person's guessed legs, blanked, covered the standing person below them)."""
     landmarks = np.asarray(landmarks)
-    box = body_box(landmarks[:UPPER_BODY_LANDMARKS] if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
-    core = landmarks[[11, 12], :2]
+    box = body_box(landmarks[:TORSO_LANDMARKS] if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
+    core = [11, 12, 23, 24]
+    if not with_hips and not (landmarks.shape[1] > 3 and np.all(landmarks[[23, 24], 3] > VISIBLE_HIPS)):
+        core = [11, 12]
+    core = landmarks[core, :2]
     box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
     w, h = image_size
     pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
