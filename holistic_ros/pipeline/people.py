@@ -105,7 +105,7 @@ JUMP_SCALE = 1.5
 NOSE_TO_SHOULDERS_SCALE = 1.5
 HOLD_MAX_FRAMES = 5
 # Each person's pose crop has the other tracked people blanked (black): their
-# body region is the box of their visible landmarks, shoulders and hips, grown by
+# body region is the box of their visible landmarks but the legs, shoulders and hips, grown by
 # BODY_PAD_SHOULDERS shoulder widths (the head above the nose, the arms' width).
 BODY_PAD_SHOULDERS = 0.6
 UPPER_BODY_LANDMARKS = 23   # 0-22: face, shoulders, arms, hands
