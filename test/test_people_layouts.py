@@ -12,8 +12,9 @@ over each other and crossing). Each case is held to issue 18's criteria:
   is MediaPipe Holistic within the parity tests, and its drift under +-1 pixel
   noise stands for MediaPipe's own (tools/layouts.py says why).
 
-The cases are issue 18's reproduction and seeds that failed before the fix (the
-tables in docs/people-layouts.md); tools/layouts.py runs the full set. Where a
+The cases are issue 18's reproduction, seeds that failed before the fix and seeds
+that its first version made worse (the tables in docs/people-layouts.md);
+tools/layouts.py runs the full set. Where a
 criterion is still missed, the case is a strict xfail against it, with what was
 measured.
 """
@@ -35,6 +36,11 @@ pytestmark = pytest.mark.slow
 REGRESSION_SEEDS = {
     4: "a crossing: one person never found (0%); err/drift 2.89",
     5: "a crossing: 2 id switches, 2 frames with two tracks on one body; err/drift 2.48",
+    # Regressions of the first fix (blanking, hold instead of migrate; docs/people-layouts.md):
+    14: "a crossing: found 77% before, 27% after the first fix (the one behind stayed unreported)",
+    22: "a stack: passed before, an id switch after the first fix (a small person turning read as a jump)",
+    27: "an overlap: err/drift 1.09 before, 12.77 after the first fix (a waist-up person's guessed "
+        "legs, blanked, covered the standing person below)",
 }
 # Issue 18's reproduction at 40 frames (the tool's table runs it at 60); before the fix
 # the upper person was never found in them.
@@ -42,9 +48,15 @@ CASES = {"issue18": lambda: layouts.issue_layout(frames=40),
          **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS}}
 # Criteria still missed after the fix: (case, criterion) -> what was measured.
 KNOWN_MISSES = {
-    ("seed4", "drift"): "2.91x",
+    ("seed4", "drift"): "2.89x",
     ("seed5", "found"): "89%",
-    ("seed5", "drift"): "7.06x",
+    ("seed5", "drift"): "3.68x",
+    # Two big waist-up people walking through each other, the one behind an opaque frame
+    # (its rectangle is under a quarter covered, so it counts as visible throughout): the
+    # one behind is not reported while their poses coincide, and an id is renewed.
+    ("seed14", "found"): "27%",
+    ("seed14", "ids"): "2 id switches",
+    ("seed14", "drift"): "4.49x",
 }
 
 _reports = {}

@@ -17,8 +17,9 @@ its policy's:
 - which detections are new people (:meth:`PeopleTracker.is_tracked`): a
   detection whose box overlaps a tracked person's body is that person;
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
-  moment ago (box overlap with where its motion puts it now, then pose
-  similarity) gets its id back; anyone else a new one. Ids are never reused;
+  moment ago (box overlap with where its motion puts it now, or its pose on
+  that body moved along its motion; then pose similarity) gets its id back;
+  anyone else a new one. Ids are never reused;
 - two people crossing (:meth:`PeopleTracker.plan_rois`): while their bodies
   overlap, or are about to while they close in, each track's ROI coasts along
   its own motion from where it was before they met, instead of following
@@ -95,13 +96,25 @@ HISTORY_FRAMES = 15
 # 25 shoulder widths a second at 25 fps: no body moves so.
 JUMP_SHOULDERS = 1.0
 JUMP_SCALE = 1.5
+# The width that JUMP_SHOULDERS, JUMP_SCALE and SAME_BODY_SHOULDERS count in is
+# body_scale_px: the shoulder width, or this many times the nose's distance from the
+# shoulders' midpoint when that is larger (a person turned side-on). Facing the camera
+# the nose lies about half a shoulder width above the shoulders, so 1.5x that stays
+# under the shoulder width: a frontal person's scale is their shoulder width, and a
+# nod does not read as a change of scale.
+NOSE_TO_SHOULDERS_SCALE = 1.5
 HOLD_MAX_FRAMES = 5
 # Each person's pose crop has the other tracked people blanked (black): their
-# body region is the box of their visible landmarks, shoulders and hips, grown by
+# body region is the box of their visible landmarks but the legs, shoulders and hips, grown by
 # BODY_PAD_SHOULDERS shoulder widths (the head above the nose, the arms' width).
 BODY_PAD_SHOULDERS = 0.6
 UPPER_BODY_LANDMARKS = 23   # 0-22: face, shoulders, arms, hands
 HEAD_AND_SHOULDERS_LANDMARKS = 13   # 0-12
+TORSO_LANDMARKS = 25   # 0-24: face, shoulders, arms, hands, hips; not the legs
+# A person's own region (kept in their crop) reaches down to their hips when these are
+# this visible: a full-body person's are (1.0 for the standing woman of layout seed 27),
+# a waist-up view's guessed ones are not (0.43-0.5 for the woman clip's, below the frame).
+VISIBLE_HIPS = 0.9
 # A newcomer's pose keeps the detection's person when its nose lies in the
 # detection's box grown by this factor around its centre.
 NEWCOMER_BOX_SCALE = 3.0
@@ -312,25 +325,43 @@ def shoulder_width_px(landmarks: np.ndarray, image_size) -> float:
     return max(float(np.hypot(*d)), 1.0)
 
 
+def body_scale_px(landmarks: np.ndarray, image_size) -> float:
+    """A person's size that does not shrink when they turn side-on (pixels): the larger of
+    the shoulder width and NOSE_TO_SHOULDERS_SCALE times the nose's distance from the
+    shoulders' midpoint (a turning person's shoulder width fell from 24 to 6 px in two
+    frames on layout seed 22, which read as a jump to someone else)."""
+    landmarks = np.asarray(landmarks)
+    d = (landmarks[0, :2] - landmarks[[11, 12], :2].mean(axis=0)) * np.asarray(image_size, np.float64)
+    return max(shoulder_width_px(landmarks, image_size), NOSE_TO_SHOULDERS_SCALE * float(np.hypot(*d)))
+
+
 def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
-    """Two poses on one body: nose and shoulders within SAME_BODY_SHOULDERS shoulder widths."""
+    """Two poses on one body: nose and shoulders (median of the three), or the noses, within
+    SAME_BODY_SHOULDERS body widths (:func:`body_scale_px`, the larger of the two)."""
     scale = np.asarray(image_size, np.float64)
     d = np.linalg.norm((np.asarray(a)[NOSE_AND_SHOULDERS, :2] - np.asarray(b)[NOSE_AND_SHOULDERS, :2]) * scale,
                        axis=1)
-    width = max(shoulder_width_px(a, image_size), shoulder_width_px(b, image_size))
-    return float(np.median(d)) < SAME_BODY_SHOULDERS * width
+    width = max(body_scale_px(a, image_size), body_scale_px(b, image_size))
+    # Or the noses alone: two heads do not meet so closely, but a poor pose's shoulders
+    # may collapse (layout seed 22: 7 px apart, the detector's pose of that person 129 px).
+    return float(np.median(d)) < SAME_BODY_SHOULDERS * width or float(d[0]) < SAME_BODY_SHOULDERS * width
 
 
 def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True) -> np.ndarray:
     """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
     by BODY_PAD_SHOULDERS shoulder widths: with ``with_hips`` (the region blanked for the
-    others) the box of the visible landmarks, the shoulders and the hips; without (the
-    region kept for the person where it overlaps someone else's) only of the head and
-    shoulders: a waist-up view's hips, legs and often arms are the model's guess, placed
-    below the frame or over whoever stands there, often with a high visibility."""
+    others) the box of the visible landmarks but the legs, the shoulders and the hips;
+    without (the region kept for the person where it overlaps someone else's) only of the
+    head and shoulders, down to the hips when these are clearly visible (VISIBLE_HIPS): a
+    waist-up view's hips, legs and often arms are the model's guess, placed below the
+    frame or over whoever stands there, often with a high visibility (layout seed 27: a
+    waist-up person's guessed legs, blanked, covered the standing person below them)."""
     landmarks = np.asarray(landmarks)
-    box = body_box(landmarks if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
-    core = landmarks[[11, 12, 23, 24] if with_hips else [11, 12], :2]
+    box = body_box(landmarks[:TORSO_LANDMARKS] if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
+    core = [11, 12, 23, 24]
+    if not with_hips and not (landmarks.shape[1] > 3 and np.all(landmarks[[23, 24], 3] > VISIBLE_HIPS)):
+        core = [11, 12]
+    core = landmarks[core, :2]
     box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
     w, h = image_size
     pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
@@ -540,8 +571,8 @@ class PeopleTracker:
         if track.anchor is None or track.landmarks is None or track.coast is not None:
             return False
         size = np.asarray(image_size, np.float64)
-        width_before = shoulder_width_px(track.landmarks, image_size)
-        width_now = shoulder_width_px(landmarks, image_size)
+        width_before = body_scale_px(track.landmarks, image_size)
+        width_now = body_scale_px(landmarks, image_size)
         before = np.asarray(track.landmarks)[NOSE_AND_SHOULDERS, :2] + track.velocity * (1 + track.held_frames)
         steps = np.linalg.norm((np.asarray(landmarks)[NOSE_AND_SHOULDERS, :2] - before) * size, axis=1)
         step = float(np.median(steps))
@@ -580,17 +611,30 @@ class PeopleTracker:
         self.lost_now.append(track)
         self._lost_since_detection = True
 
+    @staticmethod
+    def _where_it_went(track: PersonTrack, landmarks: np.ndarray, image_size) -> bool:
+        """A lost track's person is back: the new pose is on the track's body
+        (:func:`same_body`) moved to where the track's motion puts it now. The box test
+        misses a waist-up person whose last poses were poor (on layout seed 22 a small
+        person's shoulders collapsed to 7 px, the detector's pose then had them 129 px
+        apart and the nose 17 px away: the same person, under a new id)."""
+        moved = np.asarray(track.landmarks, np.float64).copy()
+        moved[:, :2] += track.velocity * track.lost_frames
+        return same_body(moved, landmarks, image_size)
+
     def start(self, landmarks: np.ndarray, image_size) -> Tuple[PersonTrack, bool]:
         """A person found by the detector: a recently lost track if this is where
         it would be now, else a new one. Returns (track, came_back)."""
-        box = body_box(landmarks)
+        # The box a track keeps (PersonTrack.seen): of the head, shoulders and arms.
+        box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
         best, best_key = None, None
         for track in self.lost:
             predicted = track.predicted_box()
             if predicted is None:
                 continue
             iou = box_iou(box, predicted)
-            if iou <= REIDENTIFY_BOX_IOU:
+            if iou <= REIDENTIFY_BOX_IOU and not (track.landmarks is not None
+                                                  and self._where_it_went(track, landmarks, image_size)):
                 continue
             key = (iou, -pose_distance(track.landmarks, landmarks, image_size))
             if best_key is None or key > best_key:
