@@ -9,6 +9,9 @@ small mirrored, time-shifted copies beside it): with ``max_detailed_people=1`` t
 has face and hands on every frame, exactly as at full detail; the others have the pose on
 every frame, equal bit for bit to the full-detail run's, no face or hands, and are marked
 ``detailed=False``; the face and hand models get fewer crops (counted, not timed).
+With the palm detector's hands (``hand_source`` "palm"/"both", two people at full size): the
+one left out gets no palm hand, none of theirs becomes a lone hand, and the hand landmark
+model gets fewer crops.
 """
 
 from __future__ import annotations
@@ -324,7 +327,7 @@ def test_the_budget_covers_the_palm_detectors_hands(palm_full_and_budget):
           f"the others' hands at full detail {others_full}, the detailed person's hands {detailed_hands} "
           f"(largest x/y difference from full detail {drift:.2e}), lone hands {sum(len(a.hands) for a in full)} / "
           f"{sum(len(b.hands) for b in budget)}")
-    assert others_full > 0      # the clip gives the other palm hands at full detail (seen: 25 of 30 frames)
+    assert others_full > 0      # the other has hands at full detail (seen: 25 with palm, 28 with both)
     assert detailed_hands > 0
     # The detailed person's hand crops are the same as at full detail, only in a smaller batch:
     # within a tenth of a pixel at 1280 px (seen: equal bit for bit).
