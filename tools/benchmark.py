@@ -25,13 +25,14 @@ apart; FPS with process() and submit(), the CPU time per frame (all threads: the
 work, whatever else runs on the machine), the people found per frame, and the cost
 against one person in the same layout. Then each count with each detail budget below
 it (``--people-detail 1,2``: ``Holistic(max_detailed_people=K)``, only the K most prominent
-get face and hands), beside full detail; each round starts with the load average (the
+get face and hands), beside full detail (``--people-hand-source both``: with the palm detector's
+hands, the node's default); each round starts with the load average (the
 machine's other work: compare the rows of one run). ``--people-only`` skips everything else.
 
 Usage:  .venv/bin/python tools/benchmark.py [--video PATH] [--sizes 640x480,1280x720]
                                             [--frames 150] [--rounds 2] [--mp-models]
                                             [--camera-fps 30] [--people 1,2,4] [--people-only]
-                                            [--people-detail 1,2]
+                                            [--people-detail 1,2] [--people-hand-source both]
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def run_mediapipe(frames: List[np.ndarray]) -> np.ndarray:
 
 def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops: bool = False,
              camera_fps: float = 0.0, max_num_people: int = 1, found: Optional[List[int]] = None,
-             max_detailed_people: int = 0):
+             max_detailed_people: int = 0, hand_source: str = "pose"):
     """(per-frame latency s, total wall s, mean ms per stage, providers).
 
     Synchronous: process() per frame. Pipelined: submit() per frame, so that a
@@ -82,7 +83,7 @@ def run_ours(frames: List[np.ndarray], providers, pipelined: bool, skip_recrops:
     """
     latencies, stages, results = [], {}, []
     with Holistic(providers=providers, skip_recrops=skip_recrops, max_num_people=max_num_people,
-                  max_detailed_people=max_detailed_people, **OPTIONS) as holistic:
+                  max_detailed_people=max_detailed_people, hand_source=hand_source, **OPTIONS) as holistic:
         wall = time.perf_counter()
         pending = None
         for i, f in enumerate(frames):
@@ -137,11 +138,11 @@ def people_frames(source: List[np.ndarray], count: int) -> List[np.ndarray]:
 
 
 def run_people(source: List[np.ndarray], counts: List[int], rounds: int, providers,
-               skip_recrops: bool = False, detail: Sequence[int] = ()) -> None:
+               skip_recrops: bool = False, detail: Sequence[int] = (), hand_source: str = "pose") -> None:
     """Rows for several people at 1280x720 (``Holistic(max_num_people=k)``), then for each count
     with each detail budget of ``detail`` (``max_detailed_people``) below it."""
     print(f"\n== several people, {PEOPLE_SIZE[0]}x{PEOPLE_SIZE[1]} (max_num_people = people; skip_recrops="
-          f"{skip_recrops}; x: time per frame against 1 person in the same layout)")
+          f"{skip_recrops}; hand_source={hand_source}; x: time per frame against 1 person in the same layout)")
     layouts = {k: people_frames(source, k) for k in counts}
     rows = [(k, 0) for k in counts] + [(k, d) for k in counts for d in detail if 0 < d < k]
     for r in range(rounds):
@@ -152,7 +153,8 @@ def run_people(source: List[np.ndarray], counts: List[int], rounds: int, provide
                 found: List[int] = []
                 cpu = time.process_time()
                 lat, wall, stages, used = run_ours(layouts[k], providers, pipelined, skip_recrops,
-                                                   max_num_people=k, found=found, max_detailed_people=budget)
+                                                   max_num_people=k, found=found, max_detailed_people=budget,
+                                                   hand_source=hand_source)
                 cpu_ms = (time.process_time() - cpu) / len(found) * 1e3   # all threads: load-independent work
                 base.setdefault((1, pipelined), wall)
                 ratio = wall / base[1, pipelined] if 1 in counts else float("nan")
@@ -220,6 +222,8 @@ def main() -> int:
     parser.add_argument("--people-detail", default="1,2",
                         help="comma-separated max_detailed_people budgets for rows of the most people beside full "
                              "detail (empty: none)")
+    parser.add_argument("--people-hand-source", default="pose", choices=("pose", "palm", "both"),
+                        help="hand_source of the several-people rows (the node's default is both)")
     args = parser.parse_args()
     providers = args.providers.split(",") if args.providers else None
     detail = [int(d) for d in args.people_detail.split(",") if d]
@@ -229,7 +233,7 @@ def main() -> int:
             return 2
         counts = [int(c) for c in (args.people or "1,2,4").split(",")]
         run_people(list(parity.iter_video_rgb(args.video, args.frames)), counts, args.rounds, providers,
-                   args.people_skip_recrops, detail)
+                   args.people_skip_recrops, detail, args.people_hand_source)
         return 0
     if not parity.oracle_available():
         print(f"MediaPipe venv missing ({parity.ORACLE_PYTHON}); run `make oracle-venv`", file=sys.stderr)
@@ -267,7 +271,7 @@ def main() -> int:
                       f"p50 {np.percentile(ms, 50):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms")
     if args.people:
         run_people(source, [int(c) for c in args.people.split(",")], args.rounds, providers,
-                   args.people_skip_recrops, detail)
+                   args.people_skip_recrops, detail, args.people_hand_source)
     if args.mp_models:
         print("\nMediaPipe models alone in LiteRT/XNNPACK, ms (median of 30):",
               json.dumps({k: round(v, 2) for k, v in mediapipe_model_ms(os.cpu_count() or 1).items()}))

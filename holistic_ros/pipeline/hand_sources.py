@@ -130,6 +130,20 @@ def _with_hand(person: HolisticResult, side: str, hand: Optional[TrackedHand]) -
                               f"{side}_hand_gesture": hand.gesture, f"{side}_hand_score": hand.score})
 
 
+def _left_out_hand(rect, people: Sequence[HolisticResult], image_size) -> bool:
+    """Whether a palm's hand ROI lies at the wrist of a person left out by the detail budget:
+    its centre within the ROI's size of that pose wrist (the ROI spans the whole hand, so this
+    reaches further than :data:`WRIST_MATCH_BASELINES` from the hand's own wrist), and no detailed
+    person's wrist nearer."""
+    size = np.asarray(image_size, dtype=np.float64)
+    centre = np.array([rect.x_center, rect.y_center]) * size
+    nearest = min(((float(np.linalg.norm(person.pose_landmarks[index, :2] * size - centre)), person.detailed)
+                   for person in people if person.pose_landmarks is not None for index in POSE_WRIST.values()),
+                  default=None)
+    return (nearest is not None and not nearest[1]
+            and nearest[0] <= max(rect.width * size[0], rect.height * size[1]))
+
+
 def same_hand(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     """MediaPipe's duplicate test (hand_landmarks_deduplication_calculator.cc) on two hands."""
     return duplicate_hands([np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)], image_size) == [1]
@@ -151,10 +165,28 @@ class HandSource:
         self.winner = winner
         #: palm track id -> (person id, side) it was given last frame.
         self._slots: dict = {}
+        #: palm track ids that were lone hands (no body) last frame.
+        self._lone = set()
 
     def reset(self) -> None:
         self.tracker.reset()
         self._slots = {}
+        self._lone = set()
+
+    def _budget_schedule(self, people, size) -> None:
+        """The palm detector's schedule under Holistic's detail budget (issue 18). While the
+        budget leaves someone out, their hands are not tracked, so "fewer tracked than
+        ``num_hands``" would hold on every frame: the detector then runs while fewer than two
+        hands per detailed person, plus last frame's lone hands, are tracked. Otherwise
+        MediaPipe's rule (``num_hands``) stands. A new palm at a left-out person's wrist gets no
+        hand landmark model (:func:`_left_out_hand`)."""
+        detailed = sum(bool(person.detailed) for person in people)
+        if detailed == len(people):
+            self.tracker.detect_below = self.tracker.skip_palm = None
+            return
+        lone = len(self._lone.intersection(self.tracker.tracked_ids))
+        self.tracker.detect_below = min(self.tracker.options.num_hands, 2 * detailed + lone)
+        self.tracker.skip_palm = lambda rect: _left_out_hand(rect, people, size)
 
     def apply(self, image, result, restart: bool = False) -> HolisticResult:
         """``result`` (or a future of it) with its hands from this frame's palm tracking; one
@@ -166,6 +198,7 @@ class HandSource:
         size = (image.shape[1], image.shape[0])
         people = list(result.people)
         both = self.hand_source == "both"
+        self._budget_schedule(people, size)
         palm = self.tracker.process(image)
         slots: List[Optional[Tuple[int, str]]] = [None] * len(palm)
         taken = set()
@@ -216,12 +249,20 @@ class HandSource:
         self._slots = {palm[k].track_id: (int(getattr(people[slot[0]], "person_id", 0)), slot[1])
                        for k, slot in enumerate(slots) if slot is not None}
         lone: List[TrackedHand] = []
+        left_out = []   # hands of people left out by the detail budget: not given, not tracked
         for k in palm_left:
             if slots[k] is None:
                 lone.append(palm[k])
                 continue
             p, side = slots[k]
+            if not people[p].detailed:
+                left_out.append(palm[k].track_id)
+                continue
             people[p] = _with_hand(people[p], side, replace(palm[k], side=side))
+        if left_out:
+            self.tracker.untrack(left_out)
+            self._slots = {i: slot for i, slot in self._slots.items() if i not in left_out}
+        self._lone = {hand.track_id for hand in lone}
         if not people:
             return replace(result, hands=tuple(lone))
         people = [replace(person, people=(), hands=()) for person in people]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -188,6 +188,11 @@ class HandTracker:
         self._tracked: List[Tuple[int, NormRect]] = []
         #: whether the palm detector ran on the last frame (for tests and the benchmark).
         self.palm_detector_ran = False
+        #: the palm detector runs while fewer hands than this are tracked (None: ``num_hands``,
+        #: MediaPipe's rule); Holistic's detail budget lowers it (hand_sources.py).
+        self.detect_below: Optional[int] = None
+        #: a test on each new palm's hand ROI: True leaves it out (no landmark model on it).
+        self.skip_palm: Optional[Callable[[NormRect], bool]] = None
 
     def reset(self) -> None:
         """Forget the tracked hands (a new stream); ids keep counting up."""
@@ -199,7 +204,17 @@ class HandTracker:
 
     def wants_detection(self) -> bool:
         """Whether this frame needs the palm detector (hand_landmarker_graph.cc)."""
-        return self.options.static_image_mode or len(self._tracked) < self.options.num_hands
+        wanted = self.options.num_hands if self.detect_below is None else self.detect_below
+        return self.options.static_image_mode or len(self._tracked) < wanted
+
+    @property
+    def tracked_ids(self) -> List[int]:
+        return [track_id for track_id, _ in self._tracked]
+
+    def untrack(self, track_ids) -> None:
+        """Stop tracking these hands (their landmark model does not run next frame)."""
+        drop = set(track_ids)
+        self._tracked = [(i, r) for i, r in self._tracked if i not in drop]
 
     def candidate_rois(self, image) -> List[Tuple[Optional[int], NormRect, bool]]:
         """This frame's hand ROIs: (track id or None for a new hand, ROI, from the palm detector)."""
@@ -211,7 +226,7 @@ class HandTracker:
             detections = self.palm_detector.detect(image, self.options.min_detection_confidence,
                                                    max_detections=self.options.num_hands)
             palms = [hand_roi_from_palm(d, size) for d in detections]
-            palms = [r for r in palms if rect_is_valid(r)]
+            palms = [r for r in palms if rect_is_valid(r) and not (self.skip_palm and self.skip_palm(r))]
         kept = associate_rects(base, palms)[:self.options.num_hands]
         return [(track_id, rect, track_id is None) for track_id, rect in kept]
 
