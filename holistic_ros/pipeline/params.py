@@ -272,8 +272,8 @@ HOLISTIC_OPTIONS = ParamGroup("MediaPipe Holistic options", (
     Param("max_num_people", 1, "Most people tracked at once; 1 is MediaPipe Holistic unchanged.", _REBUILD,
           range=(1, 10)),
     Param("max_detailed_people", 0, "Several people: how many of them (the most prominent: size, facing "
-          "the camera, centre; with hysteresis) get face and hands every frame; the others get the pose, "
-          "and with hand_source palm or both the palm detector's hands (docs/people.md). 0: everyone, "
+          "the camera, centre; with hysteresis) get face and hands every frame; the others get the pose only, "
+          "whatever hand_source is, and are marked detailed: false (docs/people.md). 0: everyone, "
           "no trade.", _REBUILD, range=(0, 10)),
     Param("recognize_gestures", False, "MediaPipe's canned hand gestures per hand (two small models) and, "
           "in the node, the body gestures over time with events on holistic/gesture_events.", _REBUILD,

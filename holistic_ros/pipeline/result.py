@@ -72,8 +72,8 @@ class HolisticResult:
     #: this result's own fields are ``people[0]``'s. Empty when no one was found.
     people: Tuple["HolisticResult", ...] = ()
     #: False when the detail budget (``Holistic(max_detailed_people=K)``) left this person's
-    #: face and hands out of this frame: not looked for (None), the pose is there (with
-    #: ``hand_source`` "palm" or "both" the palm detector's hands may still be given). True
+    #: face and hands out of this frame: not looked for (None) from the pose's wrists or the
+    #: palm detector, the pose is there. True
     #: whenever they were looked for, found or not (always, without a budget). With a budget,
     #: ``people`` lists the detailed first, so this result's own fields are a detailed person's.
     detailed: bool = True
