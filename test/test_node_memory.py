@@ -55,3 +55,18 @@ def test_rss_does_not_grow_round_after_round_of_pipeline_rebuilds(install_prefix
     slope = np.polyfit(np.arange(len(after_warm_up)), after_warm_up, 1)[0]   # MB per round
     assert slope <= MAX_GROWTH_MB_PER_ROUND, (
         f"node RSS grows {slope:.0f} MB per round of rebuilds after the warm-up: {report}")
+
+
+def test_malloc_arenas_capped_unless_the_environment_says(monkeypatch):
+    """run_node caps glibc's malloc arenas (docs/ros.md, "Memory": one arena per thread
+    fragmented the freed memory over the fuzz run); MALLOC_ARENA_MAX, which glibc read at
+    start, is left to win."""
+    import ctypes
+
+    from holistic_ros.ros.main import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    has_mallopt = hasattr(ctypes.CDLL(None), "mallopt")
+    assert limit_malloc_arenas() is has_mallopt
