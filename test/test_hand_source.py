@@ -137,7 +137,28 @@ def test_palm_tracking_in_video_keeps_ids_and_submit_keeps_order(photos):
 def test_palm_does_not_run_the_pose_hand_branch(photos, monkeypatch, parallel):
     """"palm" takes none of the pose's hands, so none is computed: no hand re-crop model and no
     hand landmark run for a pose wrist (counted per model and per caller: the pose's hand
-    branch is HandsBranch, the palm path HandTracker). "pose" and "both" still run it."""
+    branch is HandsBranch, the palm path HandTracker). "pose" runs it; "both" at least on the
+    first frame (then only for the sides whose hand the palm tracker does not hold)."""
+    runs = _count_model_runs(monkeypatch)
+    image = photos["mps_business_person.png"]   # both hands on the body: the pose finds both
+    counts = {}
+    for source in ("pose", "palm", "both"):
+        runs.clear()
+        with Holistic(hand_source=source, providers=CPU, parallel_branches=parallel) as h:
+            results = [h.process(image, timestamp=(i + 1) / 25) for i in range(3)]
+        assert all_hands(results[-1]), source
+        counts[source] = dict(runs)
+    pose_branch = lambda c: sum(n for (model, who), n in c.items() if who == "pose hands")  # noqa: E731
+    assert pose_branch(counts["pose"]) >= 6 and counts["pose"][("hand_recrop", "pose hands")] >= 2
+    assert 0 < pose_branch(counts["both"]) <= pose_branch(counts["pose"])
+    assert pose_branch(counts["palm"]) == 0 and ("hand_recrop", "pose hands") not in counts["palm"]
+    # the palm path's own hand landmark runs: one batch of the tracked hands per frame
+    assert counts["palm"][("hand_landmark_full", "palm")] >= 3
+
+
+def _count_model_runs(monkeypatch):
+    """A Counter of model runs by (model, "pose hands" | "palm" | "other"): the caller's module
+    (the pose's hand branch is HandsBranch, the palm path HandTracker)."""
     import collections
     import sys
 
@@ -154,20 +175,35 @@ def test_palm_does_not_run_the_pose_hand_branch(photos, monkeypatch, parallel):
         return run(self, tensor)
 
     monkeypatch.setattr(ModelSession, "run", counting)
-    image = photos["mps_business_person.png"]   # both hands on the body: the pose finds both
-    counts = {}
-    for source in ("pose", "palm", "both"):
+    return runs
+
+
+#: First frames of the thumbs-up clip: one person; her hand comes into view at frame 23 and the
+#: palm path tracks it from there (the other hand hangs at her side, out of its sight).
+THUMBS_CLIP, THUMBS_FRAMES = "mps_woman_thumbs_up_1280x720.mp4", 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parallel", [True, False])
+def test_both_skips_the_pose_hand_the_palm_tracker_holds(videos_dir, monkeypatch, parallel):
+    """Issue 17: in "both", a side whose hand the palm tracker held at the previous frame is
+    not cut from the pose's wrist again (its hand would be the palm's hand again and lose to it):
+    the pose's hand branch runs fewer models than in "pose", and no hand is lost for it."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    from parity import iter_video_rgb
+
+    frames = list(iter_video_rgb(videos_dir / THUMBS_CLIP, THUMBS_FRAMES))
+    runs = _count_model_runs(monkeypatch)
+    counts, given = {}, {}
+    for source in ("pose", "both"):
         runs.clear()
         with Holistic(hand_source=source, providers=CPU, parallel_branches=parallel) as h:
-            results = [h.process(image, timestamp=(i + 1) / 25) for i in range(3)]
-        assert all_hands(results[-1]), source
-        counts[source] = dict(runs)
-    pose_branch = lambda c: sum(n for (model, who), n in c.items() if who == "pose hands")  # noqa: E731
-    assert pose_branch(counts["pose"]) >= 6 and counts["pose"][("hand_recrop", "pose hands")] >= 2
-    assert pose_branch(counts["both"]) == pose_branch(counts["pose"])
-    assert pose_branch(counts["palm"]) == 0 and ("hand_recrop", "pose hands") not in counts["palm"]
-    # the palm path's own hand landmark runs: one batch of the tracked hands per frame
-    assert counts["palm"][("hand_landmark_full", "palm")] >= 3
+            given[source] = [len(all_hands(h.process(f, timestamp=(i + 1) / 25.0))) for i, f in enumerate(frames)]
+        counts[source] = sum(n for (model, who), n in runs.items() if who == "pose hands")
+    assert counts["both"] < counts["pose"], counts
+    assert sum(given["both"]) >= sum(given["pose"]) > 0, given
 
 
 #: The hand-reach clip's reaching hand and the other hand at her side never overlap (the

@@ -11,7 +11,8 @@
   :data:`POSE_DUPLICATE_BOX_INSIDE` inside the palm hand's: :func:`pose_hand_is_palm_hand`) the palm
   tracker's hand wins (:data:`BOTH_WINNER`, measured against GestureRecognizer); the palm
   tracker takes over the pose's hands as tracks, so its detector runs only while a hand is
-  missing from both.
+  missing from both. The pose's hand branch skips the crop of a side whose hand the palm
+  tracker holds (:meth:`HandSource.palm_held`): each tracked hand is computed once.
 
 Each palm hand is given to the body whose wrist it belongs to: its wrist (hand landmark 0)
 within :data:`WRIST_MATCH_BASELINES` hand sizes of that body's pose wrist, nearest first, each
@@ -167,11 +168,22 @@ class HandSource:
         self._slots: dict = {}
         #: palm track ids that were lone hands (no body) last frame.
         self._lone = set()
+        #: palm track id -> (person id, side) slot it was given last frame, for the tracks that
+        #: go on: Holistic's pose hand branch skips those slots this frame (:meth:`palm_held`).
+        self._held: dict = {}
 
     def reset(self) -> None:
         self.tracker.reset()
         self._slots = {}
         self._lone = set()
+        self._held = {}
+
+    def palm_held(self) -> frozenset:
+        """In "both" (palm hands winning), the (person id, side) slots that the last
+        :meth:`apply` gave a palm hand whose track goes on into the next frame: Holistic's pose
+        hand branch skips those sides (their hand would be the palm hand again, and lose to it).
+        Empty otherwise (and in static image mode, where nothing is tracked)."""
+        return frozenset(self._held.values())
 
     def _budget_schedule(self, people, size) -> None:
         """The palm detector's schedule under Holistic's detail budget (issue 18). While the
@@ -224,6 +236,14 @@ class HandSource:
                     people[p] = _with_hand(people[p], side, None)
                     for k in same:
                         duplicate_of.setdefault(k, []).append((p, side))
+            # A slot skipped by the pose because this palm hand held it (palm_held()) is treated
+            # as a duplicate of it, as the pose's hand there would have been.
+            if not restart:
+                index_of = {int(getattr(person, "person_id", 0)): p for p, person in enumerate(people)}
+                track_k = {hand.track_id: k for k, hand in enumerate(palm)}
+                for track_id, (pid, side) in self._held.items():
+                    if track_id in track_k and pid in index_of and (index_of[pid], side) not in taken:
+                        duplicate_of.setdefault(track_k[track_id], []).append((index_of[pid], side))
             # The palm tracker takes over the pose's other hands as its own tracks, so that its
             # detector runs only while a hand is missing from both.
             self.tracker.adopt(only_pose, size)
@@ -263,6 +283,9 @@ class HandSource:
             self.tracker.untrack(left_out)
             self._slots = {i: slot for i, slot in self._slots.items() if i not in left_out}
         self._lone = {hand.track_id for hand in lone}
+        tracked = set(self.tracker.tracked_ids)
+        self._held = ({i: slot for i, slot in self._slots.items() if i in tracked}
+                      if both and self.winner == "palm" and not self.tracker.options.static_image_mode else {})
         if not people:
             return replace(result, hands=tuple(lone))
         people = [replace(person, people=(), hands=()) for person in people]

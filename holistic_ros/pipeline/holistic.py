@@ -271,6 +271,7 @@ class Holistic:
         self._last_timestamp: Optional[float] = None
         if self._hand_source is not None:
             self._palm_chain.submit(self._hand_source.reset).result()
+        self._last_palm: Optional[Future] = None   # the last frame's HandSource.apply
 
     # The face and hand branches of the stream's one person (max_num_people=1).
     _face = property(lambda self: self._people.policy.track.face)
@@ -330,16 +331,18 @@ class Holistic:
             return self._submit(self._frame(host), timestamp)
         restart = (self._last_timestamp is not None and timestamp is not None
                    and float(timestamp) <= self._last_timestamp)
-        future = self._submit(self._frame(host), timestamp)
-        return self._palm_chain.submit(self._hand_source.apply, host, future, restart)
+        held = _palm_held_after(None if restart else self._last_palm, self._hand_source)
+        future = self._submit(self._frame(host), timestamp, held)
+        self._last_palm = self._palm_chain.submit(self._hand_source.apply, host, future, restart)
+        return self._last_palm
 
-    def _submit(self, image, timestamp: Optional[float]) -> "Future[HolisticResult]":
+    def _submit(self, image, timestamp: Optional[float], held=None) -> "Future[HolisticResult]":
         pose = self._start_frame(image, timestamp)
         if self._chains is None:
-            return self._branch_driver.submit(self._branches_one_by_one, image, pose)
+            return self._branch_driver.submit(self._branches_one_by_one, image, pose, held)
         futures = [self._chains["face"].submit(self._face_stage, image, pose),
-                   self._chains["left_hand"].submit(self._hand_stage, image, pose, 0),
-                   self._chains["right_hand"].submit(self._hand_stage, image, pose, 1)]
+                   self._chains["left_hand"].submit(self._hand_stage, image, pose, 0, held),
+                   self._chains["right_hand"].submit(self._hand_stage, image, pose, 1, held)]
         return _when_all(futures, lambda face, left, right: _result(pose, face, left, right))
 
     def _frame(self, image: np.ndarray):
@@ -545,20 +548,22 @@ class Holistic:
         pose.stage_ms["face"] = (time.perf_counter() - t0) * 1e3
         return found
 
-    def _hand_stage(self, image, pose: "_PoseStageOutput", side: int) -> List[HandResult]:
+    def _hand_stage(self, image, pose: "_PoseStageOutput", side: int, held=None) -> List[HandResult]:
         """One frame's left (0) or right (1) hands, on that side's thread: one per
-        person, each from its own body's wrist, the crops in one run."""
+        person, each from its own body's wrist, the crops in one run. ``held``: see
+        :func:`_palm_held_after` (None: every side is computed)."""
         for track in pose.resets:
             track.hands.reset_side(side)
         if not pose.people or not self._pose_hands:
             return [HandResult() for _ in pose.people]
+        held = held() if held is not None else frozenset()
         t0 = time.perf_counter()
         detailed = [person for person in pose.people if person.detailed]
-        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side) for person in detailed])
+        hands = _hands_unless_held(image, [(person, side) for person in detailed], held)
         pose.stage_ms[BRANCHES[1 + side]] = (time.perf_counter() - t0) * 1e3
         return _with_undetailed(pose.people, [_own_hand(p, hand, side) for p, hand in zip(detailed, hands)])
 
-    def _branches_one_by_one(self, image, pose: "_PoseStageOutput") -> HolisticResult:
+    def _branches_one_by_one(self, image, pose: "_PoseStageOutput", held=None) -> HolisticResult:
         """Faces, then every hand in one batch (no branch threads, as on a GPU)."""
         faces = self._face_stage(image, pose)
         for track in pose.resets:
@@ -566,14 +571,47 @@ class Holistic:
         if not pose.people or not self._pose_hands:
             none = [HandResult() for _ in pose.people]
             return _result(pose, faces, none, none)
+        held = held() if held is not None else frozenset()
         t0 = time.perf_counter()
         detailed = [person for person in pose.people if person.detailed]
-        hands = landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
-                                           for person in detailed for side in (0, 1)])
+        hands = _hands_unless_held(image, [(person, side) for person in detailed for side in (0, 1)], held)
         pose.stage_ms["hands"] = (time.perf_counter() - t0) * 1e3
         lefts = _with_undetailed(pose.people, [_own_hand(p, hand, 0) for p, hand in zip(detailed, hands[0::2])])
         rights = _with_undetailed(pose.people, [_own_hand(p, hand, 1) for p, hand in zip(detailed, hands[1::2])])
         return _result(pose, faces, lefts, rights)
+
+
+def _palm_held_after(last_apply: Optional[Future], source):
+    """For "both": a callable giving the (person id, side) slots whose hand the palm tracker
+    held at the previous frame (:meth:`HandSource.palm_held`), for the hand stage (on its
+    thread) to skip. It waits for that frame's ``apply`` (``last_apply``), so the answer is
+    the same however the frames overlap (:meth:`Holistic.submit`): the pose and face stages of
+    this frame still overlap it. None where there is nothing to skip (no palm tracker, first
+    frame, a new stream)."""
+    if source is None or source.hand_source != "both" or last_apply is None:
+        return None
+
+    def held() -> frozenset:
+        try:
+            last_apply.result()
+        except Exception:   # that frame's caller gets its error; this frame computes every hand
+            return frozenset()
+        return source.palm_held()
+    return held
+
+
+def _hands_unless_held(image, asks, held) -> List[HandResult]:
+    """:func:`landmarks_of_hands` of each (person, side) in ``asks``, but none for a side in
+    ``held`` ((person id, "left"/"right"): the palm tracker has that hand, "both"); there
+    the person's pose-hand tracking starts over, as on a lost hand."""
+    name = ("left", "right")
+    skipped = [(person.person_id, name[side]) in held for person, side in asks]
+    for (person, side), skip in zip(asks, skipped):
+        if skip:
+            person.track.hands.reset_side(side)
+    found = iter(landmarks_of_hands(image, [(person.track.hands, person.landmarks, side)
+                                            for (person, side), skip in zip(asks, skipped) if not skip]))
+    return [HandResult() if skip else next(found) for skip in skipped]
 
 
 def _with_undetailed(people: List[_PersonPose], hands: List[HandResult]) -> List[HandResult]:
