@@ -195,3 +195,18 @@ def wait_for(predicate, what: str, timeout: float = WAIT_S) -> None:
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class MessageLog:
+    """For a test's probe node: ``_keep(into)`` is a subscription callback appending each
+    message to the list ``into`` under ``self.lock``; ``count()`` the ``self.people`` received."""
+
+    def _keep(self, into: list):
+        def callback(msg):
+            with self.lock:
+                into.append(msg)
+        return callback
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.people)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
 
 import pytest
 
-from conftest import WAIT_S, require_messages, wait_for
+from conftest import MessageLog, WAIT_S, require_messages, wait_for
 
 require_messages()
 pytestmark = pytest.mark.ros
@@ -38,7 +37,7 @@ from test_node import FakePipeline, image_msg  # noqa: E402
 NS = "/lc"
 
 
-class Managed:
+class Managed(MessageLog):
     """A lifecycle node and a probe, spun by one executor; the probe drives the transitions."""
 
     def __init__(self, context, overrides=None):
@@ -63,16 +62,6 @@ class Managed:
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
         wait_for(lambda: self.change.service_is_ready() and self.get.service_is_ready(), "lifecycle services")
-
-    def _keep(self, into: list) -> Callable:
-        def callback(msg):
-            with self.lock:
-                into.append(msg)
-        return callback
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.people)
 
     def state(self) -> str:
         future = self.get.call_async(GetState.Request())

@@ -34,7 +34,7 @@ from typing import Callable, List, Optional
 import numpy as np
 import pytest
 
-from conftest import load_rgb, require_messages, skip_or_fail
+from conftest import MessageLog, load_rgb, require_messages, skip_or_fail
 
 require_messages()
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -129,7 +129,7 @@ class Launch:
         self._reader.join(timeout=5.0)
 
 
-class Probe:
+class Probe(MessageLog):
     """A node in this process that listens to the launched node's outputs."""
 
     def __init__(self, namespace: str = NS):
@@ -151,16 +151,6 @@ class Probe:
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
-
-    def _keep(self, into: list) -> Callable:
-        def callback(msg):
-            with self.lock:
-                into.append(msg)
-        return callback
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.people)
 
     def located(self) -> List[HolisticPerson]:
         with self.lock:

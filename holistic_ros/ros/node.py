@@ -344,11 +344,7 @@ class HolisticNodeSteps:
             if publisher is not None:
                 left = max(0.0, deadline - time.monotonic())
                 publisher.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9)))
-        for name in self.SUBSCRIPTIONS:
-            subscription = getattr(self, name)
-            if subscription is not None:
-                self.destroy_subscription(subscription)
-                setattr(self, name, None)
+        self._destroy_named(self.SUBSCRIPTIONS, self.destroy_subscription)
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
             self._diag_timer = None
@@ -362,6 +358,14 @@ class HolisticNodeSteps:
         self.get_logger().info(f"stopped taking images: {totals[1]} frames processed and published{last} "
                                f"({totals[0]} received, {totals[2]} skipped)")
 
+    def _destroy_named(self, names, destroy) -> None:
+        """``destroy`` each entity held in the attributes ``names``, and set them to None."""
+        for name in names:
+            entity = getattr(self, name)
+            if entity is not None:
+                destroy(entity)
+                setattr(self, name, None)
+
     def _cleanup(self) -> None:
         """Close the pipeline (frees the models) and destroy the publishers."""
         with self._pipeline_lock:
@@ -370,11 +374,7 @@ class HolisticNodeSteps:
             pipeline.close()
             del pipeline
             release_memory()
-        for name in self.OUTPUT_PUBLISHERS:
-            publisher = getattr(self, name)
-            if publisher is not None:
-                self._destroy_output_publisher(publisher)
-                setattr(self, name, None)
+        self._destroy_named(self.OUTPUT_PUBLISHERS, self._destroy_output_publisher)
         if self._hri is not None:
             self._hri.close()
             self._hri = None
