@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -210,3 +211,12 @@ class MessageLog:
     def count(self) -> int:
         with self.lock:
             return len(self.people)
+
+
+@pytest.fixture()
+def models_copy(tmp_path):
+    """A copy of the shipped models folder, for tests that remove or corrupt a model."""
+    from holistic_ros.pipeline.models import default_models_dir
+    dst = tmp_path / "models"
+    shutil.copytree(default_models_dir(), dst)
+    return dst

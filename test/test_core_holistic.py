@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 from conftest import skip_or_fail
 
 from holistic_ros import Holistic, HolisticResult, ModelError
-from holistic_ros.pipeline.models import default_models_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -129,13 +127,6 @@ def test_closed_instance_refuses_work():
     h.close()
     with pytest.raises(RuntimeError, match="closed"):
         h.process(np.zeros((8, 8, 3), np.uint8))
-
-
-@pytest.fixture()
-def models_copy(tmp_path):
-    dst = tmp_path / "models"
-    shutil.copytree(default_models_dir(), dst)
-    return dst
 
 
 def test_missing_model_names_the_file_and_the_fix(models_copy):

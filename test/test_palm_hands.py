@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from holistic_ros import ModelError
 from holistic_ros.pipeline.detection import Detection
 from holistic_ros.pipeline.hand_tracker import (HandTrackerOptions, associate_rects, create_hand_tracker,
                                                 duplicate_hands, rect_iou, side_from_handedness)
-from holistic_ros.pipeline.models import default_models_dir
 from holistic_ros.pipeline.palm_detection import (PALM_DETECTION_ANCHORS, PalmDetector, hand_roi_from_palm,
                                                   palm_rect_from_detection)
 from holistic_ros.pipeline.detection import generate_anchor_centers
@@ -97,13 +95,6 @@ def test_bad_options_are_refused():
         HandTrackerOptions(num_hands=0).validate()
     with pytest.raises(ValueError, match="min_tracking_confidence"):
         HandTrackerOptions(min_tracking_confidence=1.5).validate()
-
-
-@pytest.fixture()
-def models_copy(tmp_path):
-    dst = tmp_path / "models"
-    shutil.copytree(default_models_dir(), dst)
-    return dst
 
 
 def test_missing_or_corrupt_palm_model_is_a_clear_error(models_copy):
