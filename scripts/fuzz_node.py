@@ -22,7 +22,13 @@ After each batch of one to five such messages comes a good frame (a person, a fr
 stamp): it must be answered on holistic/people within ``--answer-timeout`` seconds (else
 the node hung), and the node process must still run (else it died). The node's resident
 memory (VmRSS) is read at the start (after warm-up), every ``--rss-every`` messages, and at
-the end, right after the parameters are put back to the start values. ``--rebuild-rounds N``
+the end, right after the parameters are put back to the start values. At each of those
+``--rss-every`` points it is read twice: as the fuzz left it (``rss_mb_series``, with the
+pipeline options then, ``rss_series_configurations``), then with the start values put back
+(always a rebuild, so that the node has just released a pipeline's memory) and
+:data:`BASELINE_FRAMES` good frames answered (``rss_mb_baseline``: the same pipeline at
+every sample, so that growth over the run shows there and the working set of whatever
+configuration the fuzz was in does not). ``--rebuild-rounds N``
 measures memory instead (:func:`rebuild_cycles`: N rounds of pipeline rebuilds, RSS per round;
 docs/ros.md, "Memory").
 
@@ -79,6 +85,8 @@ REBUILD_VALUES = {
     "recognize_gestures": [True, False], "skip_recrops": [True, False],
 }
 KINDS = ("image", "depth", "camera_info", "stamp", "parameter", "rebuild")
+#: Good frames answered after the start values are put back, before a baseline RSS sample.
+BASELINE_FRAMES = 2
 
 
 def rss_mb(pid: int) -> float:
@@ -369,9 +377,18 @@ class Fuzzer:
         self.pending_futures.clear()
         return None
 
-    def restore(self) -> Optional[str]:
-        """The start values back (rebuilds the pipeline as at the start)."""
+    def restore(self, rebuild: bool = False) -> Optional[str]:
+        """The start values back (rebuilds the pipeline as at the start). ``rebuild``: rebuild it
+        even if the options are the start ones already (first ``skip_recrops`` the other way),
+        so that the node has just freed a pipeline (holistic_ros.ros.node.release_memory), as
+        after every other rebuild: the RSS samples are then taken in the same state."""
         from rclpy.parameter import Parameter
+
+        if rebuild:
+            future = self.params.set_parameters(
+                [Parameter("skip_recrops", value=not self.start_values.get("skip_recrops", False))])
+            if not self.wait(future.done, self.answer_timeout):
+                return "a set_parameters before the RSS sample got no reply (hang)"
         from holistic_ros.ros.node import PARAMETERS
 
         params = [Parameter(name, value=value) for name, value in self.start_values.items()]
@@ -383,6 +400,16 @@ class Fuzzer:
         if not future.result().result.successful:
             return f"restoring the parameters was refused: {future.result().result.reason}"
         return None
+
+    def pipeline_configuration(self) -> Dict[str, object]:
+        """The node's pipeline options now (:data:`REBUILD_VALUES`' parameters), or {} without a reply."""
+        names = list(REBUILD_VALUES)
+        future = self.params.get_parameters(names)
+        if not self.wait(future.done, self.answer_timeout) or future.result() is None:
+            return {}
+        from rclpy.parameter import parameter_value_to_python
+
+        return {name: parameter_value_to_python(value) for name, value in zip(names, future.result().values)}
 
     def close(self):
         self.executor.shutdown(timeout_sec=5.0)
@@ -531,6 +558,8 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
         fuzzer = node.connect(good_rgb, seed, answer_timeout, start_values, log)
         rss_start = rss_mb(process.pid)
         rss_series = [(0, round(rss_start, 1))]
+        rss_baseline = [(0, round(rss_start, 1))]   # each sample: start values back, BASELINE_FRAMES answered
+        configurations = [fuzzer.pipeline_configuration()]
         sent = good = 0
         weights = {kind: weight for kind, weight in
                    {"image": 40, "depth": 15, "camera_info": 15, "stamp": 10, "parameter": 15, "rebuild": 2}.items()
@@ -550,9 +579,17 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             failure = failure or fuzzer.settle_parameters() or fuzzer.good_frame(process)
             good += 1
             sent += 1
-            if sent // rss_every > len(rss_series) - 1:
+            if failure is None and sent // rss_every > len(rss_series) - 1:
                 rss_series.append((sent, round(rss_mb(process.pid), 1)))
-                log(f"{sent} messages, {good} good frames answered, node RSS {rss_series[-1][1]:.0f} MB, "
+                configurations.append(fuzzer.pipeline_configuration())
+                failure = fuzzer.restore(rebuild=True)
+                for _ in range(BASELINE_FRAMES):
+                    failure = failure or fuzzer.good_frame(process)
+                    good += 1
+                    sent += 1
+                rss_baseline.append((sent, round(rss_mb(process.pid), 1)))
+                log(f"{sent} messages, {good} good frames answered, node RSS {rss_series[-1][1]:.0f} MB "
+                    f"({configurations[-1]}), {rss_baseline[-1][1]:.0f} MB back on the start values, "
                     f"{time.monotonic() - started:.0f} s")
         if failure is None:
             failure = fuzzer.restore() or fuzzer.good_frame(process)
@@ -562,6 +599,7 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             kinds=dict(sorted(fuzzer.counts.items())), parameter_sets=dict(fuzzer.refused),
             images_not_taken=fuzzer.not_taken, node_alive=process.poll() is None, result="ok" if failure is None else "FAILED", failure=failure,
             rss_mb_start=round(rss_start, 1), rss_mb_end=round(rss_end, 1), rss_mb_series=rss_series,
+            rss_series_configurations=configurations, rss_mb_baseline=rss_baseline,
             seconds=round(time.monotonic() - started, 1))
     finally:
         if fuzzer is not None:

@@ -70,3 +70,17 @@ def test_malloc_arenas_capped_unless_the_environment_says(monkeypatch):
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     has_mallopt = hasattr(ctypes.CDLL(None), "mallopt")
     assert limit_malloc_arenas() is has_mallopt
+
+
+def test_mmap_threshold_fixed_unless_the_environment_says(monkeypatch):
+    """run_node fixes glibc's mmap threshold (docs/ros.md, "Memory": raised after each large
+    image freed, it let large blocks fragment the heaps); MALLOC_MMAP_THRESHOLD_ wins."""
+    import ctypes
+
+    from holistic_ros.ros.main import fix_mmap_threshold
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert fix_mmap_threshold() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    has_mallopt = hasattr(ctypes.CDLL(None), "mallopt")
+    assert fix_mmap_threshold() is has_mallopt
