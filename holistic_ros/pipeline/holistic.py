@@ -290,6 +290,9 @@ class Holistic:
         self.options = options
 
     def close(self) -> None:
+        """Finish the frames in flight, stop the branch threads and let go of every model
+        session: they are freed when this returns (no cycle collection needed). The instance
+        refuses work afterwards."""
         if self._branch_driver is not None:
             self._branch_driver.shutdown(wait=True)
             self._branch_driver = None
