@@ -10,7 +10,9 @@ Arguments: image (input topic), config (parameters file), use_gpu (auto | true |
 compressed (subscribe to <image>/compressed), video (file, image folder or camera index
 for the package's video_source; empty: none), field_of_view (horizontal degrees of the
 ideal camera model published with the video, so that its people get camera-frame 3D and
-TF; 0: none), lifecycle (true: the managed node holistic_lifecycle_node instead of
+TF; 0: none), wait_for_subscribers (with video: start the video only once its image
+topic has this many subscribers, holistic_node being one; e.g. 2 with a recorder; 0: at
+once), lifecycle (true: the managed node holistic_lifecycle_node instead of
 holistic_node; it starts unconfigured), namespace,
 camera_info (the camera's CameraInfo topic; empty: the one next to the image, as
 image_transport pairs them; none: no camera_info), depth (registered depth image topic;
@@ -75,6 +77,13 @@ def _degrees(context, name: str) -> float:
     return value
 
 
+def _count(context, name: str) -> int:
+    text = LaunchConfiguration(name).perform(context).strip()
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0, not '{text}'")
+    return int(text)
+
+
 def _launch_setup(context, *args, **kwargs):
     image = LaunchConfiguration("image").perform(context)
     config = LaunchConfiguration("config").perform(context)
@@ -89,6 +98,7 @@ def _launch_setup(context, *args, **kwargs):
     fixed_frame = LaunchConfiguration("fixed_frame").perform(context).strip()
     lifecycle = _flag(context, "lifecycle")
     field_of_view = _degrees(context, "field_of_view")
+    wait_for_subscribers = _count(context, "wait_for_subscribers")
 
     # use_depth / use_camera_info follow the topics: an empty one is not subscribed to at all.
     overrides = {"use_depth": bool(depth), "use_camera_info": bool(info_topic)}
@@ -140,7 +150,8 @@ def _launch_setup(context, *args, **kwargs):
             # A video has no calibration: an ideal camera_info of field_of_view beside each
             # frame, on the topic the node reads, gives camera-frame 3D and TF (as make demo).
             parameters=[{"source": video, "loop": True, "frame_id": fixed_frame or RVIZ_FIXED_FRAME,
-                         "field_of_view": field_of_view if info_topic else 0.0}],
+                         "field_of_view": field_of_view if info_topic else 0.0,
+                         "min_subscribers": wait_for_subscribers}],
             remappings=[("image", image)] + ([("camera_info", info_topic)] if info_topic else []),
             additional_env=env,
         ))
@@ -178,6 +189,10 @@ def generate_launch_description():
         DeclareLaunchArgument("field_of_view", default_value=DEMO_FIELD_OF_VIEW,
                               description="With video: horizontal degrees of the ideal camera_info published "
                                           "with it (camera-frame 3D and TF; distances scale with it); 0: none"),
+        DeclareLaunchArgument("wait_for_subscribers", default_value="0",
+                              description="With video: start it only once its image topic has this many "
+                                          "subscribers (holistic_node is one; 2: also a recorder), so that "
+                                          "none misses the first frame; 0: at once"),
         DeclareLaunchArgument("lifecycle", default_value="false",
                               description="true: start the managed node holistic_lifecycle_node (unconfigured; "
                                           "ros2 lifecycle set <node> configure, then activate)"),

@@ -22,7 +22,13 @@ After each batch of one to five such messages comes a good frame (a person, a fr
 stamp): it must be answered on holistic/people within ``--answer-timeout`` seconds (else
 the node hung), and the node process must still run (else it died). The node's resident
 memory (VmRSS) is read at the start (after warm-up), every ``--rss-every`` messages, and at
-the end, right after the parameters are put back to the start values. ``--rebuild-rounds N``
+the end, right after the parameters are put back to the start values. At each of those
+``--rss-every`` points it is read twice: as the fuzz left it (``rss_mb_series``, with the
+pipeline options then, ``rss_series_configurations``), then with the start values put back
+(always a rebuild, so that the node has just released a pipeline's memory) and
+:data:`BASELINE_FRAMES` good frames answered (``rss_mb_baseline``: the same pipeline at
+every sample, so that growth over the run shows there and the working set of whatever
+configuration the fuzz was in does not). ``--rebuild-rounds N``
 measures memory instead (:func:`rebuild_cycles`: N rounds of pipeline rebuilds, RSS per round;
 docs/ros.md, "Memory").
 
@@ -79,6 +85,8 @@ REBUILD_VALUES = {
     "recognize_gestures": [True, False], "skip_recrops": [True, False],
 }
 KINDS = ("image", "depth", "camera_info", "stamp", "parameter", "rebuild")
+#: Good frames answered after the start values are put back, before a baseline RSS sample.
+BASELINE_FRAMES = 2
 
 
 def rss_mb(pid: int) -> float:
@@ -128,6 +136,7 @@ class Fuzzer:
         self.taken = 0              # images the node's worker took (NODE_WRAPPER)
         self.not_taken = 0
         self.refused = Counter()
+        self.python_memory: List[str] = []   # FUZZ-PYMEM lines (--tracemalloc)
         self.next_good = 0          # good frames are stamped 100000 s + n / 25
         self.pending_futures = []
         self.Image, self.CameraInfo = Image, CameraInfo
@@ -141,6 +150,9 @@ class Fuzzer:
         if line.startswith("FUZZ-TAKEN"):
             with self.lock:
                 self.taken += 1
+        elif line.startswith("FUZZ-PYMEM "):
+            with self.lock:
+                self.python_memory.append(line[len("FUZZ-PYMEM "):].strip())
 
     def send_image(self, msg, timeout: float = 10.0) -> None:
         """Publish an image and wait until the node's worker takes it."""
@@ -369,9 +381,18 @@ class Fuzzer:
         self.pending_futures.clear()
         return None
 
-    def restore(self) -> Optional[str]:
-        """The start values back (rebuilds the pipeline as at the start)."""
+    def restore(self, rebuild: bool = False) -> Optional[str]:
+        """The start values back (rebuilds the pipeline as at the start). ``rebuild``: rebuild it
+        even if the options are the start ones already (first ``skip_recrops`` the other way),
+        so that the node has just freed a pipeline (holistic_ros.ros.node.release_memory), as
+        after every other rebuild: the RSS samples are then taken in the same state."""
         from rclpy.parameter import Parameter
+
+        if rebuild:
+            future = self.params.set_parameters(
+                [Parameter("skip_recrops", value=not self.start_values.get("skip_recrops", False))])
+            if not self.wait(future.done, self.answer_timeout):
+                return "a set_parameters before the RSS sample got no reply (hang)"
         from holistic_ros.ros.node import PARAMETERS
 
         params = [Parameter(name, value=value) for name, value in self.start_values.items()]
@@ -383,6 +404,16 @@ class Fuzzer:
         if not future.result().result.successful:
             return f"restoring the parameters was refused: {future.result().result.reason}"
         return None
+
+    def pipeline_configuration(self) -> Dict[str, object]:
+        """The node's pipeline options now (:data:`REBUILD_VALUES`' parameters), or {} without a reply."""
+        names = list(REBUILD_VALUES)
+        future = self.params.get_parameters(names)
+        if not self.wait(future.done, self.answer_timeout) or future.result() is None:
+            return {}
+        from rclpy.parameter import parameter_value_to_python
+
+        return {name: parameter_value_to_python(value) for name, value in zip(names, future.result().values)}
 
     def close(self):
         self.executor.shutdown(timeout_sec=5.0)
@@ -409,12 +440,31 @@ NODE_VALUES = {
 #: fuzzer: every error it reports, unthrottled (the node's log says an error at most every
 #: 5 s), so that the report counts them all by kind; and every image its worker takes, so
 #: that the fuzzer sends the next image only then (the node keeps the newest image only: a
-#: bad image followed at once by another would never be looked at).
+#: bad image followed at once by another would never be looked at). With ``FUZZ_TRACEMALLOC``
+#: (frames per traceback) in its environment it traces Python's allocations and, on SIGUSR2,
+#: prints the memory Python objects hold and the five places whose share grew most since the
+#: first SIGUSR2 (``--tracemalloc``).
 NODE_WRAPPER = """
-import faulthandler, signal, sys
+import faulthandler, os, signal, sys
 from holistic_ros.ros import node as holistic_node
 
 faulthandler.register(signal.SIGUSR1, all_threads=True)   # the fuzzer asks for every stack on a hang
+
+if os.environ.get("FUZZ_TRACEMALLOC"):
+    import tracemalloc
+    tracemalloc.start(int(os.environ["FUZZ_TRACEMALLOC"]))
+    _first = []
+
+    def _python_memory(*_):
+        snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        _first.append(_first[0] if _first else snapshot)
+        del _first[1:]
+        total = sum(stat.size for stat in snapshot.statistics("filename"))
+        top = snapshot.compare_to(_first[0], "lineno")[:5]
+        print("FUZZ-PYMEM %.2f " % (total / 2**20) + " | ".join(
+            "%s:%d %+.0f KiB %+d" % (t.traceback[0].filename.rsplit("/", 2)[-1], t.traceback[0].lineno,
+                                    t.size_diff / 1024, t.count_diff) for t in top), flush=True)
+    signal.signal(signal.SIGUSR2, _python_memory)
 
 def _error(self, text, _report=holistic_node.HolisticNode._error):
     _report(self, text)
@@ -462,7 +512,7 @@ class NodeProcess:
     """holistic_node as its own process (:data:`NODE_WRAPPER`), its output read line by line,
     and a :class:`Fuzzer` talking to it once :meth:`connect` is called."""
 
-    def __init__(self, namespace: str, node_values: Dict[str, object]):
+    def __init__(self, namespace: str, node_values: Dict[str, object], tracemalloc_frames: int = 0):
         if not NODE_EXE.is_file():
             raise FileNotFoundError(f"{NODE_EXE}: run `make build` first")
         args = [sys.executable, "-c", NODE_WRAPPER, "--ros-args", "-r", f"__ns:={namespace}", "--log-level", "warn"]
@@ -473,7 +523,10 @@ class NodeProcess:
         self.fuzzer: Optional[Fuzzer] = None
         # cwd: not the source tree, whose holistic_ros (without the built messages) would shadow the installed one
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(PREFIX),
-                                        text=True, errors="replace", env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                        text=True, errors="replace", env=dict(
+                                            os.environ, PYTHONUNBUFFERED="1",
+                                            **({"FUZZ_TRACEMALLOC": str(tracemalloc_frames)}
+                                               if tracemalloc_frames else {})))
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -512,15 +565,17 @@ class NodeProcess:
 
 def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAULT_IMAGE, kinds=KINDS,
         rss_every: int = 1000, answer_timeout: float = 60.0, log: Callable[[str], None] = print,
-        log_path: Optional[Path] = None, node_values: Optional[Dict[str, object]] = None) -> dict:
+        log_path: Optional[Path] = None, node_values: Optional[Dict[str, object]] = None,
+        tracemalloc_frames: int = 0) -> dict:
     """The fuzz run; returns the report (a dict, JSON-ready). ``node_values``: parameters of the
-    node instead of :data:`NODE_VALUES`'."""
+    node instead of :data:`NODE_VALUES`'. ``tracemalloc_frames`` > 0: the node traces Python's
+    allocations, read at each RSS sample (``python_mb_baseline``, ``python_memory``)."""
     import rclpy
 
     good_rgb = good_rgb_of(image)
     node_values = {**NODE_VALUES, **(node_values or {})}
     start_values = {k: v for k, v in node_values.items() if k not in read_only_parameters()}
-    node = NodeProcess(namespace, node_values)
+    node = NodeProcess(namespace, node_values, tracemalloc_frames)
     process, log_lines = node.process, node.log_lines
     rclpy.init()
     fuzzer = None
@@ -531,6 +586,19 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
         fuzzer = node.connect(good_rgb, seed, answer_timeout, start_values, log)
         rss_start = rss_mb(process.pid)
         rss_series = [(0, round(rss_start, 1))]
+        rss_baseline = [(0, round(rss_start, 1))]   # each sample: start values back, BASELINE_FRAMES answered
+        configurations = [fuzzer.pipeline_configuration()]
+        python_baseline = []
+
+        def python_memory(at: int) -> None:
+            """SIGUSR2: the node prints what Python holds (NODE_WRAPPER); after the RSS sample."""
+            before = len(fuzzer.python_memory)
+            process.send_signal(signal.SIGUSR2)
+            if fuzzer.wait(lambda: len(fuzzer.python_memory) > before, answer_timeout):
+                python_baseline.append((at, float(fuzzer.python_memory[-1].split()[0])))
+
+        if tracemalloc_frames:
+            python_memory(0)
         sent = good = 0
         weights = {kind: weight for kind, weight in
                    {"image": 40, "depth": 15, "camera_info": 15, "stamp": 10, "parameter": 15, "rebuild": 2}.items()
@@ -550,9 +618,19 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             failure = failure or fuzzer.settle_parameters() or fuzzer.good_frame(process)
             good += 1
             sent += 1
-            if sent // rss_every > len(rss_series) - 1:
+            if failure is None and sent // rss_every > len(rss_series) - 1:
                 rss_series.append((sent, round(rss_mb(process.pid), 1)))
-                log(f"{sent} messages, {good} good frames answered, node RSS {rss_series[-1][1]:.0f} MB, "
+                configurations.append(fuzzer.pipeline_configuration())
+                failure = fuzzer.restore(rebuild=True)
+                for _ in range(BASELINE_FRAMES):
+                    failure = failure or fuzzer.good_frame(process)
+                    good += 1
+                    sent += 1
+                rss_baseline.append((sent, round(rss_mb(process.pid), 1)))
+                if tracemalloc_frames:
+                    python_memory(sent)
+                log(f"{sent} messages, {good} good frames answered, node RSS {rss_series[-1][1]:.0f} MB "
+                    f"({configurations[-1]}), {rss_baseline[-1][1]:.0f} MB back on the start values, "
                     f"{time.monotonic() - started:.0f} s")
         if failure is None:
             failure = fuzzer.restore() or fuzzer.good_frame(process)
@@ -562,6 +640,9 @@ def run(messages: int, seed: int, namespace: str = "/fuzz", image: Path = DEFAUL
             kinds=dict(sorted(fuzzer.counts.items())), parameter_sets=dict(fuzzer.refused),
             images_not_taken=fuzzer.not_taken, node_alive=process.poll() is None, result="ok" if failure is None else "FAILED", failure=failure,
             rss_mb_start=round(rss_start, 1), rss_mb_end=round(rss_end, 1), rss_mb_series=rss_series,
+            rss_series_configurations=configurations, rss_mb_baseline=rss_baseline,
+            **(dict(python_mb_baseline=python_baseline, python_memory=fuzzer.python_memory)
+               if tracemalloc_frames else {}),
             seconds=round(time.monotonic() - started, 1))
     finally:
         if fuzzer is not None:
@@ -644,6 +725,9 @@ def main() -> int:
                         help="a node parameter instead of the fuzz defaults (e.g. hri.enable=false)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="which kinds of bad messages (default: all)")
     parser.add_argument("--report", type=Path, default=ROOT / "output" / "fuzz_report.json")
+    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                        help="the node traces Python's allocations (FRAMES per traceback; slower); "
+                             "read at each RSS sample")
     parser.add_argument("--rebuild-rounds", type=int, default=0, metavar="N",
                         help="instead of fuzzing: N rounds of REBUILD_CYCLE, the node's RSS after each")
     args = parser.parse_args()
@@ -657,6 +741,7 @@ def main() -> int:
     report = run(args.messages, args.seed, image=args.image, answer_timeout=args.answer_timeout,
                  kinds=tuple(args.kinds.split(",")), rss_every=args.rss_every,
                  node_values={k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)},
+                 tracemalloc_frames=args.tracemalloc,
                  log_path=args.report.with_suffix(".node.log"), log=lambda line: print(line, flush=True))
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -180,6 +180,18 @@ def test_launch_video_gets_a_camera_model(launch_description):
             evaluate(video="/tmp/clip.mp4", field_of_view=bad)
 
 
+def test_launch_video_waits_for_subscribers(launch_description):
+    """wait_for_subscribers:=N (default 0: at once) holds the video until its image topic has N
+    subscribers (video_source's min_subscribers); test_ros2_launch.py runs it with 2."""
+    arguments, evaluate = launch_description
+    assert arguments["wait_for_subscribers"] == "0"
+    assert evaluate(video="/tmp/clip.mp4")[1].kwargs["parameters"][0]["min_subscribers"] == 0
+    assert evaluate(video="/tmp/clip.mp4", wait_for_subscribers="2")[1].kwargs["parameters"][0]["min_subscribers"] == 2
+    for bad in ("two", "-1", "1.5", "true"):
+        with pytest.raises(ValueError, match="wait_for_subscribers"):
+            evaluate(video="/tmp/clip.mp4", wait_for_subscribers=bad)
+
+
 def test_launch_lifecycle_argument(launch_description, install_prefix: Path):
     """lifecycle:=true starts the managed node (as launch_ros' LifecycleNode) instead of the plain one."""
     arguments, evaluate = launch_description

@@ -12,7 +12,9 @@ collector (its tracking state holds reference cycles), so the node kept the pipe
 had closed alive and its RSS rose by ~180 MB a round: 297 MB at the start, then 659, 929,
 1147, 1310, 1487, 1668 MB after rounds 1-6. The node now collects them after each rebuild
 and gives the freed heap back (holistic_ros.ros.node.release_memory): 296, then 340, 357,
-411, 400, 404, 412 MB.
+411, 400, 404, 412 MB. With Holistic.close() free of reference cycles and glibc's mmap
+threshold fixed (holistic_ros.ros.main.fix_mmap_threshold): 278, then 285, 289, 291, 289,
+291, 293 MB.
 """
 
 from __future__ import annotations
@@ -70,3 +72,17 @@ def test_malloc_arenas_capped_unless_the_environment_says(monkeypatch):
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     has_mallopt = hasattr(ctypes.CDLL(None), "mallopt")
     assert limit_malloc_arenas() is has_mallopt
+
+
+def test_mmap_threshold_fixed_unless_the_environment_says(monkeypatch):
+    """run_node fixes glibc's mmap threshold (docs/ros.md, "Memory": raised after each large
+    image freed, it let large blocks fragment the heaps); MALLOC_MMAP_THRESHOLD_ wins."""
+    import ctypes
+
+    from holistic_ros.ros.main import fix_mmap_threshold
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert fix_mmap_threshold() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    has_mallopt = hasattr(ctypes.CDLL(None), "mallopt")
+    assert fix_mmap_threshold() is has_mallopt

@@ -6,8 +6,9 @@ launch, launch_ros and the ``ros2`` command are the upstream Jazzy ones, install
 package); without them these tests skip. Each test starts ``ros2 launch`` as a process in a
 session of its own and listens from this process (rclpy), then:
 
-* video:=<clip> rviz:=false: people with camera-frame 3D and TF from the launch's
-  field_of_view camera model; ``ros2 param set`` refused out of range, accepted in range;
+* video:=<clip> rviz:=false wait_for_subscribers:=2: people with camera-frame 3D and TF from
+  the launch's field_of_view camera model (the video starts once this test, as well as the
+  node, subscribes to its images, after this test hears the node); ``ros2 param set`` refused out of range, accepted in range;
   stopped with SIGINT to the whole process group (a terminal's Ctrl-C);
 * image, depth and camera_info remapped to topics this test publishes (pipelined node):
   people placed by the depth image; stopped with SIGINT to the node alone;
@@ -68,7 +69,6 @@ CLIP = "mps_hand_reach_640x360.mp4"
 #: The launch file's field_of_view default (the demo's) and video_source's frame under it.
 VIDEO_FRAME = "camera_color_optical_frame"
 STOPPED = re.compile(r"stopped taking images: (\d+) frames processed and published")
-LAST_STAMP = re.compile(r"frames processed and published, the last stamped ([\d.]+) s")
 #: A flat wall 2 m away, in 16UC1 millimetres (the remapped depth test).
 WALL_MM = 2000
 #: The launched nodes' namespace, and the camera topics under it: the tests' domain id is
@@ -197,17 +197,10 @@ def ros2(*arguments: str, expect: str) -> str:
     raise AssertionError(f"ros2 {' '.join(arguments)}: expected '{expect}', got:\n{output}")
 
 
-def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_after: float,
-                      heard_from_the_start: bool = True) -> None:
-    """The issue's criterion for a stop, and every processed frame received here.
-
-    ``heard_from_the_start`` false: the node's frames started before this probe was known to
-    be heard (a video that plays as soon as the node subscribes), and the node may publish
-    its first frames before its writer has discovered the probe (seen on a loaded machine:
-    the first two frames, published with no subscriber matched). Then what is checked is the
-    part the stop must not lose: the last frame processed is received here, after the others
-    in order, and no more frames arrive than were processed (reliable delivery between).
-    """
+def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_after: float) -> None:
+    """The issue's criterion for a stop, and every processed frame received here: each test
+    sends frames only once this probe hears the node's people publisher (a video with
+    ``wait_for_subscribers:=2``: the node and this probe), so that the count is exact."""
     output = launch.output()
     print(f"{executable} stopped {stopped_after:.2f} s after the signal")   # shown with pytest -s
     assert stopped_after < STOP_S, f"stopped {stopped_after:.2f} s after the signal:\n{output[-3000:]}"
@@ -223,21 +216,11 @@ def assert_clean_stop(launch: Launch, probe: Probe, executable: str, stopped_aft
     started = [line for line in output.splitlines() if "subscribed to" in line]
     detail = (f"{processed} people messages (received {probe.count()}, the first stamped "
               f"{first.sec if first else None}.{first.nanosec if first else 0:09d}; node: {started})")
-    if heard_from_the_start:
-        wait_for(lambda: probe.count() >= processed, detail, timeout=10.0)
-        assert probe.count() == processed, detail
-        return
-    last = float(LAST_STAMP.findall(output)[-1])
-
-    def stamps():
-        with probe.lock:
-            return [m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for m in probe.people]
-    # the log gives the stamp in ms; frames of the 25 Hz clip are 40 ms apart
-    wait_for(lambda: bool(stamps()) and abs(stamps()[-1] - last) < 1e-3,
-             f"the last frame, stamped {last:.3f} s; " + detail, timeout=10.0)
-    received = stamps()
+    wait_for(lambda: probe.count() >= processed, detail, timeout=10.0)
+    assert probe.count() == processed, detail
+    with probe.lock:
+        received = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in probe.people]
     assert all(b > a for a, b in zip(received, received[1:]))   # in order, none twice
-    assert len(received) <= processed, detail
 
 
 def node_stop_time(launch: Launch, executable: str, sent: float) -> float:
@@ -264,8 +247,14 @@ def clip(videos_dir: Path) -> Path:
 
 # --------------------------------------------------------------------------- tests
 def test_launch_video_gives_3d_and_tf_takes_ros2_param_and_stops_on_ctrl_c(install_prefix, clip, probe):
-    launch = Launch(f"video:={clip}", f"image:={CAMERA}", "rviz:=false")
+    launch = Launch(f"video:={clip}", f"image:={CAMERA}", "rviz:=false", "wait_for_subscribers:=2")
     try:
+        # The video waits for two subscribers to its images: the node, and this probe's, made
+        # only once the probe hears the node, so that every frame the node processes reaches it.
+        wait_for(lambda: probe.people_sub.get_publisher_count() == 1, "the node's people publisher", launch)
+        wait_for(lambda: probe.node.count_subscribers(CAMERA) == 1, "the node's image subscription", launch)
+        assert probe.count() == 0 and "subscribers: starting" not in launch.output()   # the video waits
+        probe.node.create_subscription(Image, CAMERA, lambda _: None, 1)
         # people at the clip's pace, placed in the camera frame of the launch's field_of_view model
         wait_for(lambda: probe.located(), "a person with camera-frame 3D", launch)
         person = probe.located()[0]
@@ -301,7 +290,8 @@ def test_launch_video_gives_3d_and_tf_takes_ros2_param_and_stops_on_ctrl_c(insta
         code = launch.wait_exit(timeout=30.0)
         stopped_after = time.monotonic() - sent
         assert code == 0, launch.output()[-3000:]
-        assert_clean_stop(launch, probe, "holistic_node", stopped_after, heard_from_the_start=False)
+        assert_clean_stop(launch, probe, "holistic_node", stopped_after)
+        assert "[video_source-" in launch.output() and "2 subscribers: starting" in launch.output()
         assert re.search(r"\[video_source-\d+\]: process has finished cleanly", launch.output())
     finally:
         launch.kill()

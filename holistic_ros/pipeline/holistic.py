@@ -290,6 +290,9 @@ class Holistic:
         self.options = options
 
     def close(self) -> None:
+        """Finish the frames in flight, stop the branch threads and let go of every model
+        session: they are freed when this returns (no cycle collection needed). The instance
+        refuses work afterwards."""
         if self._branch_driver is not None:
             self._branch_driver.shutdown(wait=True)
             self._branch_driver = None
@@ -300,6 +303,13 @@ class Holistic:
             self._palm_chain.shutdown(wait=True)
             self._palm_chain = self._hand_source = None
         self._pose_detector = self._pose_landmarker = None
+        # The people's face and hand branches hold the other sessions, through reference
+        # cycles (a track and its pose state; the branch factory's closure refers to this
+        # object): drop them here, so that the sessions are freed now, without waiting for
+        # Python's cycle collector (docs/ros.md, "Memory").
+        if self._people is not None:
+            self._people.close()
+        self._people = self._last_palm = None
 
     def __enter__(self) -> "Holistic":
         return self
@@ -641,14 +651,20 @@ def _when_all(futures, combine) -> Future:
     out: Future = Future()
     remaining = [len(futures)]
     lock = threading.Lock()
+    # Each future keeps its callbacks once done, and the callback referred to the futures and
+    # to ``combine`` (which holds the frame's pose, its people and their tracks): a reference
+    # cycle per frame, freed only by the cycle collector. The last callback lets go of both.
+    waiting = [list(futures), combine]
 
     def one_done(_):
         with lock:
             remaining[0] -= 1
             if remaining[0]:
                 return
+            done, make = waiting
+            waiting.clear()
         try:
-            out.set_result(combine(*(f.result() for f in futures)))
+            out.set_result(make(*(f.result() for f in done)))
         except BaseException as exc:  # noqa: BLE001  the caller sees it from result()
             out.set_exception(exc)
 

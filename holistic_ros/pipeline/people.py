@@ -418,6 +418,14 @@ class PeopleTracker:
         self._search_turn = -1
         self.policy.reset(self)
 
+    def close(self) -> None:
+        """Drop every track, the policy's and the branch factory, so that the face and hand
+        branches (and the model sessions they hold) go with their last reference, not at the
+        cycle collector's next run (a track and its pose state refer to each other)."""
+        self.tracks, self.lost, self.lost_now = [], [], []
+        self.policy = None
+        self._make_branches = None
+
     def new_id(self) -> int:
         return next(self._ids)
 

@@ -27,20 +27,43 @@ SPIN_PERIOD_S = 0.1
 #: ended at 362 MB where it ended at 566 MB. ``MALLOC_ARENA_MAX`` in the environment wins.
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
+#: glibc's ``mallopt`` parameter ``M_MMAP_THRESHOLD`` (malloc.h) and the value the node fixes
+#: it at: glibc's own starting value, 128 KiB. Left alone, glibc raises the threshold to the
+#: size of each mmapped block freed, up to 32 MB: after one large image (the fuzz's 4096-wide
+#: ones, a big camera's frames) blocks of up to that size come from the heaps, where freed
+#: ones stay among live blocks and fragment them. Fixed, every block of 128 KiB or more
+#: (images, masks, model tensors) is mapped on its own and given back when freed. Over the
+#: 1,000-message fuzz, RSS back on the start pipeline (docs/rep155.md, "Fuzzing the node")
+#: went 321 ... 344 MB (+23) where it went 329 ... 388 MB (+59; peak between samples 362 MB
+#: where it was 418 MB). ``MALLOC_MMAP_THRESHOLD_`` in the environment wins.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 128 * 1024
 
 
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas for this process (call before threads start: arenas already
-    made stay). Nothing where ``MALLOC_ARENA_MAX`` is set (glibc read it) or the C library
-    has no ``mallopt`` (musl, macOS). Returns whether the cap was set."""
-    if "MALLOC_ARENA_MAX" in os.environ:
+def _mallopt(option: int, value: int, environment_variable: str) -> bool:
+    """glibc's ``mallopt(option, value)`` for this process; nothing where the environment
+    variable that sets it is set (glibc read it) or the C library has no ``mallopt`` (musl,
+    macOS). Returns whether it was set."""
+    if environment_variable in os.environ:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(M_ARENA_MAX, arenas) == 1
+    return mallopt(option, value) == 1
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for this process (call before threads start: arenas already
+    made stay), unless ``MALLOC_ARENA_MAX`` is set. Returns whether the cap was set."""
+    return _mallopt(M_ARENA_MAX, arenas, "MALLOC_ARENA_MAX")
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix glibc's mmap threshold for this process (no more raising it after large blocks),
+    unless ``MALLOC_MMAP_THRESHOLD_`` is set. Returns whether it was set."""
+    return _mallopt(M_MMAP_THRESHOLD, threshold, "MALLOC_MMAP_THRESHOLD_")
 
 
 def run_node(make_node: Callable[[], Node], logger_name: str, args=None,
@@ -59,6 +82,7 @@ def run_node(make_node: Callable[[], Node], logger_name: str, args=None,
     destroyed, may return the exit code.
     """
     limit_malloc_arenas()
+    fix_mmap_threshold()
     stop = threading.Event()
     for number in STOP_SIGNALS:
         signal.signal(number, lambda *_: stop.set())

@@ -7,7 +7,9 @@ Parameters: ``source`` (a video file, a folder of images, or a camera: an index 
 as ``0`` or a device such as ``/dev/video0``), ``rate`` (frames per second; 0: the
 video's own rate, 10 for folders, the camera's for cameras), ``loop``, ``frame_id``,
 ``encoding`` (rgb8 | bgr8), ``max_frames`` (0: all), ``wait_for_subscribers``
-(start only once someone subscribes to ``image``), ``field_of_view`` (horizontal
+(start only once someone subscribes to ``image``), ``min_subscribers`` (start only once
+``image`` has this many subscribers, e.g. 2: the node and a recorder, so that none of them
+misses the first frame; 0: at once), ``field_of_view`` (horizontal
 degrees; when set, ``camera_info`` is published with each image, same stamp, an ideal
 pinhole of that field of view: a video file has no calibration of its own).
 """
@@ -104,7 +106,11 @@ class VideoSourceNode(Node):
             description="Stop after this many frames; 0: no limit",
             integer_range=[IntegerRange(from_value=0, to_value=10**9, step=1)]))
         self.declare_parameter("wait_for_subscribers", False, ParameterDescriptor(
-            description="Publish only once image has a subscriber"))
+            description="Publish only once image has a subscriber (min_subscribers 1)"))
+        self.declare_parameter("min_subscribers", 0, ParameterDescriptor(
+            description="Publish only once image has this many subscribers (e.g. 2: holistic_node and a "
+                        "recorder), so that none misses the first frame; 0: at once. Once started, it goes on",
+            integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)], read_only=True))
         self.declare_parameter("field_of_view", 0.0, ParameterDescriptor(
             description="Horizontal field of view (degrees) of an ideal camera_info published with each "
                         "image; 0: no camera_info",
@@ -120,7 +126,9 @@ class VideoSourceNode(Node):
         self.loop = bool(self.get_parameter("loop").value)
         self.frame_id = self.get_parameter("frame_id").value
         self.max_frames = int(self.get_parameter("max_frames").value)
-        self.wait = bool(self.get_parameter("wait_for_subscribers").value)
+        #: image subscribers to wait for before the first frame (0: none)
+        self.wait = max(int(self.get_parameter("min_subscribers").value),
+                        int(bool(self.get_parameter("wait_for_subscribers").value)))
         self.published = 0
         self.done = False
         self.publisher = self.create_publisher(
@@ -135,9 +143,11 @@ class VideoSourceNode(Node):
     def _tick(self) -> None:
         if self.done:
             return
-        if self.wait and self.publisher.get_subscription_count() == 0:
-            return
-        self.wait = False
+        if self.wait:
+            if self.publisher.get_subscription_count() < self.wait:
+                return
+            self.get_logger().info(f"{self.publisher.get_subscription_count()} subscribers: starting")
+            self.wait = 0
         frame = self.reader.read()
         if frame is None and self.loop and self.reader.rewind():
             frame = self.reader.read()
