@@ -127,6 +127,9 @@ def test_closed_instance_refuses_work():
     h.close()
     with pytest.raises(RuntimeError, match="closed"):
         h.process(np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(RuntimeError, match="closed"):
+        h.reset()
+    h.close()  # a second close is harmless
 
 
 def test_missing_model_names_the_file_and_the_fix(models_copy):

@@ -47,6 +47,10 @@ DEFAULT_FRAME_INTERVAL_S = 0.033333
 BRANCHES = ("face", "left_hand", "right_hand")
 
 
+#: What a closed instance says when asked for work.
+CLOSED = "This Holistic instance is closed: make a new one (close() let go of its models)."
+
+
 @dataclass(frozen=True)
 class HolisticOptions:
     """MediaPipe Holistic's options (``mediapipe/python/solutions/holistic.py``)."""
@@ -265,6 +269,8 @@ class Holistic:
     def reset(self) -> None:
         """Forget tracking, filters and the previous mask (a new stream starts): new
         tracks, with new face and hand branches (a frame in flight keeps its own)."""
+        if self._people is None:
+            raise RuntimeError(CLOSED)
         self._people.reset()
         if self._detail is not None:
             self._detail.reset()
@@ -362,7 +368,7 @@ class Holistic:
     def _start_frame(self, image, timestamp: Optional[float]) -> "_PoseStageOutput":
         """Timestamp bookkeeping, then the pose stage."""
         if self._pose_detector is None:
-            raise RuntimeError("This Holistic instance is closed.")
+            raise RuntimeError(CLOSED)
         if timestamp is None:
             timestamp = (self._last_timestamp or 0.0) + DEFAULT_FRAME_INTERVAL_S
         timestamp = float(timestamp)
