@@ -427,6 +427,8 @@ class Holistic:
                     track.hold()
             else:
                 found.append((track, pose, mask))
+        if crowd:   # who looks like whom, for the one-body and id decisions (people.PeopleTracker.observe)
+            people.observe(image, [(track, pose.landmarks) for track, pose, _ in found])
         # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
         kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
         for k in lost:
@@ -462,7 +464,7 @@ class Holistic:
                         box is not None and not fits_detection(pose.landmarks, box)):
                     retry.append((roi, box))
                     continue
-                track, _ = people.start(pose.landmarks, size)
+                track, _ = people.start(pose.landmarks, size, people.look_of(image, pose.landmarks))
                 started = True
                 mask = self._person_mask(track, pose, size, stage_ms)
                 out.people.append(self._person_pose(track, pose, mask, size, timestamp))
@@ -480,6 +482,8 @@ class Holistic:
         if crowd and (detecting or regions):
             people.newcomers_missed(bool(retry) and len(people.tracks) < self.max_num_people)
         people.plan_rois()
+        if crowd:
+            people.learn_looks(size)
         people.next_frame()
         out.resets += list(people.lost_now)
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))
