@@ -415,6 +415,9 @@ class Holistic:
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
 
         found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
+        if crowd:   # who looks like whom, for the jump, one-body and id decisions (people.PeopleTracker.observe)
+            people.observe(image, [(track, pose.landmarks) for track, pose in zip(tracked, poses)
+                                   if pose.score > opts.min_tracking_confidence])
         for track, pose in zip(tracked, poses):
             mask = self._person_mask(track, pose, size, stage_ms)
             out.mask = mask if out.mask is None else out.mask
@@ -427,8 +430,6 @@ class Holistic:
                     track.hold()
             else:
                 found.append((track, pose, mask))
-        if crowd:   # who looks like whom, for the one-body and id decisions (people.PeopleTracker.observe)
-            people.observe(image, [(track, pose.landmarks) for track, pose, _ in found])
         # Crossing, occlusion: two ROIs may slide onto one body; one of them lost its person.
         kept, lost = resolve_shared_bodies([(track, pose.landmarks) for track, pose, _ in found], size)
         for k in lost:

@@ -133,19 +133,24 @@ MIN_VISIBILITY = 0.5
 # reported and its torso patch overlaps nobody else's. Two looks further apart than
 # LOOK_DIFFERENT (Bhattacharyya) are two people's; a lost person's look is the new
 # pose's within LOOK_SAME. Measured (docs/people-layouts.md): one person against their
-# own first frame 0.07-0.67 (the woman clip raising her thumbs over her chest; over
+# own first frame 0.07-0.69 (the woman clip raising her thumbs over her chest; over
 # all 195 frames of the clip 0.57), one clip at two times 0.82; two people in clothes
 # of other colours 0.83-0.98; in dark clothes alike (two dark suits 0.28): where looks are
 # nearer than LOOK_DIFFERENT the look decides nothing (history does).
 LOOK_ALPHA = 0.2
-LOOK_SAME = 0.6
+LOOK_SAME = 0.7
 LOOK_DIFFERENT = 0.85
 # Of two tracks on one body, the look decides when one track's look is nearer the
 # body's by at least this (else their history does).
 LOOK_MARGIN = 0.2
 # A lost track whose look is the new pose's (within LOOK_SAME) and nobody else's gets
-# its id back when the new pose lies within its predicted box grown this many times.
-LOOK_REACH_BOX_SCALE = 3.0
+# its id back when the new pose lies within LOOK_REACH_WIDTHS body widths of where its
+# motion puts it, plus LOOK_REACH_SPEED body widths for each frame it has been lost: its
+# motion may be unknown (a track lost a few frames after the detector found it) and a
+# walking person moves about 0.15-0.2 shoulder widths a frame at 25 fps (1.4 m/s, about
+# 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
+LOOK_REACH_WIDTHS = 1.5
+LOOK_REACH_SPEED = 0.25
 
 
 class PoseSmoothing:
@@ -626,7 +631,11 @@ class PeopleTracker:
         """Whether this frame's pose of ``track`` left the track's own motion (it slid
         or jumped onto someone else): its motion anchor too far from where the track's
         motion puts it, or its scale changed too much (JUMP_SHOULDERS, JUMP_SCALE).
-        Not checked while coasting through a crossing (:meth:`plan_rois` holds the ROI)."""
+        Not checked while coasting through a crossing (:meth:`plan_rois` holds the ROI).
+        Several people, also while coasting: its look now is someone else's
+        (:meth:`looks_like_someone_else`)."""
+        if self.looks_like_someone_else(track):
+            return True
         if track.anchor is None or track.landmarks is None or track.coast is not None:
             return False
         size = np.asarray(image_size, np.float64)
@@ -637,6 +646,18 @@ class PeopleTracker:
         step = float(np.median(steps))
         scale = max(width_now / width_before, width_before / width_now)
         return step > JUMP_SHOULDERS * width_before or scale > JUMP_SCALE
+
+    def looks_like_someone_else(self, track: PersonTrack) -> bool:
+        """This frame's pose of ``track`` has another person's look: its torso looks
+        nothing like the track's own look (LOOK_DIFFERENT) and like the look of someone
+        else tracked or lost (within LOOK_SAME), whose look is not the track's either.
+        The ROI slid onto that person (a crossing, one behind the other): not taken."""
+        now = track.look_now
+        if now is None or track.look is None or appearance_distance(track.look, now) < LOOK_DIFFERENT:
+            return False
+        return any(other.look is not None and appearance_distance(other.look, now) < LOOK_SAME
+                   and appearance_distance(other.look, track.look) >= LOOK_DIFFERENT
+                   for other in self.tracks + self.lost if other is not track)
 
     def still_entangled(self, track: PersonTrack, landmarks: np.ndarray, others: Sequence[np.ndarray],
                         image_size) -> bool:
@@ -689,12 +710,12 @@ class PeopleTracker:
         Several people, with ``look`` (the new pose's, appearance.py): a lost track whose
         look is another person's (LOOK_DIFFERENT) does not come back here, whatever its
         motion says; and one whose look is this person's (LOOK_SAME), and no other
-        tracked or lost person's, comes back when the pose lies within its predicted box
-        grown LOOK_REACH_BOX_SCALE times (a person who reappears after a crossing or an
-        occlusion off the line of their motion)."""
+        tracked or lost person's, comes back when the pose lies within its reach of
+        where its motion puts it (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who
+        reappears off the line of their motion after a crossing or an occlusion)."""
         # The box a track keeps (PersonTrack.seen): of the head, shoulders and arms.
         box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
-        anchor = motion_anchor(landmarks)
+        anchor, size = motion_anchor(landmarks), np.asarray(image_size, np.float64)
         best, best_key = None, None
         for track in self.lost:
             predicted = track.predicted_box()
@@ -706,8 +727,9 @@ class PeopleTracker:
             iou = box_iou(box, predicted)
             by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
                                                     and self._where_it_went(track, landmarks, image_size))
+            reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
             by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look)
-                       and in_box(anchor, grown_box(predicted, LOOK_REACH_BOX_SCALE)))
+                       and float(np.linalg.norm((anchor - box_center(predicted)) * size)) <= reach)
             if not (by_motion or by_look):
                 continue
             key = (by_motion, iou, -(apart if apart is not None else 0.0),
