@@ -133,7 +133,7 @@ MIN_VISIBILITY = 0.5
 # reported and its torso patch overlaps nobody else's. Two looks further apart than
 # LOOK_DIFFERENT (Bhattacharyya) are two people's; a lost person's look is the new
 # pose's within LOOK_SAME. Measured (docs/people-layouts.md): one person against their
-# own first frame 0.07-0.69 (the woman clip raising her thumbs over her chest; over
+# own first frame 0.05-0.69 (the woman clip raising her thumbs over her chest; over
 # all 195 frames of the clip 0.57), one clip at two times 0.82; two people in clothes
 # of other colours 0.83-0.98; in dark clothes alike (two dark suits 0.28): where looks are
 # nearer than LOOK_DIFFERENT the look decides nothing (history does).
