@@ -747,7 +747,7 @@ class PeopleTracker:
         return track, came_back
 
     def _look_is_only(self, track: PersonTrack, look: np.ndarray) -> bool:
-        """No one else tracked or lost looks like ``look`` as much as ``track`` does (within LOOK_DIFFERENT)."""
+        """Every other tracked or lost person whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
         others = [t.look for t in self.tracks + self.lost if t is not track and t.look is not None]
         return all(appearance_distance(other, look) >= LOOK_DIFFERENT for other in others)
 
