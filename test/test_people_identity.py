@@ -159,6 +159,7 @@ def _looks_of(images):
     return looks
 
 
+@pytest.mark.slow
 def test_one_persons_look_stays_near_itself_and_other_peoples_do_not(images_dir, videos_dir):
     import cv2
     from conftest import load_rgb, skip_or_fail
