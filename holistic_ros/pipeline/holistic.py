@@ -431,6 +431,9 @@ class Holistic:
         stage_ms["pose_landmarks"] = (clock() - t0) * 1e3
 
         found: List[Tuple[PersonTrack, PoseLandmarkOutput, Optional[np.ndarray]]] = []
+        if crowd:   # who looks like whom, for the jump, one-body and id decisions (people.PeopleTracker.observe)
+            people.observe(image, [(track, pose.landmarks) for track, pose in zip(tracked, poses)
+                                   if pose.score > opts.min_tracking_confidence])
         for track, pose in zip(tracked, poses):
             mask = self._person_mask(track, pose, size, stage_ms)
             out.mask = mask if out.mask is None else out.mask
@@ -478,7 +481,7 @@ class Holistic:
                         box is not None and not fits_detection(pose.landmarks, box)):
                     retry.append((roi, box))
                     continue
-                track, _ = people.start(pose.landmarks, size)
+                track, _ = people.start(pose.landmarks, size, people.look_of(image, pose.landmarks))
                 started = True
                 mask = self._person_mask(track, pose, size, stage_ms)
                 out.people.append(self._person_pose(track, pose, mask, size, timestamp))
@@ -496,6 +499,8 @@ class Holistic:
         if crowd and (detecting or regions):
             people.newcomers_missed(bool(retry) and len(people.tracks) < self.max_num_people)
         people.plan_rois()
+        if crowd:
+            people.learn_looks(size)
         people.next_frame()
         out.resets += list(people.lost_now)
         out.people.sort(key=lambda person: -prominence(person.landmarks, size))

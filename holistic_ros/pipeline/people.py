@@ -47,6 +47,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .appearance import appearance, appearance_distance, torso_box
 from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, POSE_WORLD_LANDMARKS_FILTER,
                       LandmarksSmoother, VisibilitySmoother)
 from .pose_detection import detection_regions
@@ -127,6 +128,29 @@ HEAD_LANDMARKS = slice(0, 11)
 HEAD_BOX_SCALE = 2.0
 # Landmarks that make a body's box, and its motion anchor (pose landmark visibility).
 MIN_VISIBILITY = 0.5
+# Appearance (several people; appearance.py): a track's look is its torso's colour
+# histogram, learnt (moving average, LOOK_ALPHA a frame) only on frames where it is
+# reported and its torso patch overlaps nobody else's. Two looks further apart than
+# LOOK_DIFFERENT (Bhattacharyya) are two people's; a lost person's look is the new
+# pose's within LOOK_SAME. Measured (docs/people-layouts.md): one person against their
+# own first frame 0.05-0.69 (the woman clip raising her thumbs over her chest; over
+# all 195 frames of the clip 0.57), one clip at two times 0.82; two people in clothes
+# of other colours 0.83-0.98; in dark clothes alike (two dark suits 0.28): where looks are
+# nearer than LOOK_DIFFERENT the look decides nothing (history does).
+LOOK_ALPHA = 0.2
+LOOK_SAME = 0.7
+LOOK_DIFFERENT = 0.85
+# Of two tracks on one body, the look decides when one track's look is nearer the
+# body's by at least this (else their history does).
+LOOK_MARGIN = 0.2
+# A lost track whose look is the new pose's (within LOOK_SAME) and nobody else's gets
+# its id back when the new pose lies within LOOK_REACH_WIDTHS body widths of where its
+# motion puts it, plus LOOK_REACH_SPEED body widths for each frame it has been lost: its
+# motion may be unknown (a track lost a few frames after the detector found it) and a
+# walking person moves about 0.15-0.2 shoulder widths a frame at 25 fps (1.4 m/s, about
+# 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
+LOOK_REACH_WIDTHS = 1.5
+LOOK_REACH_SPEED = 0.25
 
 
 class PoseSmoothing:
@@ -200,6 +224,10 @@ class PersonTrack:
     #: The last HISTORY_FRAMES motion anchors, and frames held since the pose last fit the track's motion.
     history: List[np.ndarray] = field(default_factory=list)
     held_frames: int = 0
+    #: Several people: the person's look (appearance.py), learnt while clear of others,
+    #: and this frame's pose's look (None: not seen, or too little of the torso in view).
+    look: Optional[np.ndarray] = None
+    look_now: Optional[np.ndarray] = None
     face: Any = None
     hands: Any = None
 
@@ -211,6 +239,7 @@ class PersonTrack:
         self.anchor = None
         self.history = []
         self.held_frames = 0
+        self.look_now = None
         self.smoothing.pose_lost()
 
     def seen(self, landmarks: np.ndarray) -> None:
@@ -290,6 +319,15 @@ def motion_anchor(landmarks: np.ndarray) -> np.ndarray:
 
 def box_center(box: np.ndarray) -> np.ndarray:
     return np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+
+
+def _intersects(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]))
+
+
+def look_distance(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float]:
+    """Appearance distance of two looks, None where one is unknown."""
+    return None if a is None or b is None else appearance_distance(a, b)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -520,6 +558,32 @@ class PeopleTracker:
             kept.append(k)
         return kept
 
+    def observe(self, image: np.ndarray, candidates: Sequence[Tuple[PersonTrack, np.ndarray]]) -> None:
+        """Several people: this frame's look of each (track, raw landmarks) found
+        (:attr:`PersonTrack.look_now`, appearance.py), before :func:`resolve_shared_bodies`
+        uses it; ``image`` is the RGB frame (a device frame's host copy)."""
+        for track, landmarks in candidates:
+            track.look_now = self.look_of(image, landmarks)
+
+    @staticmethod
+    def look_of(image: np.ndarray, landmarks: np.ndarray) -> Optional[np.ndarray]:
+        """A pose's look in the frame (appearance.py; a device frame's host copy)."""
+        return appearance(getattr(image, "host", image), landmarks)
+
+    def learn_looks(self, image_size) -> None:
+        """After a frame: the looks of the people reported this frame whose torso patch
+        (appearance.torso_box) overlaps nobody else's are learnt (LOOK_ALPHA)."""
+        torsos = {id(t): torso_box(t.landmarks, image_size) for t in self.tracks if t.landmarks is not None}
+        for track in self.tracks:
+            now, track.look_now = track.look_now, None
+            if now is None or track.held_frames or track.coast is not None or track.landmarks is None:
+                continue
+            torso = torsos[id(track)]
+            if torso is None or any(other is not None and _intersects(torso, other) for key, other in torsos.items()
+                                    if key != id(track)):
+                continue
+            track.look = now if track.look is None else (1.0 - LOOK_ALPHA) * track.look + LOOK_ALPHA * now
+
     def plan_rois(self) -> None:
         """After a frame: the ROIs of people crossing each other coast.
 
@@ -575,7 +639,11 @@ class PeopleTracker:
         """Whether this frame's pose of ``track`` left the track's own motion (it slid
         or jumped onto someone else): its motion anchor too far from where the track's
         motion puts it, or its scale changed too much (JUMP_SHOULDERS, JUMP_SCALE).
-        Not checked while coasting through a crossing (:meth:`plan_rois` holds the ROI)."""
+        Not checked while coasting through a crossing (:meth:`plan_rois` holds the ROI).
+        Several people, also while coasting: its look now is someone else's
+        (:meth:`looks_like_someone_else`)."""
+        if self.looks_like_someone_else(track):
+            return True
         if track.anchor is None or track.landmarks is None or track.coast is not None:
             return False
         size = np.asarray(image_size, np.float64)
@@ -586,6 +654,18 @@ class PeopleTracker:
         step = float(np.median(steps))
         scale = max(width_now / width_before, width_before / width_now)
         return step > JUMP_SHOULDERS * width_before or scale > JUMP_SCALE
+
+    def looks_like_someone_else(self, track: PersonTrack) -> bool:
+        """This frame's pose of ``track`` has another person's look: its torso looks
+        nothing like the track's own look (LOOK_DIFFERENT) and like the look of someone
+        else tracked or lost (within LOOK_SAME), whose look is not the track's either.
+        The ROI slid onto that person (a crossing, one behind the other): not taken."""
+        now = track.look_now
+        if now is None or track.look is None or appearance_distance(track.look, now) < LOOK_DIFFERENT:
+            return False
+        return any(other.look is not None and appearance_distance(other.look, now) < LOOK_SAME
+                   and appearance_distance(other.look, track.look) >= LOOK_DIFFERENT
+                   for other in self.tracks + self.lost if other is not track)
 
     def still_entangled(self, track: PersonTrack, landmarks: np.ndarray, others: Sequence[np.ndarray],
                         image_size) -> bool:
@@ -630,21 +710,38 @@ class PeopleTracker:
         moved[:, :2] += track.velocity * track.lost_frames
         return same_body(moved, landmarks, image_size)
 
-    def start(self, landmarks: np.ndarray, image_size) -> Tuple[PersonTrack, bool]:
+    def start(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None
+              ) -> Tuple[PersonTrack, bool]:
         """A person found by the detector: a recently lost track if this is where
-        it would be now, else a new one. Returns (track, came_back)."""
+        it would be now, else a new one. Returns (track, came_back).
+
+        Several people, with ``look`` (the new pose's, appearance.py): a lost track whose
+        look is another person's (LOOK_DIFFERENT) does not come back here, whatever its
+        motion says; and one whose look is this person's (LOOK_SAME), and no other
+        tracked or lost person's, comes back when the pose lies within its reach of
+        where its motion puts it (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who
+        reappears off the line of their motion after a crossing or an occlusion)."""
         # The box a track keeps (PersonTrack.seen): of the head, shoulders and arms.
         box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+        anchor, size = motion_anchor(landmarks), np.asarray(image_size, np.float64)
         best, best_key = None, None
         for track in self.lost:
             predicted = track.predicted_box()
             if predicted is None:
                 continue
-            iou = box_iou(box, predicted)
-            if iou <= REIDENTIFY_BOX_IOU and not (track.landmarks is not None
-                                                  and self._where_it_went(track, landmarks, image_size)):
+            apart = look_distance(track.look, look)
+            if apart is not None and apart >= LOOK_DIFFERENT:
                 continue
-            key = (iou, -pose_distance(track.landmarks, landmarks, image_size))
+            iou = box_iou(box, predicted)
+            by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
+                                                    and self._where_it_went(track, landmarks, image_size))
+            reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
+            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look)
+                       and float(np.linalg.norm((anchor - box_center(predicted)) * size)) <= reach)
+            if not (by_motion or by_look):
+                continue
+            key = (by_motion, iou, -(apart if apart is not None else 0.0),
+                   -pose_distance(track.landmarks, landmarks, image_size))
             if best_key is None or key > best_key:
                 best, best_key = track, key
         came_back = best is not None
@@ -653,8 +750,14 @@ class PeopleTracker:
             track = best
         else:
             track = self.new_track(self.new_id())
+        track.look_now = look
         self.tracks.append(track)
         return track, came_back
+
+    def _look_is_only(self, track: PersonTrack, look: np.ndarray) -> bool:
+        """Every other tracked or lost person whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
+        others = [t.look for t in self.tracks + self.lost if t is not track and t.look is not None]
+        return all(appearance_distance(other, look) >= LOOK_DIFFERENT for other in others)
 
 
 class OnePersonPolicy:
@@ -745,18 +848,35 @@ def hidden_behind(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], image_si
 
 def _one_per_body(candidates, image_size, crossing: bool) -> set:
     """Of each two candidates (track, landmarks) on one body, the one that is not its
-    track's: whose last HISTORY_FRAMES motion anchors lie farther from it (in the body's
-    shoulder widths); on a tie the younger track. Pairs of coasting tracks only
-    (``crossing``) or all other pairs."""
+    track's. Pairs of coasting tracks only (``crossing``) or all other pairs.
+
+    Two poses whose torsos look like two people's (their looks LOOK_DIFFERENT apart) are
+    two bodies, one over the other, whatever their landmarks say. Of one body, by the
+    look first (:func:`_by_look`): when the two tracks' looks are two people's and one
+    is nearer the body's by LOOK_MARGIN, the other track lost the body. Else by history,
+    the track's last HISTORY_FRAMES motion anchors: outside a crossing, the track with
+    fewer of them on the body, each moved along the track's own motion to now (within
+    a body width), lost it, so that a track started a frame ago next to a followed
+    person does not take that person's body from them; then, and in a crossing (where
+    both motions lead there), the one whose anchors lie farther from it on average (in
+    body widths); on a tie the younger track."""
     size = np.asarray(image_size, np.float64)
 
-    def distance_of_history(track: PersonTrack, landmarks: np.ndarray) -> float:
+    def history_key(track: PersonTrack, landmarks: np.ndarray):
         history = track.history or ([motion_anchor(track.landmarks)] if track.landmarks is not None else [])
         if not history:
-            return np.inf
+            return (0, np.inf)
         here = motion_anchor(landmarks)
-        steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
-        return float(np.mean(steps)) / shoulder_width_px(landmarks, image_size)
+        # Each anchor moved along the track's own motion to now: frames since it was seen
+        # (the newest one last frame, or before the frames the track was held or behind).
+        ages = track.held_frames + np.arange(len(history), 0, -1)[:, None]
+        moved = np.linalg.norm((np.asarray(history) + track.velocity * ages - here) * size, axis=1)
+        width = body_scale_px(landmarks, image_size)
+        # Crossing, both tracks' motions lead near the body: only the distances tell.
+        if crossing:
+            steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
+            return (0, float(np.mean(steps)) / width)
+        return (-int(np.sum(moved <= JUMP_SHOULDERS * width)), float(np.mean(moved)) / width)
 
     out = set()
     for i, j in itertools.combinations(range(len(candidates)), 2):
@@ -767,10 +887,33 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
             continue   # crossing: one behind the other, hidden_behind's case
         if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE and not same_body(li, lj, image_size):
             continue
-        key_i = (distance_of_history(ti, li), ti.person_id)
-        key_j = (distance_of_history(tj, lj), tj.person_id)
+        if look_distance(ti.look_now, tj.look_now) is not None and \
+                appearance_distance(ti.look_now, tj.look_now) >= LOOK_DIFFERENT:
+            continue   # the two poses' torsos look like two people: two bodies, one over the other
+        by_look = _by_look(ti, tj)
+        if by_look is not None:
+            out.add(j if by_look else i)
+            continue
+        key_i = (*history_key(ti, li), ti.person_id)
+        key_j = (*history_key(tj, lj), tj.person_id)
         out.add(i if key_i > key_j else j)
     return out
+
+
+def _by_look(a: PersonTrack, b: PersonTrack) -> Optional[bool]:
+    """Two tracks on one body: True when ``a``'s look is the body's and ``b``'s is not,
+    False for the reverse, None when the looks do not tell (unknown, alike, or both as
+    near). The body's look is seen through both poses (their torso patches differ a
+    little): a track's cost is its look's distance to both, and the cheaper one by
+    LOOK_MARGIN (each distance counted once) keeps the body."""
+    apart = look_distance(a.look, b.look)
+    if apart is None or apart < LOOK_DIFFERENT or a.look_now is None or b.look_now is None:
+        return None
+    cost_a = (appearance_distance(a.look, a.look_now) + appearance_distance(a.look, b.look_now)) / 2.0
+    cost_b = (appearance_distance(b.look, a.look_now) + appearance_distance(b.look, b.look_now)) / 2.0
+    if abs(cost_a - cost_b) < LOOK_MARGIN:
+        return None
+    return cost_a < cost_b
 
 
 def prominence(landmarks: np.ndarray, image_size) -> float:
