@@ -677,9 +677,17 @@ class PeopleTracker:
         return self.blanks(keep, image_size)
 
     def blanks_for_track(self, track: PersonTrack, image_size):
-        """A tracked person's crop: everybody else blanked, the person's own region kept."""
-        keep = body_region(track.landmarks, image_size, with_hips=False) if track.landmarks is not None else None
-        return self.blanks(keep, image_size, skip=track)
+        """A tracked person's crop: everybody else blanked, the person's own region kept.
+        Returns (boxes, keep, to_border): someone clear of the person's body region is
+        blanked as the image would be, also where the crop repeats the image's edge beyond
+        it (roi.blank_boxes_in_crop); someone over the person only inside their box: a box
+        is coarse, and repeated along the edge it would also blank the person's own body
+        there (a crossing's partner's box covers the person's torso at the frame's edge)."""
+        if track.landmarks is None:
+            return self.blanks(None, image_size, skip=track)
+        boxes, keep = self.blanks(body_region(track.landmarks, image_size, with_hips=False), image_size, skip=track)
+        own = body_region(track.landmarks, image_size)
+        return boxes, keep, [box_iou(box, own) == 0.0 for box in boxes]
 
     def jumped(self, track: PersonTrack, landmarks: np.ndarray, image_size) -> bool:
         """Whether this frame's pose of ``track`` left the track's own motion (it slid

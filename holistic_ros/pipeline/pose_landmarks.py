@@ -109,9 +109,9 @@ class PoseLandmarker:
         """One output per ROI (one person each): every crop in one run when the model
         takes a batch (tools/convert_models.py DYNAMIC_BATCH), else one run per crop.
 
-        ``blanks`` (several people): per ROI, None or (boxes, keep box) normalised to
-        the image: the crop's pixels in the boxes but not in the keep box are made
-        black (:func:`~holistic_ros.pipeline.roi.blank_boxes_in_crop`), the other
+        ``blanks`` (several people): per ROI, None or (boxes, keep box[, to_border])
+        normalised to the image: the crop's pixels in the boxes but not in the keep box
+        are made black (:func:`~holistic_ros.pipeline.roi.blank_boxes_in_crop`), the other
         people's bodies. Blanked crops are cut on the host."""
         rois = list(rois)
         blanks = list(blanks) if blanks is not None else [None] * len(rois)
@@ -142,7 +142,8 @@ class PoseLandmarker:
     def _blank(tensor, roi: NormRect, image, blank) -> None:
         if blank is not None and len(blank[0]):
             h, w = image.shape[:2]
-            blank_boxes_in_crop(tensor, roi, (w, h), blank[0], blank[1])
+            blank_boxes_in_crop(tensor, roi, (w, h), blank[0], blank[1],
+                                to_border=blank[2] if len(blank) > 2 else None)
 
     @staticmethod
     def _decode(out, crop: Crop, with_segmentation: bool) -> PoseLandmarkOutput:

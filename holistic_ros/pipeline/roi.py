@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -342,25 +342,53 @@ def rect_is_valid(rect: NormRect) -> bool:
 
 
 def blank_boxes_in_crop(tensor: np.ndarray, roi: NormRect, image_size: ImageSize, boxes_norm: Sequence,
-                        keep_norm=None, keep_aspect_ratio: bool = True, value: float = 0.0) -> None:
+                        keep_norm=None, keep_aspect_ratio: bool = True, value: float = 0.0,
+                        to_border: Optional[Sequence[bool]] = None) -> None:
     """Set to ``value`` (black) the pixels of a crop (tensor (1, H, W, C) or (H, W, C),
     cut from ``roi`` by :func:`crop_roi`) that fall in any of ``boxes_norm``
     (xmin, ymin, xmax, ymax, normalised to the image), except those in ``keep_norm``.
+
+    ``to_border`` (per box): blank what the image with the box's pixels made black would
+    give. Outside the image the crop replicates the image's edge (``border_zero=False``),
+    so such a box that reaches the edge is blanked on along it, out to the crop's edge
+    (:func:`_box_with_border`). A box without it is blanked only where it lies, in the
+    image and out of it. ``keep_norm`` is kept where it lies.
 
     Several people (holistic_ros.pipeline.people): a person's pose crop with the
     other people's bodies blanked, so that the model keeps to its own person."""
     out_h, out_w = tensor.shape[-3:-1]
     projection = crop_geometry(roi, image_size, out_w, out_h, keep_aspect_ratio).projection
     w, h = image_size
+    # Farther out than the crop's farthest corner, normalised to the image.
+    reach = (1.0 + abs(roi.x_center) + abs(roi.y_center)
+             + 2.0 * max(roi.width_px(image_size), roi.height_px(image_size)) / min(w, h))
 
     def polygon(box):
         corners = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]) * (w, h)
         return np.round(cv2.perspectiveTransform(corners[None].astype(np.float64), projection)[0]).astype(np.int32)
 
     mask = np.zeros((out_h, out_w), np.uint8)
-    for box in boxes_norm:
-        cv2.fillConvexPoly(mask, polygon(box), 1)
+    to_border = list(to_border) if to_border is not None else [False] * len(boxes_norm)
+    for box, border in zip(boxes_norm, to_border):
+        box = _box_with_border(box, reach) if border else box
+        if box is not None:
+            cv2.fillConvexPoly(mask, polygon(box), 1)
     if keep_norm is not None:
         cv2.fillConvexPoly(mask, polygon(keep_norm), 0)
     pixels = tensor.reshape(-1, out_h, out_w, tensor.shape[-1])
     pixels[:, mask.astype(bool)] = value
+
+
+def _box_with_border(box_norm, reach: float):
+    """The part of the image that a box (normalised) covers, and the replicated border of
+    that part: the box clipped to the image, then stretched ``reach`` out on every side
+    where it touches the image's edge (BORDER_REPLICATE takes an outside pixel from the
+    nearest edge pixel, so the outside pixels copied from the box's edge pixels lie there).
+    None when the box covers none of the image."""
+    x0, y0, x1, y1 = (float(v) for v in box_norm[:4])
+    x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, 1.0), min(y1, 1.0)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return (-reach if x0 <= 0.0 else x0, -reach if y0 <= 0.0 else y0,
+            reach if x1 >= 1.0 else x1, reach if y1 >= 1.0 else y1)
+
