@@ -29,8 +29,8 @@ from .hand_sources import create_hand_source, validate_hand_source
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
-from .people import (HOLD_MAX_FRAMES, NEWCOMER_BOX_SCALE, PeopleTracker, PersonTrack, body_region, fits_detection,
-                     grown_box, hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
+from .people import (HOLD_MAX_FRAMES, PeopleTracker, PersonTrack, body_region, fits_detection,
+                     hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
 from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
 from .prominence import DetailBudget, detailed_people
@@ -389,8 +389,9 @@ class Holistic:
         (people.PeopleTracker.blanks), so that an ROI larger than its person (a waist-up
         view) keeps to that person. A tracked pose that left its track's motion
         (people.PeopleTracker.jumped) is not taken: the track holds, then is lost. A
-        newcomer is taken when its pose is the detected person's (people.fits_detection)
-        and on nobody tracked; one that landed on a person started this frame is tried
+        newcomer's crop has the tracked people blanked but its own head and shoulders
+        (people.PeopleTracker.blanks_for_newcomer); it is taken when its pose is the detected person's
+        (people.fits_detection) and on nobody tracked; one that landed on a person started this frame is tried
         again at once with that person blanked too, one still not placed makes the
         detector look again next frame. Between full detector runs, while someone may
         be missing, the detector looks at one region a frame in turn
@@ -404,7 +405,7 @@ class Holistic:
         clock = time.perf_counter
         out = _PoseStageOutput(size=size, stage_ms=stage_ms)
         people.begin_frame(opts.static_image_mode)
-        new_rois, new_boxes = [], []
+        new_rois, new_found = [], []
         regions = None
         detecting = people.should_detect()
         if crowd and not detecting and not opts.static_image_mode:
@@ -414,17 +415,17 @@ class Holistic:
             t0 = clock()
             detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
-            rois = [(roi_from_pose_detection(d, size), d.box) for d in detections]
-            rois = [(roi, box) for roi, box in rois if rect_is_valid(roi)]
+            rois = [(roi_from_pose_detection(d, size), d) for d in detections]
+            rois = [(roi, d) for roi, d in rois if rect_is_valid(roi)]
             if crowd:   # every newcomer is tried: the first ones may land on someone tracked
-                new_rois, new_boxes = [roi for roi, _ in rois], [box for _, box in rois]
+                new_rois, new_found = [roi for roi, _ in rois], [d for _, d in rois]
             else:
                 new_rois = people.claim([roi for roi, _ in rois])
         tracked = list(people.tracks)
         blanks = None
         if crowd:
             blanks = ([people.blanks_for_track(t, size) for t in tracked]
-                      + [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for box in new_boxes])
+                      + [people.blanks_for_newcomer(d.box, d.keypoints, size) for d in new_found])
         t0 = clock()
         poses = self._pose_landmarker.run_batch(image, [t.roi for t in tracked] + new_rois, opts.enable_segmentation,
                                                 blanks)
@@ -470,16 +471,16 @@ class Holistic:
                 out.resets.append(track)
             out.people.append(self._person_pose(track, pose, mask, size, timestamp))
 
-        pending = list(zip(new_rois, new_boxes or [None] * len(new_rois), poses[len(tracked):]))
+        pending = list(zip(new_rois, new_found or [None] * len(new_rois), poses[len(tracked):]))
         retry: list = []
         for attempt in range(2):
             retry, started = [], False
-            for roi, box, pose in pending:
+            for roi, found_by, pose in pending:
                 if pose.score <= opts.min_tracking_confidence or len(people.tracks) >= self.max_num_people:
                     continue
                 if people.same_body_as_tracked(pose.landmarks, size) or (
-                        box is not None and not fits_detection(pose.landmarks, box)):
-                    retry.append((roi, box))
+                        found_by is not None and not fits_detection(pose.landmarks, found_by.box)):
+                    retry.append((roi, found_by))
                     continue
                 track, _ = people.start(pose.landmarks, size, people.look_of(image, pose.landmarks))
                 started = True
@@ -491,9 +492,9 @@ class Holistic:
                 t0 = clock()
                 again = self._pose_landmarker.run_batch(
                     image, [roi for roi, _ in retry], opts.enable_segmentation,
-                    [people.blanks(grown_box(box, NEWCOMER_BOX_SCALE), size) for _, box in retry])
+                    [people.blanks_for_newcomer(d.box, d.keypoints, size) for _, d in retry])
                 stage_ms["pose_landmarks"] += (clock() - t0) * 1e3
-                pending = [(roi, box, pose) for (roi, box), pose in zip(retry, again)]
+                pending = [(roi, d, pose) for (roi, d), pose in zip(retry, again)]
             if not pending:
                 break
         if crowd and (detecting or regions):

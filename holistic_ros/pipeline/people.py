@@ -32,7 +32,8 @@ its policy's:
   crossing the one behind is kept unreported (:func:`hidden_behind`);
 - issue 18 (docs/people-layouts.md): each pose crop has the other people
   blanked (:meth:`PeopleTracker.blanks`), a pose that leaves its track's motion
-  is held, not taken (:meth:`PeopleTracker.jumped`), a newcomer's pose must be
+  is held, not taken (:meth:`PeopleTracker.jumped`), a newcomer's crop keeps only
+  its own head and shoulders unblanked (:func:`newcomer_region`), its pose must be
   the detected person's (:func:`fits_detection`), and between full detector
   runs one detection region a frame is searched (:meth:`PeopleTracker.region_to_search`).
 
@@ -116,9 +117,17 @@ TORSO_LANDMARKS = 25   # 0-24: face, shoulders, arms, hands, hips; not the legs
 # this visible: a full-body person's are (1.0 for the standing woman of layout seed 27),
 # a waist-up view's guessed ones are not (0.43-0.5 for the woman clip's, below the frame).
 VISIBLE_HIPS = 0.9
+# The pose detector's keypoint at the shoulders' midpoint (0: hips' midpoint, 1: full body
+# size and rotation, 2: shoulders' midpoint, 3: upper body size and rotation;
+# modules/pose_detection/pose_detection_cpu.pbtxt keeps 4, pose_detection_to_roi.pbtxt uses 0, 1).
+DETECTION_SHOULDERS = 2
 # A newcomer's pose keeps the detection's person when its nose lies in the
 # detection's box grown by this factor around its centre.
 NEWCOMER_BOX_SCALE = 3.0
+# ...and the region kept in its pose crop (the others blanked) reaches this many upper-body
+# sizes from its face to each side: its head and shoulders, 0.85-1.35 shoulder widths
+# (:func:`newcomer_region`).
+NEWCOMER_REGION = 0.5
 # A newcomer whose pose landed on someone else: the detector looks again next
 # frame, at most this many frames in a row (then back on schedule).
 RETRY_DETECTION_FRAMES = 3
@@ -411,6 +420,20 @@ def grown_box(box: np.ndarray, factor: float) -> np.ndarray:
     return np.concatenate([center - half, center + half])
 
 
+def newcomer_region(box: np.ndarray, keypoints: np.ndarray, image_size) -> np.ndarray:
+    """A detected person's head and shoulders (xmin, ymin, xmax, ymax, normalised), the
+    region kept in their pose crop when the tracked people are blanked: around the
+    detection's box centre (their face), NEWCOMER_REGION upper-body sizes to each side (the
+    distance of the detector's keypoint 3 from its keypoint 2, the shoulders' midpoint:
+    1.7-2.7 shoulder widths, measured on six people of the layouts alone)."""
+    size = np.asarray(image_size, np.float64)
+    keypoints = np.asarray(keypoints, np.float64)
+    upper_body_px = float(np.linalg.norm((keypoints[DETECTION_SHOULDERS + 1] - keypoints[DETECTION_SHOULDERS]) * size))
+    half = NEWCOMER_REGION * upper_body_px / size
+    center = box_center(box)
+    return np.concatenate([center - half, center + half])
+
+
 def fits_detection(landmarks: np.ndarray, box: np.ndarray) -> bool:
     """A newcomer's pose is the detected person's: its nose lies in the detection's box grown
     NEWCOMER_BOX_SCALE times (else the ROI, larger than the person, found someone else)."""
@@ -629,6 +652,29 @@ class PeopleTracker:
         boxes = [body_region(t.landmarks, image_size) for t in self.tracks
                  if t is not skip and t.landmarks is not None]
         return boxes, keep
+
+    def blanks_for_newcomer(self, box: np.ndarray, keypoints: np.ndarray, image_size):
+        """A newcomer's crop (the detection's ``box`` and ``keypoints``): the tracked people
+        blanked but a region around the detection's face (its box centre). When the face
+        lies in nobody's head and shoulders (:func:`body_region` without the hips), the
+        detection is someone new: only their own head and shoulders are kept
+        (:func:`newcomer_region`, within the box grown NEWCOMER_BOX_SCALE times, where their
+        nose must lie: :func:`fits_detection`). The detector's box grown NEWCOMER_BOX_SCALE times (432 px
+        in a 720 px tile, whatever the person's size) kept a nearby tracked person's head,
+        on which the newcomer's pose then landed (layout seed 0: a woman partly in front of
+        a larger one, never found). When the face lies in a tracked person's head and
+        shoulders, the detection may be theirs: the box grown NEWCOMER_BOX_SCALE times is
+        kept, as before; blanking more of them gives another, poorer pose of theirs that the
+        one-body test misses (layout seed 22: its nose 0.89 body widths from the track's, a
+        second track on one person)."""
+        face = box_center(box)
+        maybe_tracked = any(t.landmarks is not None and in_box(face, body_region(t.landmarks, image_size, with_hips=False))
+                            for t in self.tracks)
+        keep = grown_box(box, NEWCOMER_BOX_SCALE)
+        if not maybe_tracked:   # their head and shoulders, no farther than their nose may lie (fits_detection)
+            region = newcomer_region(box, keypoints, image_size)
+            keep = np.concatenate([np.maximum(keep[:2], region[:2]), np.minimum(keep[2:], region[2:])])
+        return self.blanks(keep, image_size)
 
     def blanks_for_track(self, track: PersonTrack, image_size):
         """A tracked person's crop: everybody else blanked, the person's own region kept.
