@@ -220,3 +220,21 @@ def models_copy(tmp_path):
     dst = tmp_path / "models"
     shutil.copytree(default_models_dir(), dst)
     return dst
+
+
+# --- synthetic bodies (unit tests of the several-people policy) -------------------------
+_BODY_TEMPLATE = None
+
+
+def synthetic_body(cx: float, cy: float, height: float = 0.4):
+    """A fixed 33-point body (x, y, z, visibility 1) centred at (cx, cy), ``height`` tall
+    (image-normalised): the same random shape for every test that calls it."""
+    import numpy as np
+
+    global _BODY_TEMPLATE
+    if _BODY_TEMPLATE is None:
+        _BODY_TEMPLATE = np.random.default_rng(7).uniform(-0.5, 0.5, size=(33, 2)) * np.array([0.5, 1.0])
+    lm = np.zeros((33, 4))
+    lm[:, :2] = _BODY_TEMPLATE * height + (cx, cy)
+    lm[:, 3] = 1.0
+    return lm

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from conftest import import_or_skip, require_oracle, skip_or_fail
+from conftest import synthetic_body as body
 
 from holistic_ros import Holistic
 from holistic_ros.pipeline import people as pp
@@ -38,15 +39,6 @@ WOMAN_CLIP = "mps_woman_thumbs_up_1280x720.mp4"
 
 # --- synthetic bodies ----------------------------------------------------------------
 
-_TEMPLATE = np.random.default_rng(7).uniform(-0.5, 0.5, size=(33, 2)) * np.array([0.5, 1.0])
-
-
-def body(cx: float, cy: float, height: float = 0.4) -> np.ndarray:
-    """A fixed 33-point body (x, y, z, visibility 1) centred at (cx, cy), ``height`` tall."""
-    lm = np.zeros((33, 4))
-    lm[:, :2] = _TEMPLATE * height + (cx, cy)
-    lm[:, 3] = 1.0
-    return lm
 
 
 SIZE = (1280, 720)

@@ -20,16 +20,9 @@ from holistic_ros.pipeline import appearance as ap
 from holistic_ros.pipeline import people as pp
 from holistic_ros.pipeline.roi import NormRect
 
+from conftest import synthetic_body as body
+
 SIZE = (1280, 720)
-_TEMPLATE = np.random.default_rng(7).uniform(-0.5, 0.5, size=(33, 2)) * np.array([0.5, 1.0])
-
-
-def body(cx: float, cy: float, height: float = 0.4) -> np.ndarray:
-    """A fixed 33-point body (x, y, z, visibility 1) centred at (cx, cy), ``height`` tall."""
-    lm = np.zeros((33, 4))
-    lm[:, :2] = _TEMPLATE * height + (cx, cy)
-    lm[:, 3] = 1.0
-    return lm
 
 
 def look(*bins: int) -> np.ndarray:
