@@ -55,7 +55,7 @@ KNOWN_MISSES = {
     # one behind is not reported while their poses coincide, and an id is renewed.
     ("seed14", "found"): "27%",
     ("seed14", "ids"): "2 id switches",
-    ("seed14", "drift"): "4.49x",
+    ("seed14", "drift"): "4.71x",   # 4.49x before the blanking along the frame's edge (acc18)
 }
 
 _reports = {}
