@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from ..pipeline.landmark_names import HandLandmark, PoseLandmark
+from .types import PointingRay
 
 EYES = (PoseLandmark.LEFT_EYE, PoseLandmark.RIGHT_EYE)
 WRIST = {"left": PoseLandmark.LEFT_WRIST, "right": PoseLandmark.RIGHT_WRIST}
@@ -72,7 +73,7 @@ def angular_uncertainty(baseline_m: float, landmark_noise_m: float, jitter_rad: 
     return float(min(math.pi, math.sqrt(base_rad ** 2 + noise ** 2 + jitter_rad ** 2)))
 
 
-def index_finger_ray(hand_cam: np.ndarray, hand_world: np.ndarray, side: str, settings) -> Optional["PointingRay"]:
+def index_finger_ray(hand_cam: np.ndarray, hand_world: np.ndarray, side: str, settings) -> Optional[PointingRay]:
     """The pointing ray of a hand of no body: index knuckle (MCP) -> index tip, in the camera frame.
 
     A lone hand has no eye and no shoulder, so the body's eye -> fingertip ray cannot be
@@ -88,7 +89,6 @@ def index_finger_ray(hand_cam: np.ndarray, hand_world: np.ndarray, side: str, se
     landmark noise, base uncertainty, plane). None when the hand does not point or is degenerate.
     """
     from .recognizer import FINGERS, finger_extension, ramp   # recognizer imports this module
-    from .types import PointingRay
 
     hand_world = np.asarray(hand_world, dtype=np.float64)
     hand_cam = np.asarray(hand_cam, dtype=np.float64)

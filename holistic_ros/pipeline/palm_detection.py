@@ -24,10 +24,7 @@ under ``mediapipe/`` (google-ai-edge/mediapipe v0.10.21):
 
 from __future__ import annotations
 
-import math
 from typing import List
-
-import numpy as np
 
 from .detection import (DecodeOptions, Detection, SsdAnchorOptions, decode_detections,
                         generate_anchor_centers, remove_detection_letterbox, weighted_nms)
