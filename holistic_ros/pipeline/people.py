@@ -330,10 +330,6 @@ def box_center(box: np.ndarray) -> np.ndarray:
     return np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
 
 
-def _intersects(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]))
-
-
 def look_distance(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float]:
     """Appearance distance of two looks, None where one is unknown."""
     return None if a is None or b is None else appearance_distance(a, b)
@@ -602,7 +598,7 @@ class PeopleTracker:
             if now is None or track.held_frames or track.coast is not None or track.landmarks is None:
                 continue
             torso = torsos[id(track)]
-            if torso is None or any(other is not None and _intersects(torso, other) for key, other in torsos.items()
+            if torso is None or any(other is not None and box_iou(torso, other) > 0.0 for key, other in torsos.items()
                                     if key != id(track)):
                 continue
             track.look = now if track.look is None else (1.0 - LOOK_ALPHA) * track.look + LOOK_ALPHA * now
@@ -921,15 +917,15 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
         if not history:
             return (0, np.inf)
         here = motion_anchor(landmarks)
-        # Each anchor moved along the track's own motion to now: frames since it was seen
-        # (the newest one last frame, or before the frames the track was held or behind).
-        ages = track.held_frames + np.arange(len(history), 0, -1)[:, None]
-        moved = np.linalg.norm((np.asarray(history) + track.velocity * ages - here) * size, axis=1)
         width = body_scale_px(landmarks, image_size)
         # Crossing, both tracks' motions lead near the body: only the distances tell.
         if crossing:
             steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
             return (0, float(np.mean(steps)) / width)
+        # Each anchor moved along the track's own motion to now: frames since it was seen
+        # (the newest one last frame, or before the frames the track was held or behind).
+        ages = track.held_frames + np.arange(len(history), 0, -1)[:, None]
+        moved = np.linalg.norm((np.asarray(history) + track.velocity * ages - here) * size, axis=1)
         return (-int(np.sum(moved <= JUMP_SHOULDERS * width)), float(np.mean(moved)) / width)
 
     out = set()
@@ -941,8 +937,8 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
             continue   # crossing: one behind the other, hidden_behind's case
         if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE and not same_body(li, lj, image_size):
             continue
-        if look_distance(ti.look_now, tj.look_now) is not None and \
-                appearance_distance(ti.look_now, tj.look_now) >= LOOK_DIFFERENT:
+        apart_now = look_distance(ti.look_now, tj.look_now)
+        if apart_now is not None and apart_now >= LOOK_DIFFERENT:
             continue   # the two poses' torsos look like two people: two bodies, one over the other
         by_look = _by_look(ti, tj)
         if by_look is not None:
