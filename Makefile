@@ -119,7 +119,7 @@ build: venv models/manifest.json $(COMPOSITION_DEP) $(HRI_MSGS_UNPACK)
 # prerequisite (oracle venv, test media, build) into a failure (test/conftest.py).
 test: venv ros2cli oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest $(TESTS) -m "" -rsxX $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "" -rsxX --durations=20 $(PYTEST_ARGS)
 
 # The fast loop: no MediaPipe oracle (no .venv-oracle needed), no slow tests; a few minutes.
 check: venv build
