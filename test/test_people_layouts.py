@@ -10,7 +10,8 @@ over each other and crossing). Each case is held to issue 18's criteria:
 - each person's pose within 1.5x of the noise floor of a one-person run on that
   person alone (the same frames with only that person drawn): the one-person run
   is MediaPipe Holistic within the parity tests, and its drift under +-1 pixel
-  noise stands for MediaPipe's own (tools/layouts.py says why).
+  noise (the mean over three draws) stands for MediaPipe's own (tools/layouts.py
+  says why).
 
 The cases are issue 18's reproduction, seeds that failed before the fix and seeds
 that its first version made worse (the tables in docs/people-layouts.md);
@@ -48,14 +49,18 @@ CASES = {"issue18": lambda: layouts.issue_layout(frames=40),
          **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS}}
 # Criteria still missed after the fix: (case, criterion) -> what was measured.
 KNOWN_MISSES = {
-    ("seed4", "drift"): "2.89x",
-    ("seed5", "drift"): "3.68x",
+    # err/drift against the mean floor of three noise draws (tools/layouts.py NOISE_DRAWS);
+    # against the first draw alone, as before: issue18 1.48x (it passed), seed4 2.89x,
+    # seed5 3.68x, seed14 4.71x. One draw was a noisy floor (docs/people-layouts.md).
+    ("issue18", "drift"): "1.54x (the upper person)",
+    ("seed4", "drift"): "2.44x",
+    ("seed5", "drift"): "3.86x",
     # Two big waist-up people walking through each other, the one behind an opaque frame
     # (its rectangle is under a quarter covered, so it counts as visible throughout): the
     # one behind is not reported while their poses coincide, and an id is renewed.
     ("seed14", "found"): "27%",
     ("seed14", "ids"): "2 id switches",
-    ("seed14", "drift"): "4.71x",   # 4.49x before the blanking along the frame's edge (acc18)
+    ("seed14", "drift"): "4.15x",   # 4.71x against the first draw alone
 }
 
 _reports = {}

@@ -18,7 +18,8 @@ are the layout's). The one-person run is MediaPipe Holistic within the parity
 tests (test/test_parity_mediapipe.py holds it to 1.5x MediaPipe's own drift), so
 it stands for MediaPipe here and costs no oracle subprocess in CI; its drift
 under +-1 pixel noise (the same run on the alone frames with every value moved
-by -1, 0 or +1, as tools/parity.py's perturb_frames) is the noise floor. With
+by -1, 0 or +1, as tools/parity.py's perturb_frames), averaged over NOISE_DRAWS
+draws of that noise, is the noise floor (``--draws 1``: the first draw alone). With
 ``--oracle`` the reference and the drift are MediaPipe's own (tools/parity.py,
 cached).
 
@@ -69,6 +70,13 @@ SETTLE_FRAMES = 10
 # Criteria of issue 18.
 FOUND_MIN = 0.95
 DRIFT_FACTOR = 1.5
+# The noise floor is the mean over this many draws of +-1 noise. One draw is a noisy
+# estimate on 40 frames of a still person (a track keeps where it started, so its frames
+# are one sample, not forty): the one-person run itself, under three other draws, scored
+# 1.39 / 1.89 / 2.13 against draw 0's floor on seed 4's sitting photo, 2.09 / 1.84 / 1.69 on
+# seed 20's small woman (docs/people-layouts.md). Every draw is an equally valid floor;
+# their mean is the same quantity with less of that noise.
+NOISE_DRAWS = 3
 # A person counts as visible for `found` when less than this share of them is covered by
 # sprites in front, and is compared with the reference only when not covered at all.
 COVERED_MAX = 0.25
@@ -315,7 +323,8 @@ class PersonReport:
     first_visible: Optional[int] = None  # first frame the reference finds them
     ids: List[int] = field(default_factory=list)
     error: Optional[float] = None        # mean pose error vs reference, fraction of the diagonal
-    drift: Optional[float] = None        # the reference's drift under +-1 noise
+    drift: Optional[float] = None        # the reference's drift under +-1 noise (mean over the draws)
+    drifts: List[Optional[float]] = field(default_factory=list)   # per draw
 
     @property
     def ratio(self) -> Optional[float]:
@@ -417,64 +426,95 @@ _ORACLE_OPTIONS = dict(static_image_mode=False, model_complexity=1, enable_segme
                        refine_face_landmarks=False)
 
 
-def references(rendered: Rendered, oracle: bool = False) -> Tuple[List[List[Optional[np.ndarray]]], List[Optional[float]]]:
-    """Per sprite: the one-person poses on its alone frames, and their mean drift under +-1 noise."""
-    poses, drifts = [], []
-    for alone in rendered.alone:
-        noisy = parity.perturb_frames(alone, seed=0)
-        if oracle:
-            clean_o = parity.run_oracle(alone, _ORACLE_OPTIONS, "layouts-")
-            noisy_o = parity.run_oracle(noisy, _ORACLE_OPTIONS, "layouts-noisy-")
-            clean = [parity.oracle_frame(clean_o, "pose", i) for i in range(len(alone))]
-            shaky = [parity.oracle_frame(noisy_o, "pose", i) for i in range(len(alone))]
-        else:
-            clean = [_pose(r) for r in _run(alone, 1, {})]
-            shaky = [_pose(r) for r in _run(noisy, 1, {})]
-        size = (alone[0].shape[1], alone[0].shape[0])
-        errors = [pose_error(a, b, size) for a, b in zip(shaky, clean) if a is not None and b is not None]
-        errors = [e for e in errors if e is not None]
-        poses.append(clean)
-        drifts.append(float(np.mean(errors)) if errors else None)
+def _noisy_drift(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarray]], draw: int,
+                 oracle: bool) -> Optional[float]:
+    """The one-person run on the alone frames under one draw of +-1 noise: its mean pose error
+    against the clean run."""
+    noisy = parity.perturb_frames(alone, seed=draw)
+    if oracle:
+        noisy_o = parity.run_oracle(noisy, _ORACLE_OPTIONS, f"layouts-noisy{draw or ''}-")
+        shaky = [parity.oracle_frame(noisy_o, "pose", i) for i in range(len(alone))]
+    else:
+        shaky = [_pose(r) for r in _run(noisy, 1, {})]
+    size = (alone[0].shape[1], alone[0].shape[0])
+    errors = [pose_error(a, b, size) for a, b in zip(shaky, clean) if a is not None and b is not None]
+    errors = [e for e in errors if e is not None]
+    return float(np.mean(errors)) if errors else None
+
+
+def references(rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAWS, poses=None,
+               drifts=None) -> Tuple[List[List[Optional[np.ndarray]]], List[List[Optional[float]]]]:
+    """Per sprite: the one-person poses on its alone frames, and their drift under each of
+    ``draws`` draws of +-1 noise. ``poses`` and ``drifts`` (from the cache) are kept: only the
+    missing runs are made."""
+    poses = list(poses) if poses is not None else [None] * len(rendered.alone)
+    drifts = [list(d) for d in drifts] if drifts is not None else [[] for _ in rendered.alone]
+    for k, alone in enumerate(rendered.alone):
+        if poses[k] is None:
+            if oracle:
+                clean_o = parity.run_oracle(alone, _ORACLE_OPTIONS, "layouts-")
+                poses[k] = [parity.oracle_frame(clean_o, "pose", i) for i in range(len(alone))]
+            else:
+                poses[k] = [_pose(r) for r in _run(alone, 1, {})]
+        for draw in range(len(drifts[k]), draws):
+            # Nobody to drift from where the clean run finds nobody: no noisy run.
+            found = any(p is not None for p in poses[k])
+            drifts[k].append(_noisy_drift(alone, poses[k], draw, oracle) if found else None)
     return poses, drifts
+
+
+def noise_floor(drifts: Sequence[Optional[float]], draws: int = NOISE_DRAWS) -> Optional[float]:
+    """The reference's drift under +-1 noise: the mean over the first ``draws`` draws."""
+    values = [d for d in list(drifts)[:draws] if d is not None]
+    return float(np.mean(values)) if values else None
 
 
 CACHE_DIR = parity.REPO_ROOT / ".cache" / "layouts"
 
 
-def cached_references(layout: Layout, rendered: Rendered, oracle: bool = False):
+def cached_references(layout: Layout, rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAWS):
     """:func:`references`, kept on disk by layout (the one-person runs do not change with
-    the several-people code; delete .cache/layouts when the one-person pipeline changes)."""
+    the several-people code; delete .cache/layouts when the one-person pipeline changes).
+    A file with fewer noise draws than asked for gets the missing ones added."""
     import hashlib
 
     key = hashlib.sha1(repr((layout, oracle)).encode()).hexdigest()[:16]
     path = CACHE_DIR / f"{layout.name}-{key}.npz"
+    poses = drifts = None
     if path.is_file():
         with np.load(path) as data:
             poses = [[None if np.isnan(p).all() else p for p in data["poses"][k]] for k in range(len(layout.sprites))]
-            drifts = [None if np.isnan(d) else float(d) for d in data["drifts"]]
-        return poses, drifts
-    poses, drifts = references(rendered, oracle)
+            stored = data["drifts"].reshape(len(layout.sprites), -1)   # (sprites,) before draws were kept
+            drifts = [[None if np.isnan(d) else float(d) for d in row] for row in stored]
+        if all(len(row) >= draws for row in drifts):
+            return poses, drifts
+    poses, drifts = references(rendered, oracle, draws, poses, drifts)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     array = np.full((len(poses), layout.frames, 33, 4), np.nan, np.float32)
     for k, seq in enumerate(poses):
         for i, p in enumerate(seq):
             if p is not None:
                 array[k, i] = p[:, :4]
-    np.savez_compressed(path, poses=array, drifts=np.array([np.nan if d is None else d for d in drifts]))
+    width = max(len(row) for row in drifts)
+    table = np.full((len(drifts), width), np.nan)
+    for k, row in enumerate(drifts):
+        table[k, :len(row)] = [np.nan if d is None else d for d in row]
+    np.savez_compressed(path, poses=array, drifts=table)
     return poses, drifts
 
 
 def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: bool = False,
-             rendered: Optional[Rendered] = None, refs=None, cache: bool = False) -> LayoutReport:
+             rendered: Optional[Rendered] = None, refs=None, cache: bool = False,
+             draws: int = NOISE_DRAWS) -> LayoutReport:
     t0 = time.perf_counter()
     rendered = rendered or render(layout)
     n = len(layout.sprites)
     results = _run(rendered.frames, n, holistic_kwargs or {})
     if refs is None:
-        refs = cached_references(layout, rendered, oracle) if cache else references(rendered, oracle)
+        refs = cached_references(layout, rendered, oracle, draws) if cache else references(rendered, oracle, draws)
     ref_poses, drifts = refs
     size = layout.size
-    reports = [PersonReport(drift=drifts[k]) for k in range(n)]
+    reports = [PersonReport(drift=noise_floor(drifts[k], draws), drifts=list(drifts[k][:draws])) for k in range(n)]
     owners: Dict[int, set] = {}
     double = stray = 0
     visible_frames = np.zeros(n)
@@ -533,6 +573,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write the table (markdown) here too")
     parser.add_argument("--no-cache", action="store_true", help="re-run the one-person references "
                         "(else kept in .cache/layouts)")
+    parser.add_argument("--draws", type=int, default=NOISE_DRAWS,
+                        help=f"draws of +-1 noise whose mean drift is the noise floor (default {NOISE_DRAWS})")
     parser.add_argument("-v", "--verbose", action="store_true", help="per-person lines")
     args = parser.parse_args(argv)
     layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames) for s in _seeds(args.seeds)]
@@ -540,7 +582,7 @@ def main(argv=None) -> int:
     print(TABLE_HEADER, flush=True)
     passed = 0
     for layout in layouts:
-        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache)
+        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache, draws=args.draws)
         passed += report.passed
         lines.append(report.row())
         print(report.row(), f"  <!-- {layout.describe()}; {report.seconds:.0f} s -->" if args.verbose else "",
@@ -548,7 +590,7 @@ def main(argv=None) -> int:
         if args.verbose:
             for k, p in enumerate(report.people):
                 print(f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
-                      f"ids {p.ids}, err {p.error}, drift {p.drift}", flush=True)
+                      f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})", flush=True)
     summary = f"\n{passed}/{len(layouts)} layouts pass."
     print(summary)
     if args.out:
