@@ -411,8 +411,8 @@ class Holistic:
         if crowd and not detecting and not opts.static_image_mode:
             every = detection_regions(size)
             turn = people.region_to_search(len(every))
-            if turn is not None:   # one region, or (the turn after the last) the blanked whole image
-                regions, blanked = every[turn:turn + 1], turn == len(every)
+            if turn is not None:   # one region; with the whole image, the blanked whole image too
+                regions, blanked = [every[turn]], turn == 0
                 detecting = True
         if detecting:
             t0 = clock()

@@ -527,13 +527,13 @@ class PeopleTracker:
     def region_to_search(self, regions: int) -> Optional[int]:
         """Between full detector runs, while fewer than N people are tracked: the index
         of the one region (of ``regions``: the whole image, then its tiles) the detector
-        looks at this frame, in turn, or ``regions`` itself: the whole image with the
-        tracked people blanked (:meth:`blanks_for_search`). So a newcomer anywhere is
-        looked for within ``regions`` + 1 frames at the cost of one detector run a frame
-        (issue 18)."""
+        looks at this frame, in turn, so that a newcomer anywhere is looked for within
+        ``regions`` frames at the cost of one detector run a frame (issue 18); on the whole
+        image's turn (0) the whole image with the tracked people blanked is searched too
+        (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames."""
         if len(self.tracks) >= self.max_num_people or regions < 1:
             return None
-        self._search_turn = (self._search_turn + 1) % (regions + 1)
+        self._search_turn = (self._search_turn + 1) % regions
         return self._search_turn
 
     def detected(self) -> None:
@@ -873,21 +873,20 @@ class CrowdPolicy:
              blanked: bool = True) -> list:
         """Detections over nobody tracked, in ``regions`` (default: the whole image and its
         tiles, pose_detection.detection_regions), then, with ``blanked``, in the whole image
-        with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`; without
-        anyone to blank, with no ``regions``, the whole image as it is): someone the
-        others hid from the detector (their score under the threshold with the others in
-        view) is seen as if alone. Its detections come after the others', so a person
-        both find keeps the plain search's detection (:meth:`PeopleTracker.new_people`)."""
+        with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`; a second
+        run, only with someone to blank): someone the others hid from the detector (their
+        score under the threshold with the others in view) is seen as if alone. Its
+        detections come after the plain search's, which finds what it found without it:
+        a person both find keeps the plain search's detection (:meth:`PeopleTracker.new_people`)."""
         h, w = image.shape[:2]
         if regions is None:
             regions = detection_regions((w, h))
         # Room for the tracked people and one person seen at two scales each.
         most = 2 * tracker.max_num_people + len(tracker.tracks)
-        found = detector.detect_in(image, min_score, most, regions) if regions else []
-        if blanked:
-            blanks = tracker.blanks_for_search((w, h))
-            if blanks or not regions:
-                found += detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks or None)
+        found = detector.detect_in(image, min_score, most, regions)
+        blanks = tracker.blanks_for_search((w, h)) if blanked else []
+        if blanks:
+            found += detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks)
         return [found[k] for k in tracker.new_people([d.box for d in found])]
 
     def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
