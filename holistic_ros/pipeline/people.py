@@ -34,8 +34,10 @@ its policy's:
   blanked (:meth:`PeopleTracker.blanks`), a pose that leaves its track's motion
   is held, not taken (:meth:`PeopleTracker.jumped`), a newcomer's crop keeps only
   its own head and shoulders unblanked (:func:`newcomer_region`), its pose must be
-  the detected person's (:func:`fits_detection`), and between full detector
-  runs one detection region a frame is searched (:meth:`PeopleTracker.region_to_search`).
+  the detected person's (:func:`fits_detection`), the detector also searches the whole
+  image with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`), and
+  between full detector runs one detection region a frame is searched
+  (:meth:`PeopleTracker.region_to_search`).
 
 Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 """
@@ -499,13 +501,14 @@ class PeopleTracker:
             if track.roi is None or not rect_is_valid(track.roi):
                 self.lose(track)
 
-    def find(self, detector, image, min_score: float, regions=None) -> list:
+    def find(self, detector, image, min_score: float, regions=None, blanked: bool = True) -> list:
         """The policy's detections that may be new people, best first; ``regions``
-        (several people): where to look, else everywhere (:meth:`region_to_search`)."""
+        (several people): where to look, else everywhere, and ``blanked``: also the whole
+        image with the tracked people blanked (:meth:`region_to_search`)."""
         self.detected()
-        if regions is None:
+        if regions is None and blanked:
             return self.policy.find(self, detector, image, min_score)
-        return self.policy.find(self, detector, image, min_score, regions)
+        return self.policy.find(self, detector, image, min_score, regions, blanked)
 
     def claim(self, rois: Sequence[NormRect]) -> List[NormRect]:
         """ROIs of :meth:`find`'s detections, one per free place, that the policy does
@@ -525,7 +528,9 @@ class PeopleTracker:
         """Between full detector runs, while fewer than N people are tracked: the index
         of the one region (of ``regions``: the whole image, then its tiles) the detector
         looks at this frame, in turn, so that a newcomer anywhere is looked for within
-        ``regions`` frames at the cost of one detector run a frame (issue 18)."""
+        ``regions`` frames at the cost of one detector run a frame (issue 18); on the whole
+        image's turn (0) the whole image with the tracked people blanked is searched too
+        (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames."""
         if len(self.tracks) >= self.max_num_people or regions < 1:
             return None
         self._search_turn = (self._search_turn + 1) % regions
@@ -648,6 +653,17 @@ class PeopleTracker:
         boxes = [body_region(t.landmarks, image_size) for t in self.tracks
                  if t is not skip and t.landmarks is not None]
         return boxes, keep
+
+    def blanks_for_search(self, image_size) -> List[np.ndarray]:
+        """What the detector's regions have blanked (:meth:`CrowdPolicy.find`): the body
+        regions of the tracked people (:func:`body_region`), so that someone not tracked
+        is seen as if alone in the image, as MediaPipe's one-person detector sees them.
+        Not while a track is held or coasting (a crossing, a pose that left its motion):
+        its landmarks may be on someone else, whom blanking would hide and leave
+        its own person to be found again as a newcomer."""
+        if any(t.held_frames or t.coast is not None for t in self.tracks):
+            return []
+        return self.blanks(None, image_size)[0]
 
     def blanks_for_newcomer(self, box: np.ndarray, keypoints: np.ndarray, image_size):
         """A newcomer's crop (the detection's ``box`` and ``keypoints``): the tracked people
@@ -853,14 +869,24 @@ class CrowdPolicy:
     def new_image(self, tracker: PeopleTracker) -> None:
         tracker.reset()
 
-    def find(self, tracker: PeopleTracker, detector, image, min_score: float, regions=None) -> list:
+    def find(self, tracker: PeopleTracker, detector, image, min_score: float, regions=None,
+             blanked: bool = True) -> list:
         """Detections over nobody tracked, in ``regions`` (default: the whole image and its
-        tiles, pose_detection.detection_regions)."""
+        tiles, pose_detection.detection_regions), then, with ``blanked``, in the whole image
+        with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`; a second
+        run, only with someone to blank): someone the others hid from the detector (their
+        score under the threshold with the others in view) is seen as if alone. Its
+        detections come after the plain search's, which finds what it found without it:
+        a person both find keeps the plain search's detection (:meth:`PeopleTracker.new_people`)."""
+        h, w = image.shape[:2]
         if regions is None:
-            h, w = image.shape[:2]
             regions = detection_regions((w, h))
         # Room for the tracked people and one person seen at two scales each.
-        found = detector.detect_in(image, min_score, 2 * tracker.max_num_people + len(tracker.tracks), regions)
+        most = 2 * tracker.max_num_people + len(tracker.tracks)
+        found = detector.detect_in(image, min_score, most, regions)
+        blanks = tracker.blanks_for_search((w, h)) if blanked else []
+        if blanks:
+            found += detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks)
         return [found[k] for k in tracker.new_people([d.box for d in found])]
 
     def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
