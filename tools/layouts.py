@@ -39,7 +39,8 @@ Per layout it reports (the criteria of issue 18):
 A track *lies on* a person when its nose and shoulders are within one shoulder
 width of the reference's (median of the three distances, the reference's
 shoulder width in pixels); where the reference finds nobody, when its shoulders'
-midpoint is inside the sprite's rectangle and it lies on no person the reference finds.
+midpoint is inside the sprite's rectangle (where a track lies on both kinds, the one
+drawn in front counts).
 
 Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue] [--oracle]
                                           [--out table.md] [-v]
@@ -392,18 +393,22 @@ def on_body(track_pose: np.ndarray, reference: Optional[np.ndarray], rect_px: np
 def lies_on(track_pose: np.ndarray, references: Sequence[Optional[np.ndarray]], rects_px: np.ndarray,
             size) -> Optional[int]:
     """Which person a track lies on, or None. A person the reference finds is matched by
-    pose first; a sprite's rectangle (a person the reference does not find) counts only
-    when the track lies on no such person. Otherwise a track on a person walking in front
-    of a photo the reference finds nobody in counted for the photo (an id "seen on two
-    people" that never moved; seeds 9, 17, 26, 28 before this)."""
+    pose; a person it does not find (a photo too small for the pose detector, say) by their
+    rectangle holding the track's shoulders' midpoint. Where both hold, the one drawn in
+    front wins: a track on a photo drawn over a walker is the photo's (the walker is covered
+    there), and a track on a walker in front of such a photo is the walker's. (Before, the
+    rectangle always won, then the pose always won: one counted a walker passing in front of
+    a photo as an id on two people, the other a track on a photo in front as on the walker
+    passing behind it.) Sprites are indexed back to front."""
     dist = np.array([on_body(track_pose, ref, rect, size) if ref is not None else np.inf
                      for ref, rect in zip(references, rects_px)])
-    if dist.size and dist.min() < ON_BODY_SHOULDERS:
-        return int(np.argmin(dist))
-    for k, (ref, rect) in enumerate(zip(references, rects_px)):
-        if ref is None and on_body(track_pose, None, rect, size) < ON_BODY_SHOULDERS:
+    by_pose = int(np.argmin(dist)) if dist.size and dist.min() < ON_BODY_SHOULDERS else None
+    for k in range(len(references) - 1, -1, -1):   # front first
+        if by_pose is not None and k < by_pose:
+            break
+        if references[k] is None and on_body(track_pose, None, rects_px[k], size) < ON_BODY_SHOULDERS:
             return k
-    return None
+    return by_pose
 
 
 def pose_error(ours: np.ndarray, reference: np.ndarray, size) -> Optional[float]:
