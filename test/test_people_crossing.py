@@ -99,15 +99,21 @@ def test_in_a_crossing_the_one_behind_stays_behind_while_on_one_body():
 def test_one_behind_comes_back_when_its_pose_is_where_its_motion_puts_it():
     tracker = make_tracker()
     a = walking(tracker, 0.30, 0.015, 8)
-    b = walking(tracker, 0.60, -0.015, 8)
+    walking(tracker, 0.90, -0.015, 8)
     for _ in range(3):
         a.behind()
-    mine = body(float(a.predicted_anchor()[0]) + 0.003, 0.5)
-    front = body(0.50, 0.5)   # the other, near enough that their regions touch
+    x = float(a.predicted_anchor()[0]) + 0.003
+    mine = body(x, 0.5)
+    # The other 0.33 image widths away: this body's box grown by BODY_PAD_SHOULDERS reaches
+    # the other's head and shoulders region (which is grown by it too), the box itself not.
+    front = body(x + 0.33, 0.5)
     assert pp.fits_own_motion(a, mine, [front], SIZE)
     assert not tracker.still_entangled(a, mine, [front], SIZE)
-    # A pose on the other person is not this track's, however entangled.
-    assert not pp.fits_own_motion(a, body(0.5, 0.5), [front], SIZE)
+    # Where its own head, arms or hands lie on the other's head and shoulders, it waits:
+    # its hands would be found on the wrong body.
+    assert tracker.still_entangled(a, mine, [body(x + 0.2, 0.5)], SIZE)
+    # A pose on the other person is not this track's.
+    assert not pp.fits_own_motion(a, front, [mine], SIZE)
 
 
 # --- crossing layouts, real models and media --------------------------------------------

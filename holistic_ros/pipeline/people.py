@@ -785,18 +785,28 @@ class PeopleTracker:
                         image_size) -> bool:
         """A track not reported for a while (held, behind someone) whose body (its
         visible head, arms and hands) still reaches into another person's head and
-        shoulders region: it stays unreported, for at most COAST_MAX_FRAMES frames,
-        unless its pose is where its own motion puts it (:func:`fits_own_motion`): two
-        big waist-up people (270-330 px shoulders) reach into each other's region until
-        they are about two shoulder widths apart (seed 14: the one behind unreported for
-        8 frames after her pose was hers again, 660 px from the other)."""
-        if track.held_frames >= COAST_MAX_FRAMES or fits_own_motion(track, landmarks, others, image_size):
+        shoulders region: it stays unreported, for at most COAST_MAX_FRAMES frames.
+        A pose where the track's own motion puts it (:func:`fits_own_motion`) is its
+        person's, and waits only while its head, arms and hands themselves lie on
+        another's head and shoulders: grown by BODY_PAD_SHOULDERS as well, two big
+        waist-up people (270-330 px shoulders) stay entangled until about two shoulder
+        widths apart (seed 14: the one behind unreported for 8 frames after her pose was
+        hers again, 660 px from the other). (Tried: any pose that fits its own motion
+        back at once: found 29% -> 76% on layout seed 117, 10% -> 70% on seed 79, but
+        test_multi_person's crossing then had 2 hands on the other body.)"""
+        if track.held_frames >= COAST_MAX_FRAMES:
             return False
         w, h = image_size
         pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
         box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+        regions = [body_region(other, image_size, with_hips=False) for other in others]
+        if fits_own_motion(track, landmarks, others, image_size):
+            # Its own person: entangled only while its head, arms and hands themselves (the
+            # others' regions are grown by BODY_PAD_SHOULDERS already) lie on another's
+            # head and shoulders, where its hands would be found on the wrong body.
+            return any(box_iou(box, region) > 0 for region in regions)
         reach = np.concatenate([box[:2] - pad, box[2:] + pad])
-        return any(box_iou(reach, body_region(other, image_size, with_hips=False)) > 0 for other in others)
+        return any(box_iou(reach, region) > 0 for region in regions)
 
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame."""
@@ -958,7 +968,8 @@ def resolve_shared_bodies(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], 
 
 def hidden_behind(candidates: Sequence[Tuple[PersonTrack, np.ndarray]], image_size) -> List[int]:
     """Two people crossing (both tracks coasting) whose poses landed on one body: the
-    one whose own motion puts it farther from the body is behind the other, and its pose
+    one whose recent positions lie farther from it is behind the other (or was behind it
+    already: :func:`_one_per_body`), and its pose
     is the front one's. It is not reported (one body, one track, issue 18) but stays
     tracked, coasting, until they part. Also not reported: a coasting track whose pose
     lies nearer where the other's motion puts the other than where its own puts itself
@@ -1015,10 +1026,12 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
             return (0, np.inf)
         here = motion_anchor(landmarks)
         width = body_scale_px(landmarks, image_size)
-        # Crossing: the two walk in opposite directions, so the body is the one whose own
-        # motion puts it here (the one behind coasts on elsewhere).
+        # Crossing, both tracks' motions lead near the body: only the distances tell. (Tried:
+        # the distance from where each track's own motion puts it; a walker passing behind a
+        # standing person then put the standing one behind, seed 31: 0 -> 2 id switches.)
         if crossing:
-            return (0, float(np.linalg.norm((track.predicted_anchor() - here) * size)) / width)
+            steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
+            return (0, float(np.mean(steps)) / width)
         # Each anchor moved along the track's own motion to now: frames since it was seen
         # (the newest one last frame, or before the frames the track was held or behind).
         ages = track.held_frames + np.arange(len(history), 0, -1)[:, None]
