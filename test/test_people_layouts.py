@@ -57,10 +57,12 @@ KNOWN_MISSES = {
     ("seed5", "drift"): "3.86x",
     # Two big waist-up people walking through each other, the one behind an opaque frame
     # (its rectangle is under a quarter covered, so it counts as visible throughout): the
-    # one behind is not reported while their poses coincide, and an id is renewed.
-    ("seed14", "found"): "27%",
+    # one behind is not reported while their poses coincide, and in the crossing's middle
+    # (the two 13-24 px apart, 270 px shoulders) the front one's pose lies nearer the one
+    # behind on a frame or two. 27% found, 4.71x before the crossing was told by motion.
+    ("seed14", "found"): "40%",
     ("seed14", "ids"): "2 id switches",
-    ("seed14", "drift"): "4.15x",   # 4.71x against the first draw alone
+    ("seed14", "drift"): "3.69x",   # 4.71x at the first draw alone before the crossing was told by motion
 }
 
 _reports = {}

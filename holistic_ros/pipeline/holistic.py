@@ -406,14 +406,17 @@ class Holistic:
         out = _PoseStageOutput(size=size, stage_ms=stage_ms)
         people.begin_frame(opts.static_image_mode)
         new_rois, new_found = [], []
-        regions = None
+        regions, blanked = None, True
         detecting = people.should_detect()
         if crowd and not detecting and not opts.static_image_mode:
-            turn = people.region_to_search(len(detection_regions(size)))
-            regions = None if turn is None else [detection_regions(size)[turn]]
-        if detecting or regions:
+            every = detection_regions(size)
+            turn = people.region_to_search(len(every))
+            if turn is not None:   # one region; with the whole image, the blanked whole image too
+                regions, blanked = [every[turn]], turn == 0
+                detecting = True
+        if detecting:
             t0 = clock()
-            detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions)
+            detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions, blanked)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
             rois = [(roi_from_pose_detection(d, size), d) for d in detections]
             rois = [(roi, d) for roi, d in rois if rect_is_valid(roi)]
@@ -497,7 +500,7 @@ class Holistic:
                 pending = [(roi, d, pose) for (roi, d), pose in zip(retry, again)]
             if not pending:
                 break
-        if crowd and (detecting or regions):
+        if crowd and detecting:
             people.newcomers_missed(bool(retry) and len(people.tracks) < self.max_num_people)
         people.plan_rois()
         if crowd:

@@ -8,14 +8,14 @@ Ports ``modules/pose_detection/pose_detection_cpu.pbtxt`` and
 from __future__ import annotations
 
 import math
-from typing import List
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from .detection import (DecodeOptions, Detection, SsdAnchorOptions, decode_detections,
                         generate_anchor_centers, remove_detection_letterbox, weighted_nms)
 from .models import ModelSession
-from .roi import NormRect, crop_image, rect_from_alignment_points, transform_rect
+from .roi import NormRect, blank_boxes_in_crop, crop_image, rect_from_alignment_points, transform_rect
 
 # modules/pose_detection/pose_detection_cpu.pbtxt
 POSE_DETECTION_INPUT_SIZE = 224
@@ -55,19 +55,30 @@ class PoseDetector:
         return self.detect_in(image, min_score, max_detections, detection_regions((w, h)))
 
     def detect_in(self, image: np.ndarray, min_score: float, max_detections: int,
-                  rects: List[NormRect]) -> List[Detection]:
+                  rects: List[NormRect], blanks: Optional[Sequence] = None) -> List[Detection]:
         """Up to ``max_detections`` people in the (unrotated) ``rects`` of the image, one
-        detector run each, merged with the weighted NMS; image-normalised coordinates."""
+        detector run each, merged with the weighted NMS; image-normalised coordinates.
+
+        ``blanks`` (several people): boxes (xmin, ymin, xmax, ymax, normalised to the image)
+        made black in every region's tensor, as if the image were black there: the people
+        already tracked, so that someone else is seen as if alone in the image."""
         candidates = []
         for rect in rects:
-            found, padding = self._candidates(image, rect, min_score)
+            found, padding = self._candidates(image, rect, min_score, blanks)
             candidates += [_detection_from_rect(remove_detection_letterbox(d, padding), rect) for d in found]
         return weighted_nms(candidates, POSE_DETECTION_NMS_IOU, max_detections=max_detections)
 
-    def _candidates(self, image, rect: NormRect, min_score: float):
-        """Decoded detections in ``rect``'s letterboxed tensor (before NMS), and its padding."""
+    def _candidates(self, image, rect: NormRect, min_score: float, blanks: Optional[Sequence] = None):
+        """Decoded detections in ``rect``'s letterboxed tensor (before NMS), and its padding;
+        ``blanks``: boxes made black in the tensor (:meth:`detect_in`)."""
+        if blanks:
+            image = getattr(image, "host", image)   # a DeviceFrame: blanked on its host copy
         crop = crop_image(image, rect, POSE_DETECTION_INPUT_SIZE, POSE_DETECTION_INPUT_SIZE,
                           keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
+        if blanks:
+            h, w = image.shape[:2]
+            # Black in the detector's value range; the letterbox border is black too.
+            blank_boxes_in_crop(crop.tensor, rect, (w, h), blanks, value=-1.0)
         out = self.session.run(crop.tensor)
         options = DecodeOptions(num_keypoints=POSE_DETECTION_NUM_KEYPOINTS,
                                 scale=float(POSE_DETECTION_INPUT_SIZE), min_score=min_score,

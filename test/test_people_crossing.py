@@ -1,0 +1,153 @@
+"""Two people walking through each other keep one id each (issue 18), with real models and media.
+
+Crossing layouts of tools/layouts.py (seeded; two people walk across the frame in
+opposite directions, the others stand): each person keeps one id through the crossing,
+and no frame has two tracks on one person. Most are two copies of the woman clip,
+where the looks cannot tell them apart (docs/people-layouts.md) and only their motion
+can: the one behind coasts along her own motion while covered and is found again
+where it puts her. Unit level (no models): the motion rules on synthetic landmarks.
+
+Crossing layouts drawn from seeds 40-199: some were traced while the crossing code was
+changed, the others (held out) were not looked at while changing it. Issue 18's table
+(tools/layouts.py --seeds 0-33) and test_people_layouts.py hold the other seeds, seed 14
+among them. Where a criterion is still missed, the case is a strict xfail with what was
+measured.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import synthetic_body as body
+
+from holistic_ros.pipeline import people as pp
+from holistic_ros.pipeline.roi import NormRect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import layouts  # noqa: E402
+
+SIZE = (1280, 720)
+
+
+def make_tracker(n=2):
+    return pp.PeopleTracker(n, lambda: (None, None))
+
+
+def walking(tracker, x, speed, frames):
+    """A track started at x (image widths) and seen walking ``speed`` widths a frame."""
+    track, _ = tracker.start(body(x, 0.5), SIZE)
+    track.roi = NormRect(x, 0.5, 0.3, 0.5)
+    for k in range(frames):
+        track.seen(body(x + speed * k, 0.5))
+    return track
+
+
+# --- people.py, without models ---------------------------------------------------------
+
+def test_the_steps_while_coasting_and_the_first_after_are_no_motion():
+    """From the anchor where coasting began, the first step after it was 535 px on layout
+    seed 14: a velocity of 175 px a frame, which then read as a jump."""
+    tracker = make_tracker()
+    track = walking(tracker, 0.3, 0.015, 8)
+    track.coast, track.coast_frames = (track.roi, track.box), 0
+    velocity = track.velocity.copy()
+    for k in range(5):   # coasting: the pose may be the other person's
+        track.seen(body(0.5, 0.5))
+        track.coast_frames += 1
+    assert np.array_equal(track.velocity, velocity)
+    track.coast = None
+    track.seen(body(0.6, 0.5))   # apart again, 0.1 from the last pose: a correction, not a step
+    assert np.array_equal(track.velocity, velocity)
+    track.seen(body(0.615, 0.5))  # walking on
+    assert not np.array_equal(track.velocity, velocity)
+
+
+def test_the_one_behind_moves_on_along_its_motion():
+    tracker = make_tracker()
+    track = walking(tracker, 0.3, 0.015, 8)
+    before = np.array(track.landmarks, copy=True)
+    for _ in range(4):
+        track.behind()
+    # Where the others' crops blank this person, and where it is looked for.
+    assert track.velocity[0] > 0.005
+    assert np.allclose(track.landmarks[:, :2], before[:, :2] + 4 * track.velocity)
+    assert np.allclose(track.predicted_anchor(), pp.motion_anchor(before) + 5 * track.velocity)
+
+
+def test_in_a_crossing_the_one_behind_stays_behind_while_on_one_body():
+    tracker = make_tracker()
+    a = walking(tracker, 0.30, 0.015, 8)
+    b = walking(tracker, 0.60, -0.015, 8)
+    for t in (a, b):
+        t.coast, t.coast_frames = (t.roi, t.box), 0
+    here = np.array(b.landmarks, copy=True)
+    here[:, :2] += b.velocity   # both poses on the person in front, b, where b's motion puts b
+    a.behind()                  # decided earlier: a is behind
+    assert pp.hidden_behind([(a, here), (b, here + 0.001)], SIZE) == [0]
+    # Where the body is nearer a's prediction (the crossing's middle, where the poses lie
+    # between the two), a still stays behind; b's pose, nearer where a's motion puts a
+    # than where b's puts b, is not reported either (it would be an id on two people).
+    there = np.array(a.landmarks, copy=True)
+    there[:, :2] += a.velocity
+    assert pp.hidden_behind([(a, there), (b, there + 0.001)], SIZE) == [0, 1]
+
+
+def test_one_behind_comes_back_when_its_pose_is_where_its_motion_puts_it():
+    tracker = make_tracker()
+    a = walking(tracker, 0.30, 0.015, 8)
+    walking(tracker, 0.90, -0.015, 8)
+    for _ in range(3):
+        a.behind()
+    x = float(a.predicted_anchor()[0]) + 0.003
+    mine = body(x, 0.5)
+    # The other 0.33 image widths away: this body's box grown by BODY_PAD_SHOULDERS reaches
+    # the other's head and shoulders region (which is grown by it too), the box itself not.
+    front = body(x + 0.33, 0.5)
+    assert pp.fits_own_motion(a, mine, [front], SIZE)
+    assert not tracker.still_entangled(a, mine, [front], SIZE)
+    # Where its own head, arms or hands lie on the other's head and shoulders, it waits:
+    # its hands would be found on the wrong body.
+    assert tracker.still_entangled(a, mine, [body(x + 0.2, 0.5)], SIZE)
+    # A pose on the other person is not this track's.
+    assert not pp.fits_own_motion(a, front, [mine], SIZE)
+
+
+# --- crossing layouts, real models and media --------------------------------------------
+
+# tools/layouts.py seeds (40 frames at 1280x720) of kind "crossing": who crosses whom, and what
+# they gave before the crossing was told by motion (commit 0701b02; tools/layouts.py). 79 was held out
+# (not looked at while changing the code); 117 and 120 were traced while changing it.
+CASES = {
+    79: "woman/m crossing woman, big waist-up (held out): 1 id switch, found 23% before",
+    117: "woman crossing woman/m, big waist-up: 2 id switches, found 29% before",
+    120: "woman crossing woman_box/m: 1 id switch, found 88% before",
+}
+# Criteria still missed: seed -> what was measured.
+KNOWN_MISSES: dict = {}
+
+
+def _case(seed):
+    miss = KNOWN_MISSES.get(seed)
+    marks = [pytest.mark.xfail(strict=True, reason=f"issue 18, still missed: {miss}")] if miss else []
+    return pytest.param(seed, marks=marks, id=f"seed{seed}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [_case(s) for s in CASES])
+def test_crossing_people_keep_one_id_each(media_dir, seed):
+    try:
+        layout = layouts.random_layout(seed)
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    assert layout.kind == "crossing", CASES[seed]
+    report = layouts.evaluate(layout)
+    print(layouts.TABLE_HEADER, report.row(), layout.describe(), sep="\n")
+    for k, person in enumerate(report.people):
+        print(f"person {k}: found {person.found:.2f}, ids {person.ids}")
+    # Issue 18: zero id switches, zero frames with two tracks on one body.
+    assert report.switches == 0, report.row()
+    assert report.double == 0, report.row()
