@@ -75,7 +75,7 @@ def test_the_one_behind_moves_on_along_its_motion():
     # Where the others' crops blank this person, and where it is looked for. The velocity
     # must be the walker's way for the claims below to say anything (a zero velocity would
     # pass them): structural, not measured. 0.005 is a third of the synthetic walker's
-    # 0.015 widths a frame; the moving average (VELOCITY_ALPHA 0.3, from zero, first step
+    # 0.015 widths a frame; the moving average (VELOCITY_ALPHA 0.3, from zero, the first
     # steps not counted) is at 0.0132 after these frames (measured: 0.01324).
     assert track.velocity[0] > 0.005
     assert np.allclose(track.landmarks[:, :2], before[:, :2] + 4 * track.velocity)
