@@ -162,6 +162,16 @@ LOOK_MARGIN = 0.2
 # 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
 LOOK_REACH_WIDTHS = 1.5
 LOOK_REACH_SPEED = 0.25
+# Several people: a newcomer (a new track, not a lost one back) is tentative until its
+# pose has been found on this many frames in a row, the frame it was detected included:
+# it is tracked (it keeps its place from the detector, its pose crop and the others'
+# blanking) but not reported and has no id. A newcomer whose pose leaves its own motion
+# (:meth:`PeopleTracker.jumped`) or lands on a tracked body before then is dropped, so a
+# poor detection (a torso the blanked search finds, whose pose is small and unsteady,
+# issue 18's layout seed 2) costs no id and no frame on someone else's body. The same
+# rule as a tracker's "minimum hits" (SORT: 3); reported from the third frame, 80 ms at
+# 25 fps.
+NEWCOMER_CONFIRM_FRAMES = 3
 
 
 class PoseSmoothing:
@@ -242,6 +252,8 @@ class PersonTrack:
     #: and this frame's pose's look (None: not seen, or too little of the torso in view).
     look: Optional[np.ndarray] = None
     look_now: Optional[np.ndarray] = None
+    #: Frames the pose must still be found on before a newcomer is reported (NEWCOMER_CONFIRM_FRAMES).
+    unconfirmed: int = 0
     face: Any = None
     hands: Any = None
 
@@ -538,6 +550,7 @@ class PeopleTracker:
         self._lost_since_detection = False
         self._retries = 0
         self._search_turn = -1
+        self._static = False
         self.policy.reset(self)
 
     def close(self) -> None:
@@ -551,6 +564,17 @@ class PeopleTracker:
     def new_id(self) -> int:
         return next(self._ids)
 
+    def sighted(self, track: PersonTrack) -> bool:
+        """A frame with the track's pose: whether it is reported. A newcomer is once its pose
+        has been found on NEWCOMER_CONFIRM_FRAMES frames (:meth:`start`); a track found from a
+        detection gets its id then."""
+        if track.unconfirmed:
+            track.unconfirmed -= 1
+            if track.unconfirmed:
+                return False
+        track.person_id = track.person_id or self.new_id()
+        return True
+
     def new_track(self, person_id: int) -> PersonTrack:
         face, hands = self._make_branches()
         return PersonTrack(person_id, face=face, hands=hands)
@@ -560,6 +584,7 @@ class PeopleTracker:
         self.lost_now = []
         if static_image_mode:
             self.policy.new_image(self)
+        self._static = static_image_mode
         for track in list(self.tracks):
             if track.roi is None or not rect_is_valid(track.roi):
                 self.lose(track)
@@ -838,7 +863,7 @@ class PeopleTracker:
         self.policy.lost(track)
         if track in self.tracks:
             self.tracks.remove(track)
-        if track not in self.lost:
+        if track not in self.lost and not track.unconfirmed:   # a tentative newcomer has no id to come back
             self.lost.append(track)
         self.lost_now.append(track)
         self._lost_since_detection = True
@@ -893,7 +918,9 @@ class PeopleTracker:
             self.lost.remove(best)
             track = best
         else:
-            track = self.new_track(self.new_id())
+            # Its id once confirmed (NEWCOMER_CONFIRM_FRAMES): the pose stage gives it.
+            track = self.new_track(0)
+            track.unconfirmed = 0 if self._static else self.policy.confirm_frames
         track.look_now = look
         self.tracks.append(track)
         return track, came_back
@@ -908,6 +935,9 @@ class OnePersonPolicy:
     """MediaPipe Holistic's one person (``pose_landmark_cpu.pbtxt``): one track for
     the whole stream; the detector runs only while it is not tracked and keeps its
     best detection, which the track follows from then on under a new id."""
+
+    #: MediaPipe reports the person on the frame it is detected.
+    confirm_frames = 0
 
     def reset(self, tracker: PeopleTracker) -> None:
         self.track = tracker.new_track(0)
@@ -940,6 +970,10 @@ class CrowdPolicy:
     (:meth:`PeopleTracker.should_detect`), newcomers are started once their pose
     is known (:meth:`PeopleTracker.start`), and a person lost a moment ago gets its
     id back; every image starts over in static mode."""
+
+    #: Frames a newcomer's pose is found on before it is reported (NEWCOMER_CONFIRM_FRAMES;
+    #: in static mode none: every image is new, :meth:`PeopleTracker.start`).
+    confirm_frames = NEWCOMER_CONFIRM_FRAMES
 
     def reset(self, tracker: PeopleTracker) -> None:
         """Nobody to keep."""
@@ -1087,8 +1121,9 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
             # 20-60 px off either, by turns nearer the other's).
             out.add(i if ti.held_frames > tj.held_frames else j)
             continue
-        key_i = (*history_key(ti, li), ti.person_id)
-        key_j = (*history_key(tj, lj), tj.person_id)
+        # On a tie the younger: a tentative newcomer (no id yet), then the larger id.
+        key_i = (*history_key(ti, li), ti.unconfirmed > 0, ti.person_id)
+        key_j = (*history_key(tj, lj), tj.unconfirmed > 0, tj.person_id)
         out.add(i if key_i > key_j else j)
     return out
 
