@@ -103,6 +103,31 @@ def test_a_newcomer_is_reported_with_an_id_only_once_found_on_a_few_frames():
     assert came_back and back is again and tracker.sighted(back) and back.person_id == 2
 
 
+def test_a_newcomer_confirmed_where_a_lost_persons_motion_puts_them_gets_that_id():
+    """The detector's first pose of a person who comes back may lie off their motion (a
+    new, tentative track); at confirmation its tracked pose is asked again (layout seed
+    216: a walker lost in front of someone, back under a new id before)."""
+    tracker = make_tracker()
+    walker, _ = started(tracker, body(0.20, 0.5))
+    for step in range(1, 6):   # walks right, 0.01 of the width a frame
+        walker.seen(body(0.20 + 0.01 * step, 0.5))
+    tracker.lose(walker)
+    for _ in range(8):
+        tracker.next_frame()
+    newcomer, came_back = tracker.start(body(0.60, 0.5), SIZE)   # off the walker's way
+    assert not came_back and newcomer is not walker
+    for k in range(pp.NEWCOMER_CONFIRM_FRAMES):   # tracked where the walker is by now
+        newcomer.seen(body(0.33 + 0.01 * k, 0.5))
+        tracker.next_frame()
+        reported = tracker.sighted(newcomer, SIZE)
+    assert reported and newcomer.person_id == walker.person_id and walker not in tracker.lost
+    # Without the image size (or far from anyone lost), a new id.
+    other, _ = tracker.start(body(0.80, 0.3), SIZE)
+    while not tracker.sighted(other, SIZE):
+        other.seen(body(0.80, 0.3))
+    assert other.person_id == walker.person_id + 1
+
+
 def test_one_person_and_static_images_are_reported_on_the_frame_found():
     """MediaPipe's one person (max_num_people=1) and static mode (every image new) have no tentative frames."""
     one = pp.PeopleTracker(1, lambda: (None, None))

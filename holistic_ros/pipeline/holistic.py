@@ -558,7 +558,7 @@ class Holistic:
                                                           self.options.smoothing_enabled)
             track.roi = roi_from_auxiliary_landmarks(aux, size)
         track.seen(landmarks)
-        if not self._people.sighted(track):
+        if not self._people.sighted(track, size):
             return None
         return _PersonPose(track, track.person_id, landmarks, world, pose.landmarks[:, 4], pose.score, mask)
 

@@ -564,14 +564,23 @@ class PeopleTracker:
     def new_id(self) -> int:
         return next(self._ids)
 
-    def sighted(self, track: PersonTrack) -> bool:
-        """A frame with the track's pose: whether it is reported. A newcomer is once its pose
-        has been found on NEWCOMER_CONFIRM_FRAMES frames (:meth:`start`); a track found from a
-        detection gets its id then."""
+    def sighted(self, track: PersonTrack, image_size=None) -> bool:
+        """A frame with the track's pose (after :meth:`PersonTrack.seen`): whether it is
+        reported. A newcomer is once its pose has been found on NEWCOMER_CONFIRM_FRAMES
+        frames (:meth:`start`), and gets its id then: with ``image_size``, the id of a
+        recently lost track whose person its pose now is (:meth:`lost_track_for`, asked
+        again with the newcomer's tracked pose and look: the detector's first pose of a
+        person who comes back may lie off where their motion puts them), else a new one."""
         if track.unconfirmed:
             track.unconfirmed -= 1
             if track.unconfirmed:
                 return False
+            if image_size is not None and track.landmarks is not None:
+                back = self.lost_track_for(track.landmarks, image_size, track.look_now, newcomer=track)
+                if back is not None:
+                    self.lost.remove(back)
+                    track.person_id = back.person_id
+                    track.look = track.look if track.look is not None else back.look
         track.person_id = track.person_id or self.new_id()
         return True
 
@@ -882,14 +891,34 @@ class PeopleTracker:
     def start(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None
               ) -> Tuple[PersonTrack, bool]:
         """A person found by the detector: a recently lost track if this is where
-        it would be now, else a new one. Returns (track, came_back).
+        it would be now (:meth:`lost_track_for`), else a new one, tentative
+        (NEWCOMER_CONFIRM_FRAMES). Returns (track, came_back)."""
+        best = self.lost_track_for(landmarks, image_size, look)
+        came_back = best is not None
+        if came_back:
+            self.lost.remove(best)
+            track = best
+        else:
+            # Its id once confirmed (NEWCOMER_CONFIRM_FRAMES, :meth:`sighted`).
+            track = self.new_track(0)
+            track.unconfirmed = 0 if self._static else self.policy.confirm_frames
+        track.look_now = look
+        self.tracks.append(track)
+        return track, came_back
 
-        Several people, with ``look`` (the new pose's, appearance.py): a lost track whose
-        look is another person's (LOOK_DIFFERENT) does not come back here, whatever its
+    def lost_track_for(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None,
+                       newcomer: Optional[PersonTrack] = None) -> Optional[PersonTrack]:
+        """The recently lost track whose person this pose is, if any: the pose's body box
+        overlaps where the track's motion puts it now, or the pose lies on its body moved
+        along its motion (:meth:`_where_it_went`).
+
+        Several people, with ``look`` (the pose's, appearance.py): a lost track whose
+        look is another person's (LOOK_DIFFERENT) is not this person, whatever its
         motion says; and one whose look is this person's (LOOK_SAME), and no other
-        tracked or lost person's, comes back when the pose lies within its reach of
-        where its motion puts it (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who
-        reappears off the line of their motion after a crossing or an occlusion)."""
+        tracked or lost person's (``newcomer``, the pose's own tentative track, left out),
+        is when the pose lies within its reach of where its motion puts it
+        (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who reappears off the line of their
+        motion after a crossing or an occlusion)."""
         # The box a track keeps (PersonTrack.seen): of the head, shoulders and arms.
         box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
         anchor, size = motion_anchor(landmarks), np.asarray(image_size, np.float64)
@@ -905,7 +934,7 @@ class PeopleTracker:
             by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
                                                     and self._where_it_went(track, landmarks, image_size))
             reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
-            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look)
+            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look, newcomer)
                        and float(np.linalg.norm((anchor - box_center(predicted)) * size)) <= reach)
             if not (by_motion or by_look):
                 continue
@@ -913,21 +942,11 @@ class PeopleTracker:
                    -pose_distance(track.landmarks, landmarks, image_size))
             if best_key is None or key > best_key:
                 best, best_key = track, key
-        came_back = best is not None
-        if came_back:
-            self.lost.remove(best)
-            track = best
-        else:
-            # Its id once confirmed (NEWCOMER_CONFIRM_FRAMES): the pose stage gives it.
-            track = self.new_track(0)
-            track.unconfirmed = 0 if self._static else self.policy.confirm_frames
-        track.look_now = look
-        self.tracks.append(track)
-        return track, came_back
+        return best
 
-    def _look_is_only(self, track: PersonTrack, look: np.ndarray) -> bool:
-        """Every other tracked or lost person whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
-        others = [t.look for t in self.tracks + self.lost if t is not track and t.look is not None]
+    def _look_is_only(self, track: PersonTrack, look: np.ndarray, newcomer: Optional[PersonTrack] = None) -> bool:
+        """Every other tracked or lost person (but ``newcomer``) whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
+        others = [t.look for t in self.tracks + self.lost if t is not track and t is not newcomer and t.look is not None]
         return all(appearance_distance(other, look) >= LOOK_DIFFERENT for other in others)
 
 
