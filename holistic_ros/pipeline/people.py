@@ -19,7 +19,10 @@ its policy's:
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
   moment ago (box overlap with where its motion puts it now, or its pose on
   that body moved along its motion; then pose similarity) gets its id back;
-  anyone else a new one. Ids are never reused;
+  anyone else is a tentative newcomer, tracked but not reported until its pose
+  was found on NEWCOMER_CONFIRM_FRAMES frames, and then gets a lost person's id
+  if its tracked pose is theirs, else a new one (:meth:`PeopleTracker.sighted`).
+  Ids are never reused;
 - two people crossing (:meth:`PeopleTracker.plan_rois`): while their bodies
   overlap, or are about to while they close in, each track's ROI coasts along
   its own motion from where it was before they met, instead of following
