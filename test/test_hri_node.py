@@ -457,6 +457,8 @@ def test_two_people_as_a_ros4hri_client_sees_them(context, core_available, video
     from holistic_ros.ros.messages import landmarks_from_msgs
     from test_multi_person import _apart_two_people
 
+    from holistic_ros.pipeline import people as pp
+
     together, alone = 24, 10
     canvases = _apart_two_people(videos_dir, count=together + alone)
     half = canvases[0].shape[1] // 2
@@ -479,8 +481,11 @@ def test_two_people_as_a_ros4hri_client_sees_them(context, core_available, video
             matched = _soon(lambda: len(running.client.persons(set(faces), set(bodies))) == 2)
             both.append(len(bodies) == 2 and len(faces) == 2 and matched)
         print(f"two bodies, two faces, two persons on {sum(both)}/{together} frames")
-        # test_multi_person.py's criterion for this clip: both people found on >= 95% of frames.
-        assert sum(both) >= 0.95 * together
+        # test_multi_person.py's criterion for this clip: both people found on >= 95% of
+        # frames, from the first frame that can report them: newcomers are tentative on the
+        # frames before (pipeline/people.py NEWCOMER_CONFIRM_FRAMES; issue 18 counts from frame 10).
+        reportable = both[pp.NEWCOMER_CONFIRM_FRAMES - 1:]
+        assert sum(reportable) >= 0.95 * len(reportable)
         bodies = running.client.last_tracked("bodies")
         assert all(b.startswith("b") and b[1:].isdigit() for b in bodies)
         persons = running.client.persons(set(running.client.last_tracked("faces")), set(bodies))

@@ -43,6 +43,7 @@ def walking(tracker, x, speed, frames):
     track.roi = NormRect(x, 0.5, 0.3, 0.5)
     for k in range(frames):
         track.seen(body(x + speed * k, 0.5))
+        tracker.sighted(track)   # a newcomer is reported (and gets its id) from its third frame
     return track
 
 

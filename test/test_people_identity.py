@@ -43,6 +43,8 @@ def started(tracker, landmarks, person_look=None):
     track, came_back = tracker.start(landmarks, SIZE, person_look)
     track.roi = NormRect(float(landmarks[:, 0].mean()), float(landmarks[:, 1].mean()), 0.3, 0.5)
     track.seen(landmarks)
+    while not tracker.sighted(track):   # a newcomer: tentative until found on a few frames
+        track.seen(landmarks)
     return track, came_back
 
 

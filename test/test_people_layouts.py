@@ -52,7 +52,9 @@ KNOWN_MISSES = {
     # err/drift against the mean floor of three noise draws (tools/layouts.py NOISE_DRAWS);
     # against the first draw alone, as before: issue18 1.48x (it passed), seed4 2.89x,
     # seed5 3.68x, seed14 4.71x. One draw was a noisy floor (docs/people-layouts.md).
-    ("issue18", "drift"): "1.54x (the upper person)",
+    # issue18: 1.54x before newcomers were tentative (their first two frames, not reported, are
+    # no longer in the mean).
+    ("issue18", "drift"): "1.56x (the upper person)",
     ("seed4", "drift"): "2.44x",
     ("seed5", "drift"): "3.86x",
     # Two big waist-up people walking through each other, the one behind an opaque frame

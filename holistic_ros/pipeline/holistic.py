@@ -444,7 +444,7 @@ class Holistic:
             if pose.score <= opts.min_tracking_confidence:
                 people.lose(track)   # the detector runs on the next frame
             elif crowd and people.jumped(track, pose.landmarks, size):
-                if track.held_frames >= HOLD_MAX_FRAMES:
+                if track.held_frames >= HOLD_MAX_FRAMES or track.unconfirmed:   # a newcomer is not held
                     people.lose(track)
                 else:
                     track.hold()
@@ -472,7 +472,7 @@ class Holistic:
                 # (whose last values are that old) and its face and hands start over.
                 track.smoothing.pose_lost()
                 out.resets.append(track)
-            out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+            self._report(out, self._person_pose(track, pose, mask, size, timestamp))
 
         pending = list(zip(new_rois, new_found or [None] * len(new_rois), poses[len(tracked):]))
         retry: list = []
@@ -488,7 +488,7 @@ class Holistic:
                 track, _ = people.start(pose.landmarks, size, people.look_of(image, pose.landmarks))
                 started = True
                 mask = self._person_mask(track, pose, size, stage_ms)
-                out.people.append(self._person_pose(track, pose, mask, size, timestamp))
+                self._report(out, self._person_pose(track, pose, mask, size, timestamp))
             pending = []
             if crowd and retry and attempt == 0 and started and len(people.tracks) < self.max_num_people:
                 # Someone was started this frame: try the others again with that person blanked.
@@ -538,9 +538,16 @@ class Holistic:
         track.prev_mask = mask
         return mask
 
+    @staticmethod
+    def _report(out: "_PoseStageOutput", person: Optional[_PersonPose]) -> None:
+        if person is not None:
+            out.people.append(person)
+
     def _person_pose(self, track: PersonTrack, pose: PoseLandmarkOutput, mask, size,
-                     timestamp: float) -> _PersonPose:
-        """A found person's landmarks, filtered with the person's filters; its next ROI."""
+                     timestamp: float) -> Optional[_PersonPose]:
+        """A found person's landmarks, filtered with the person's filters; its next ROI.
+        None while the person is a tentative newcomer (people.NEWCOMER_CONFIRM_FRAMES):
+        tracked, not reported, no id yet."""
         landmarks = pose.landmarks[:, :4].copy()                    # x, y, z, visibility
         world = np.column_stack([pose.world, pose.landmarks[:, 3]])  # metres, visibility
         aux = pose.auxiliary[:, :4].copy()
@@ -551,7 +558,8 @@ class Holistic:
                                                           self.options.smoothing_enabled)
             track.roi = roi_from_auxiliary_landmarks(aux, size)
         track.seen(landmarks)
-        track.person_id = track.person_id or self._people.new_id()   # found from a detection
+        if not self._people.sighted(track, size):
+            return None
         return _PersonPose(track, track.person_id, landmarks, world, pose.landmarks[:, 4], pose.score, mask)
 
     def _face_stage(self, image, pose: "_PoseStageOutput") -> list:

@@ -19,7 +19,10 @@ its policy's:
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
   moment ago (box overlap with where its motion puts it now, or its pose on
   that body moved along its motion; then pose similarity) gets its id back;
-  anyone else a new one. Ids are never reused;
+  anyone else is a tentative newcomer, tracked but not reported until its pose
+  was found on NEWCOMER_CONFIRM_FRAMES frames, and then gets a lost person's id
+  if its tracked pose is theirs, else a new one (:meth:`PeopleTracker.sighted`).
+  Ids are never reused;
 - two people crossing (:meth:`PeopleTracker.plan_rois`): while their bodies
   overlap, or are about to while they close in, each track's ROI coasts along
   its own motion from where it was before they met, instead of following
@@ -162,6 +165,16 @@ LOOK_MARGIN = 0.2
 # 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
 LOOK_REACH_WIDTHS = 1.5
 LOOK_REACH_SPEED = 0.25
+# Several people: a newcomer (a new track, not a lost one back) is tentative until its
+# pose has been found on this many frames in a row, the frame it was detected included:
+# it is tracked (it keeps its place from the detector, its pose crop and the others'
+# blanking) but not reported and has no id. A newcomer whose pose leaves its own motion
+# (:meth:`PeopleTracker.jumped`) or lands on a tracked body before then is dropped, so a
+# poor detection (a torso the blanked search finds, whose pose is small and unsteady,
+# issue 18's layout seed 2) costs no id and no frame on someone else's body. The same
+# rule as a tracker's "minimum hits" (SORT: 3); reported from the third frame, 80 ms at
+# 25 fps.
+NEWCOMER_CONFIRM_FRAMES = 3
 
 
 class PoseSmoothing:
@@ -242,6 +255,8 @@ class PersonTrack:
     #: and this frame's pose's look (None: not seen, or too little of the torso in view).
     look: Optional[np.ndarray] = None
     look_now: Optional[np.ndarray] = None
+    #: Frames the pose must still be found on before a newcomer is reported (NEWCOMER_CONFIRM_FRAMES).
+    unconfirmed: int = 0
     face: Any = None
     hands: Any = None
 
@@ -538,6 +553,7 @@ class PeopleTracker:
         self._lost_since_detection = False
         self._retries = 0
         self._search_turn = -1
+        self._static = False
         self.policy.reset(self)
 
     def close(self) -> None:
@@ -551,6 +567,26 @@ class PeopleTracker:
     def new_id(self) -> int:
         return next(self._ids)
 
+    def sighted(self, track: PersonTrack, image_size=None) -> bool:
+        """A frame with the track's pose (after :meth:`PersonTrack.seen`): whether it is
+        reported. A newcomer is once its pose has been found on NEWCOMER_CONFIRM_FRAMES
+        frames (:meth:`start`), and gets its id then: with ``image_size``, the id of a
+        recently lost track whose person its pose now is (:meth:`lost_track_for`, asked
+        again with the newcomer's tracked pose and look: the detector's first pose of a
+        person who comes back may lie off where their motion puts them), else a new one."""
+        if track.unconfirmed:
+            track.unconfirmed -= 1
+            if track.unconfirmed:
+                return False
+            if image_size is not None and track.landmarks is not None:
+                back = self.lost_track_for(track.landmarks, image_size, track.look_now, newcomer=track)
+                if back is not None:
+                    self.lost.remove(back)
+                    track.person_id = back.person_id
+                    track.look = track.look if track.look is not None else back.look
+        track.person_id = track.person_id or self.new_id()
+        return True
+
     def new_track(self, person_id: int) -> PersonTrack:
         face, hands = self._make_branches()
         return PersonTrack(person_id, face=face, hands=hands)
@@ -560,6 +596,7 @@ class PeopleTracker:
         self.lost_now = []
         if static_image_mode:
             self.policy.new_image(self)
+        self._static = static_image_mode
         for track in list(self.tracks):
             if track.roi is None or not rect_is_valid(track.roi):
                 self.lose(track)
@@ -838,7 +875,7 @@ class PeopleTracker:
         self.policy.lost(track)
         if track in self.tracks:
             self.tracks.remove(track)
-        if track not in self.lost:
+        if track not in self.lost and not track.unconfirmed:   # a tentative newcomer has no id to come back
             self.lost.append(track)
         self.lost_now.append(track)
         self._lost_since_detection = True
@@ -857,14 +894,34 @@ class PeopleTracker:
     def start(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None
               ) -> Tuple[PersonTrack, bool]:
         """A person found by the detector: a recently lost track if this is where
-        it would be now, else a new one. Returns (track, came_back).
+        it would be now (:meth:`lost_track_for`), else a new one, tentative
+        (NEWCOMER_CONFIRM_FRAMES). Returns (track, came_back)."""
+        best = self.lost_track_for(landmarks, image_size, look)
+        came_back = best is not None
+        if came_back:
+            self.lost.remove(best)
+            track = best
+        else:
+            # Its id once confirmed (NEWCOMER_CONFIRM_FRAMES, :meth:`sighted`).
+            track = self.new_track(0)
+            track.unconfirmed = 0 if self._static else self.policy.confirm_frames
+        track.look_now = look
+        self.tracks.append(track)
+        return track, came_back
 
-        Several people, with ``look`` (the new pose's, appearance.py): a lost track whose
-        look is another person's (LOOK_DIFFERENT) does not come back here, whatever its
+    def lost_track_for(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None,
+                       newcomer: Optional[PersonTrack] = None) -> Optional[PersonTrack]:
+        """The recently lost track whose person this pose is, if any: the pose's body box
+        overlaps where the track's motion puts it now, or the pose lies on its body moved
+        along its motion (:meth:`_where_it_went`).
+
+        Several people, with ``look`` (the pose's, appearance.py): a lost track whose
+        look is another person's (LOOK_DIFFERENT) is not this person, whatever its
         motion says; and one whose look is this person's (LOOK_SAME), and no other
-        tracked or lost person's, comes back when the pose lies within its reach of
-        where its motion puts it (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who
-        reappears off the line of their motion after a crossing or an occlusion)."""
+        tracked or lost person's (``newcomer``, the pose's own tentative track, left out),
+        is when the pose lies within its reach of where its motion puts it
+        (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who reappears off the line of their
+        motion after a crossing or an occlusion)."""
         # The box a track keeps (PersonTrack.seen): of the head, shoulders and arms.
         box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
         anchor, size = motion_anchor(landmarks), np.asarray(image_size, np.float64)
@@ -880,7 +937,7 @@ class PeopleTracker:
             by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
                                                     and self._where_it_went(track, landmarks, image_size))
             reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
-            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look)
+            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look, newcomer)
                        and float(np.linalg.norm((anchor - box_center(predicted)) * size)) <= reach)
             if not (by_motion or by_look):
                 continue
@@ -888,19 +945,11 @@ class PeopleTracker:
                    -pose_distance(track.landmarks, landmarks, image_size))
             if best_key is None or key > best_key:
                 best, best_key = track, key
-        came_back = best is not None
-        if came_back:
-            self.lost.remove(best)
-            track = best
-        else:
-            track = self.new_track(self.new_id())
-        track.look_now = look
-        self.tracks.append(track)
-        return track, came_back
+        return best
 
-    def _look_is_only(self, track: PersonTrack, look: np.ndarray) -> bool:
-        """Every other tracked or lost person whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
-        others = [t.look for t in self.tracks + self.lost if t is not track and t.look is not None]
+    def _look_is_only(self, track: PersonTrack, look: np.ndarray, newcomer: Optional[PersonTrack] = None) -> bool:
+        """Every other tracked or lost person (but ``newcomer``) whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
+        others = [t.look for t in self.tracks + self.lost if t is not track and t is not newcomer and t.look is not None]
         return all(appearance_distance(other, look) >= LOOK_DIFFERENT for other in others)
 
 
@@ -908,6 +957,9 @@ class OnePersonPolicy:
     """MediaPipe Holistic's one person (``pose_landmark_cpu.pbtxt``): one track for
     the whole stream; the detector runs only while it is not tracked and keeps its
     best detection, which the track follows from then on under a new id."""
+
+    #: MediaPipe reports the person on the frame it is detected.
+    confirm_frames = 0
 
     def reset(self, tracker: PeopleTracker) -> None:
         self.track = tracker.new_track(0)
@@ -940,6 +992,10 @@ class CrowdPolicy:
     (:meth:`PeopleTracker.should_detect`), newcomers are started once their pose
     is known (:meth:`PeopleTracker.start`), and a person lost a moment ago gets its
     id back; every image starts over in static mode."""
+
+    #: Frames a newcomer's pose is found on before it is reported (NEWCOMER_CONFIRM_FRAMES;
+    #: in static mode none: every image is new, :meth:`PeopleTracker.start`).
+    confirm_frames = NEWCOMER_CONFIRM_FRAMES
 
     def reset(self, tracker: PeopleTracker) -> None:
         """Nobody to keep."""
@@ -1087,8 +1143,9 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
             # 20-60 px off either, by turns nearer the other's).
             out.add(i if ti.held_frames > tj.held_frames else j)
             continue
-        key_i = (*history_key(ti, li), ti.person_id)
-        key_j = (*history_key(tj, lj), tj.person_id)
+        # On a tie the younger: a tentative newcomer (no id yet), then the larger id.
+        key_i = (*history_key(ti, li), ti.unconfirmed > 0, ti.person_id)
+        key_j = (*history_key(tj, lj), tj.unconfirmed > 0, tj.person_id)
         out.add(i if key_i > key_j else j)
     return out
 
