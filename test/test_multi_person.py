@@ -57,6 +57,19 @@ def started(tracker, landmarks):
     return track, came_back
 
 
+def lost_walker(tracker, frames_ago):
+    """A person who walked right from x 0.20, 0.01 of the width a frame for 5 frames, and
+    was lost ``frames_ago`` frames ago (at 0.25: where their motion puts them is 0.25 +
+    0.01 a frame since)."""
+    walker, _ = started(tracker, body(0.20, 0.5))
+    for step in range(1, 6):
+        walker.seen(body(0.20 + 0.01 * step, 0.5))
+    tracker.lose(walker)
+    for _ in range(frames_ago):
+        tracker.next_frame()
+    return walker
+
+
 # --- people.py, without models ---------------------------------------------------------
 
 def test_pose_distance_is_small_for_one_body_and_large_for_two():
@@ -108,12 +121,7 @@ def test_a_newcomer_confirmed_where_a_lost_persons_motion_puts_them_gets_that_id
     new, tentative track); at confirmation its tracked pose is asked again (layout seed
     216: a walker lost in front of someone, back under a new id before)."""
     tracker = make_tracker()
-    walker, _ = started(tracker, body(0.20, 0.5))
-    for step in range(1, 6):   # walks right, 0.01 of the width a frame
-        walker.seen(body(0.20 + 0.01 * step, 0.5))
-    tracker.lose(walker)
-    for _ in range(8):
-        tracker.next_frame()
+    walker = lost_walker(tracker, frames_ago=8)
     newcomer, came_back = tracker.start(body(0.60, 0.5), SIZE)   # off the walker's way
     assert not came_back and newcomer is not walker
     for k in range(pp.NEWCOMER_CONFIRM_FRAMES):   # tracked where the walker is by now
@@ -154,12 +162,7 @@ def test_a_tentative_newcomer_loses_a_tie_for_one_body_to_a_reported_person():
 
 def test_a_lost_person_gets_its_id_back_where_its_motion_puts_it():
     tracker = make_tracker()
-    walker, _ = started(tracker, body(0.20, 0.5))
-    for step in range(1, 6):   # walks right, 0.01 of the width a frame
-        walker.seen(body(0.20 + 0.01 * step, 0.5))
-    tracker.lose(walker)
-    for _ in range(10):
-        tracker.next_frame()
+    walker = lost_walker(tracker, frames_ago=10)
     # Someone appears far from where the walker would be: a new person.
     other, came_back = started(tracker, body(0.85, 0.5))
     assert not came_back and other.person_id != walker.person_id
