@@ -79,6 +79,12 @@ def test_pose_distance_is_small_for_one_body_and_large_for_two():
     assert pp.pose_distance(a, body(0.6, 0.5), SIZE) > 5 * pp.SAME_BODY_DISTANCE
 
 
+def test_distances_between_normalised_points_are_in_pixels():
+    assert pp.distance_px([0.0, 0.0], [0.5, 0.0], SIZE) == pytest.approx(640.0)
+    rows = pp.distance_px(np.array([[0.0, 0.0], [0.0, 0.5]]), np.array([0.0, 0.0]), SIZE)
+    np.testing.assert_allclose(rows, [0.0, 360.0])
+
+
 def test_ids_count_up_and_are_never_given_to_another_person():
     tracker = make_tracker()
     first, _ = started(tracker, body(0.2, 0.5))

@@ -442,12 +442,17 @@ def body_scale_px(landmarks: np.ndarray, image_size) -> float:
     return max(shoulder_width_px(landmarks, image_size), NOSE_TO_SHOULDERS_SCALE * float(np.hypot(*d)))
 
 
+def distance_px(a_norm, b_norm, image_size) -> np.ndarray:
+    """Distances in pixels between image-normalised points (the last axis x, y; broadcast)."""
+    offset = (np.asarray(a_norm) - np.asarray(b_norm)) * np.asarray(image_size, np.float64)
+    # One point: the vector norm (as before this helper, to the last bit), else per row.
+    return np.linalg.norm(offset) if offset.ndim == 1 else np.linalg.norm(offset, axis=-1)
+
+
 def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     """Two poses on one body: nose and shoulders (median of the three), or the noses, within
     SAME_BODY_SHOULDERS body widths (:func:`body_scale_px`, the larger of the two)."""
-    scale = np.asarray(image_size, np.float64)
-    d = np.linalg.norm((np.asarray(a)[NOSE_AND_SHOULDERS, :2] - np.asarray(b)[NOSE_AND_SHOULDERS, :2]) * scale,
-                       axis=1)
+    d = distance_px(np.asarray(a)[NOSE_AND_SHOULDERS, :2], np.asarray(b)[NOSE_AND_SHOULDERS, :2], image_size)
     width = max(body_scale_px(a, image_size), body_scale_px(b, image_size))
     # Or the noses alone: two heads do not meet so closely, but a poor pose's shoulders
     # may collapse (layout seed 22: 7 px apart, the detector's pose of that person 129 px).
@@ -488,7 +493,7 @@ def newcomer_region(box: np.ndarray, keypoints: np.ndarray, image_size) -> np.nd
     1.7-2.7 shoulder widths, measured on six people of the layouts alone)."""
     size = np.asarray(image_size, np.float64)
     keypoints = np.asarray(keypoints, np.float64)
-    upper_body_px = float(np.linalg.norm((keypoints[DETECTION_SHOULDERS + 1] - keypoints[DETECTION_SHOULDERS]) * size))
+    upper_body_px = float(distance_px(keypoints[DETECTION_SHOULDERS + 1], keypoints[DETECTION_SHOULDERS], size))
     half = NEWCOMER_REGION * upper_body_px / size
     center = box_center(box)
     return np.concatenate([center - half, center + half])
@@ -523,12 +528,11 @@ def fits_own_motion(track: PersonTrack, landmarks: np.ndarray, others: Sequence[
     predicted = track.predicted_anchor()
     if predicted is None:
         return False
-    size = np.asarray(image_size, np.float64)
     here = motion_anchor(landmarks)
-    off = float(np.linalg.norm((here - predicted) * size))
+    off = float(distance_px(here, predicted, image_size))
     if off >= SAME_BODY_SHOULDERS * body_scale_px(landmarks, image_size):
         return False
-    return all(float(np.linalg.norm((here - motion_anchor(other)) * size)) > off for other in others)
+    return all(float(distance_px(here, motion_anchor(other), image_size)) > off for other in others)
 
 
 class PeopleTracker:
@@ -817,7 +821,7 @@ class PeopleTracker:
         width_now = body_scale_px(landmarks, image_size)
         # The landmarks moved on along the motion while held (PersonTrack.hold): one step more.
         before = np.asarray(track.landmarks)[NOSE_AND_SHOULDERS, :2] + track.velocity
-        steps = np.linalg.norm((np.asarray(landmarks)[NOSE_AND_SHOULDERS, :2] - before) * size, axis=1)
+        steps = distance_px(np.asarray(landmarks)[NOSE_AND_SHOULDERS, :2], before, size)
         step = float(np.median(steps))
         scale = max(width_now / width_before, width_before / width_now)
         return step > JUMP_SHOULDERS * width_before or scale > JUMP_SCALE
@@ -938,7 +942,7 @@ class PeopleTracker:
                                                     and self._where_it_went(track, landmarks, image_size))
             reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
             by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look, newcomer)
-                       and float(np.linalg.norm((anchor - box_center(predicted)) * size)) <= reach)
+                       and float(distance_px(anchor, box_center(predicted), size)) <= reach)
             if not (by_motion or by_look):
                 continue
             key = (by_motion, iou, -(apart if apart is not None else 0.0),
@@ -1081,9 +1085,8 @@ def _explained_by_other(candidate: Tuple[PersonTrack, np.ndarray], other: Person
     own, theirs = track.predicted_anchor(), other.predicted_anchor()
     if own is None or theirs is None:
         return False
-    size = np.asarray(image_size, np.float64)
     here = motion_anchor(landmarks)
-    return float(np.linalg.norm((here - theirs) * size)) < float(np.linalg.norm((here - own) * size))
+    return float(distance_px(here, theirs, image_size)) < float(distance_px(here, own, image_size))
 
 
 def _one_per_body(candidates, image_size, crossing: bool) -> set:
@@ -1112,12 +1115,12 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
         # the distance from where each track's own motion puts it; a walker passing behind a
         # standing person then put the standing one behind, seed 31: 0 -> 2 id switches.)
         if crossing:
-            steps = np.linalg.norm((np.asarray(history) - here) * size, axis=1)
+            steps = distance_px(np.asarray(history), here, size)
             return (0, float(np.mean(steps)) / width)
         # Each anchor moved along the track's own motion to now: frames since it was seen
         # (the newest one last frame, or before the frames the track was held or behind).
         ages = track.held_frames + np.arange(len(history), 0, -1)[:, None]
-        moved = np.linalg.norm((np.asarray(history) + track.velocity * ages - here) * size, axis=1)
+        moved = distance_px(np.asarray(history) + track.velocity * ages, here, size)
         return (-int(np.sum(moved <= JUMP_SHOULDERS * width)), float(np.mean(moved)) / width)
 
     out = set()
