@@ -481,9 +481,10 @@ def test_two_people_as_a_ros4hri_client_sees_them(context, core_available, video
             matched = _soon(lambda: len(running.client.persons(set(faces), set(bodies))) == 2)
             both.append(len(bodies) == 2 and len(faces) == 2 and matched)
         print(f"two bodies, two faces, two persons on {sum(both)}/{together} frames")
-        # test_multi_person.py's criterion for this clip: both people found on >= 95% of
-        # frames, from the first frame that can report them: newcomers are tentative on the
-        # frames before (pipeline/people.py NEWCOMER_CONFIRM_FRAMES; issue 18 counts from frame 10).
+        # Issue 18's criterion (test_multi_person.py's for this clip): both people found on
+        # >= 95% of frames, counted from the first frame that can report them: newcomers are
+        # tentative on the frames before (pipeline/people.py NEWCOMER_CONFIRM_FRAMES; the
+        # issue itself counts from frame 10).
         reportable = both[pp.NEWCOMER_CONFIRM_FRAMES - 1:]
         assert sum(reportable) >= 0.95 * len(reportable)
         bodies = running.client.last_tracked("bodies")

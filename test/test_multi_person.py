@@ -48,8 +48,10 @@ def make_tracker(n=3):
     return pp.PeopleTracker(n, lambda: (None, None))
 
 
-def started(tracker, landmarks):
-    track, came_back = tracker.start(landmarks, SIZE)
+def started(tracker, landmarks, look=None):
+    """A track started on ``landmarks`` (with ``look``, appearance.py) and reported: confirmed
+    if it is a tentative newcomer. Returns (track, came_back)."""
+    track, came_back = tracker.start(landmarks, SIZE, look)
     track.roi = NormRect(float(landmarks[:, 0].mean()), float(landmarks[:, 1].mean()), 0.3, 0.5)
     track.seen(landmarks)
     while not tracker.sighted(track):   # a newcomer: tentative until found on a few frames
@@ -80,6 +82,7 @@ def test_pose_distance_is_small_for_one_body_and_large_for_two():
 
 
 def test_distances_between_normalised_points_are_in_pixels():
+    # Exact geometry: half of the 1280 px width, half of the 720 px height.
     assert pp.distance_px([0.0, 0.0], [0.5, 0.0], SIZE) == pytest.approx(640.0)
     rows = pp.distance_px(np.array([[0.0, 0.0], [0.0, 0.5]]), np.array([0.0, 0.0]), SIZE)
     np.testing.assert_allclose(rows, [0.0, 360.0])
@@ -106,7 +109,8 @@ def test_a_newcomer_is_reported_with_an_id_only_once_found_on_a_few_frames():
     does not come back as a lost person."""
     tracker = make_tracker()
     track, came_back = tracker.start(body(0.3, 0.5), SIZE)
-    assert not came_back and track.person_id == 0 and track in tracker.tracks
+    assert not came_back and track.person_id == 0 and track in tracker.tracks   # 0: no id yet
+    # The rule itself (NEWCOMER_CONFIRM_FRAMES, a tracker's "minimum hits"): reported on the last.
     reported = [tracker.sighted(track) for _ in range(pp.NEWCOMER_CONFIRM_FRAMES)]
     assert reported == [False] * (pp.NEWCOMER_CONFIRM_FRAMES - 1) + [True]
     assert track.person_id == 1 and tracker.sighted(track)

@@ -18,9 +18,9 @@ import pytest
 
 from holistic_ros.pipeline import appearance as ap
 from holistic_ros.pipeline import people as pp
-from holistic_ros.pipeline.roi import NormRect
 
 from conftest import synthetic_body as body
+from test_multi_person import started
 
 SIZE = (1280, 720)
 
@@ -37,15 +37,6 @@ RED, BLUE = look(0, 1, 2), look(40, 41, 42)
 
 def make_tracker(n=3):
     return pp.PeopleTracker(n, lambda: (None, None))
-
-
-def started(tracker, landmarks, person_look=None):
-    track, came_back = tracker.start(landmarks, SIZE, person_look)
-    track.roi = NormRect(float(landmarks[:, 0].mean()), float(landmarks[:, 1].mean()), 0.3, 0.5)
-    track.seen(landmarks)
-    while not tracker.sighted(track):   # a newcomer: tentative until found on a few frames
-        track.seen(landmarks)
-    return track, came_back
 
 
 def test_the_looks_of_two_people_are_far_apart_and_one_persons_close():
