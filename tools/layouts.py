@@ -447,6 +447,33 @@ def _noisy_drift(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarra
     return float(np.mean(errors)) if errors else None
 
 
+def shifted_error(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarray]],
+                  shift_px: int = 1) -> Optional[float]:
+    """MediaPipe's one-person run against itself (``--self-check``): the run on the alone
+    frames moved ``shift_px`` pixels right (the column uncovered black, as the canvas), its
+    landmarks moved back, its mean pose error against the clean run. A one-pixel move is
+    what a camera's mount gives; it changes the first detection a little, so the run starts
+    from another first ROI and tracking keeps that start (docs/people-layouts.md, "Accuracy
+    against a run alone"). Its ratio to the noise floor says how far the criterion is
+    reachable by MediaPipe itself started from a first ROI a pixel away."""
+    moved = []
+    for frame in alone:
+        out = np.zeros_like(frame)
+        out[:, shift_px:] = frame[:, :frame.shape[1] - shift_px]
+        moved.append(out)
+    size = (alone[0].shape[1], alone[0].shape[0])
+    errors = []
+    for pose, ref in zip((_pose(r) for r in _run(moved, 1, {})), clean):
+        if pose is None or ref is None:
+            continue
+        back = pose.copy()
+        back[:, 0] -= shift_px / size[0]
+        e = pose_error(back, ref, size)
+        if e is not None:
+            errors.append(e)
+    return float(np.mean(errors)) if errors else None
+
+
 def references(rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAWS, poses=None,
                drifts=None) -> Tuple[List[List[Optional[np.ndarray]]], List[List[Optional[float]]]]:
     """Per sprite: the one-person poses on its alone frames, and their drift under each of
@@ -581,6 +608,9 @@ def main(argv=None) -> int:
     parser.add_argument("--draws", type=int, default=NOISE_DRAWS,
                         help=f"draws of +-1 noise whose mean drift is the noise floor (default {NOISE_DRAWS})")
     parser.add_argument("-v", "--verbose", action="store_true", help="per-person lines")
+    parser.add_argument("--self-check", action="store_true",
+                        help="per person, also MediaPipe's one-person run on them alone moved one pixel "
+                        "against the reference, over the noise floor (shifted_error; with -v)")
     args = parser.parse_args(argv)
     layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames) for s in _seeds(args.seeds)]
     lines = [TABLE_HEADER]
@@ -593,9 +623,16 @@ def main(argv=None) -> int:
         print(report.row(), f"  <!-- {layout.describe()}; {report.seconds:.0f} s -->" if args.verbose else "",
               flush=True)
         if args.verbose:
+            rendered = render(layout) if args.self_check else None
             for k, p in enumerate(report.people):
-                print(f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
-                      f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})", flush=True)
+                line = (f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
+                        f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})")
+                if rendered is not None and p.drift:
+                    refs, _ = cached_references(layout, rendered, args.oracle, args.draws)
+                    self_err = shifted_error(rendered.alone[k], refs[k])
+                    if self_err is not None:
+                        line += f", self-check {self_err / p.drift:.2f}"
+                print(line, flush=True)
     summary = f"\n{passed}/{len(layouts)} layouts pass."
     print(summary)
     if args.out:

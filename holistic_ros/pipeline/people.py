@@ -40,7 +40,8 @@ its policy's:
   the detected person's (:func:`fits_detection`), the detector also searches the whole
   image with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`), and
   between full detector runs one detection region a frame is searched
-  (:meth:`PeopleTracker.region_to_search`).
+  (:meth:`PeopleTracker.region_to_search`), on every other pass over the regions with
+  the tracked people's heads blanked (:meth:`PeopleTracker.heads_for_search`).
 
 Boxes are (xmin, ymin, xmax, ymax) normalised to the image.
 """
@@ -557,6 +558,7 @@ class PeopleTracker:
         self._lost_since_detection = False
         self._retries = 0
         self._search_turn = -1
+        self._search_passes = 0
         self._static = False
         self.policy.reset(self)
 
@@ -634,11 +636,26 @@ class PeopleTracker:
         looks at this frame, in turn, so that a newcomer anywhere is looked for within
         ``regions`` frames at the cost of one detector run a frame (issue 18); on the whole
         image's turn (0) the whole image with the tracked people blanked is searched too
-        (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames."""
+        (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames. On every other
+        pass over the regions (:meth:`heads_pass`) the region is searched with the tracked
+        people's heads blanked instead, at no extra cost."""
         if len(self.tracks) >= self.max_num_people or regions < 1:
             return None
         self._search_turn = (self._search_turn + 1) % regions
+        if self._search_turn == 0:
+            self._search_passes += 1
         return self._search_turn
+
+    def heads_pass(self) -> bool:
+        """Whether this pass of :meth:`region_to_search` over the regions looks at them with
+        the tracked people's heads blanked (:meth:`heads_for_search`), in place of the plain
+        search: every other pass, the first one included. Every other, not every pass: a
+        person whose face lies in a tracked person's head and shoulders region is dropped
+        there as that person's headless body (:meth:`headless_tracked`), and the plain
+        search still finds such a person where their face scores over the threshold
+        (development layout seed 19: found 59% with the plain search every other pass, 44%
+        with none; docs/people-layouts.md, "Seventh round")."""
+        return self._search_passes % 2 == 1
 
     def detected(self) -> None:
         self._frames_since_detection = 0
@@ -762,12 +779,52 @@ class PeopleTracker:
         """What the detector's regions have blanked (:meth:`CrowdPolicy.find`): the body
         regions of the tracked people (:func:`body_region`), so that someone not tracked
         is seen as if alone in the image, as MediaPipe's one-person detector sees them.
-        Not while a track is held or coasting (a crossing, a pose that left its motion):
-        its landmarks may be on someone else, whom blanking would hide and leave
-        its own person to be found again as a newcomer."""
-        if any(t.held_frames or t.coast is not None for t in self.tracks):
+        Not while a track is held or coasting (:meth:`_may_blank_for_search`)."""
+        if not self._may_blank_for_search():
             return []
         return self.blanks(None, image_size)[0]
+
+    def heads_for_search(self) -> List[np.ndarray]:
+        """The tracked people's heads (:func:`head_box`), blanked in the search of one
+        region a frame (:meth:`region_to_search`, :meth:`CrowdPolicy.find`). The detector
+        keys on faces, and a face beside another scores under its threshold: of the people
+        the layouts' one-person runs find alone (most at 0.54-0.98) and the several-people
+        run never found, most scored 0.00-0.44 in the layout and 0.46-0.93 with the others'
+        heads blanked, where blanking their bodies (:meth:`blanks_for_search`) blanked them
+        too, standing in front of or below someone (docs/people-layouts.md, "Sixth round").
+        Not while a track is held or coasting (:meth:`_may_blank_for_search`)."""
+        if not self._may_blank_for_search():
+            return []
+        return [head_box(t.landmarks) for t in self.tracks if t.landmarks is not None]
+
+    def _may_blank_for_search(self) -> bool:
+        """Whether the tracked people may be blanked in the detector's search: not while a
+        track is held or coasting (a crossing, a pose that left its motion): its landmarks
+        may be on someone else, whom blanking would hide and leave its own person to be
+        found again as a newcomer."""
+        return not any(t.held_frames or t.coast is not None for t in self.tracks)
+
+    def headless_tracked(self, detection, image_size) -> bool:
+        """A detection made with the tracked people's heads blanked (:meth:`heads_for_search`)
+        that is a tracked person's body without its head: its face (box centre) lies in a
+        tracked person's head and shoulders region (:func:`body_region` without the hips),
+        or its shoulders (the detector's keypoint DETECTION_SHOULDERS) lie within
+        JUMP_SHOULDERS body widths of a tracked person's shoulders (one body width: as a
+        tracked pose farther than that from its own motion is someone else's, a detection's
+        shoulders nearer are that person's). Without this, a headless torso found below a
+        blanked face started a second track on that person (fresh layout seed 216)."""
+        size = np.asarray(image_size, np.float64)
+        face = box_center(detection.box)
+        shoulders = np.asarray(detection.keypoints)[DETECTION_SHOULDERS]
+        for track in self.tracks:
+            if track.landmarks is None:
+                continue
+            if in_box(face, body_region(track.landmarks, image_size, with_hips=False)):
+                return True
+            off = float(np.linalg.norm((shoulders - motion_anchor(track.landmarks)) * size))
+            if off < JUMP_SHOULDERS * body_scale_px(track.landmarks, image_size):
+                return True
+        return False
 
     def blanks_for_newcomer(self, box: np.ndarray, keypoints: np.ndarray, image_size):
         """A newcomer's crop (the detection's ``box`` and ``keypoints``): the tracked people
@@ -1015,13 +1072,26 @@ class CrowdPolicy:
         run, only with someone to blank): someone the others hid from the detector (their
         score under the threshold with the others in view) is seen as if alone. Its
         detections come after the plain search's, which finds what it found without it:
-        a person both find keeps the plain search's detection (:meth:`PeopleTracker.new_people`)."""
+        a person both find keeps the plain search's detection (:meth:`PeopleTracker.new_people`).
+
+        One region between full runs (:meth:`PeopleTracker.region_to_search`), on a pass
+        that blanks heads (:meth:`PeopleTracker.heads_pass`): that region with the tracked
+        people's heads blanked (:meth:`PeopleTracker.heads_for_search`) in place of the
+        plain search, so that a face beside a tracked face is seen as if that face were
+        not there; a tracked person's body found there without its head is dropped
+        (:meth:`PeopleTracker.headless_tracked`)."""
         h, w = image.shape[:2]
+        searching = regions is not None   # one region, between full runs (region_to_search)
         if regions is None:
             regions = detection_regions((w, h))
         # Room for the tracked people and one person seen at two scales each.
         most = 2 * tracker.max_num_people + len(tracker.tracks)
-        found = detector.detect_in(image, min_score, most, regions)
+        heads = tracker.heads_for_search() if searching and tracker.heads_pass() else []
+        if heads:   # instead of the plain search of the region: no more detector runs
+            found = [d for d in detector.detect_in(image, min_score, most, regions, heads)
+                     if not tracker.headless_tracked(d, (w, h))]
+        else:
+            found = detector.detect_in(image, min_score, most, regions)
         blanks = tracker.blanks_for_search((w, h)) if blanked else []
         if blanks:
             found += detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks)

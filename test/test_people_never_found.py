@@ -1,0 +1,148 @@
+"""People never found although a one-person run on them alone finds them (issue 18;
+docs/people-layouts.md, "Sixth round" for the diagnosis, "Seventh round" for the change).
+
+The detector keys on faces, and a face beside another scores under its threshold: on the
+layouts, most of the people a one-person run finds alone and the several-people run never
+found scored 0.00-0.44 in the layout. The whole-frame search with the tracked people's
+bodies blanked (fifth round) blanked them too where they stand in front of or below a
+tracked person. So on every other pass of the one-region-a-frame search, the region is
+looked at with the tracked people's heads blanked in place of the plain search, at no extra
+detector run (people.PeopleTracker.heads_pass, heads_for_search); a tracked person's body
+found there without its head is not a newcomer (people.PeopleTracker.headless_tracked).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import synthetic_body as body
+
+from holistic_ros.pipeline import people as pp
+from holistic_ros.pipeline.detection import Detection
+from holistic_ros.pipeline.pose_detection import detection_regions
+
+from test_multi_person import started
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import layouts  # noqa: E402
+
+SIZE = (1280, 720)
+
+
+def _tracker_with(*poses):
+    """Crowd tracking (one place free) with ``poses`` tracked and reported."""
+    tracker = pp.PeopleTracker(len(poses) + 1, lambda: (None, None))
+    for landmarks in poses:
+        started(tracker, landmarks)
+    return tracker
+
+
+def _detection(face, shoulders, size=0.05):
+    """A detector's detection (image-normalised): its box around ``face``, its keypoint 2 at
+    ``shoulders`` (0, 1, 3 anywhere: not looked at here)."""
+    face, shoulders = np.asarray(face, float), np.asarray(shoulders, float)
+    keypoints = np.array([shoulders + (0, 0.2), shoulders + (0, 0.4), shoulders, shoulders - (0, 0.1)])
+    return Detection(0.9, np.concatenate([face - size, face + size]), keypoints)
+
+
+# --- people.py, without models ---------------------------------------------------------
+
+def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
+    tracked = body(0.3, 0.5, 0.4)
+    tracker = _tracker_with(tracked)
+    anchor = pp.motion_anchor(tracked)
+    region = pp.body_region(tracked, SIZE, with_hips=False)
+    # Its face in the tracked person's head and shoulders region.
+    assert tracker.headless_tracked(_detection(pp.box_center(region), (0.9, 0.9)), SIZE)
+    # Its shoulders on the tracked person's shoulders, the face guessed elsewhere.
+    assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0.01, 0.01)), SIZE)
+    # Someone beside: face and shoulders clear of the tracked person.
+    assert not tracker.headless_tracked(_detection((0.8, 0.4), (0.8, 0.5)), SIZE)
+
+
+def test_heads_are_blanked_for_the_search_but_not_while_someone_coasts_or_is_held():
+    a, b = body(0.3, 0.5, 0.4), body(0.7, 0.5, 0.4)
+    tracker = _tracker_with(a, b)
+    heads = tracker.heads_for_search()
+    assert len(heads) == 2 and all(np.allclose(h, pp.head_box(p)) for h, p in zip(heads, (a, b)))
+    tracker.tracks[0].held_frames = 1   # its landmarks may be on someone else
+    assert tracker.heads_for_search() == [] and tracker.blanks_for_search(SIZE) == []
+
+
+class _Detector:
+    """detect_in as PoseDetector's: what it returns depends on whether anything is blanked;
+    it records how many regions it looked at, what it blanked, and how many boxes."""
+
+    def __init__(self, plain, with_heads):
+        self.plain, self.with_heads, self.calls, self.blanked = plain, with_heads, [], []
+
+    def detect_in(self, image, min_score, most, rects, blanks=None):
+        self.calls.append((len(rects), None if blanks is None else len(blanks)))
+        self.blanked.append(blanks)
+        return list(self.with_heads if blanks else self.plain)
+
+
+def test_every_other_pass_over_the_regions_blanks_the_tracked_heads_at_no_extra_run():
+    tracked = body(0.3, 0.5, 0.4)
+    tracker = _tracker_with(tracked)
+    someone = _detection((0.8, 0.4), (0.8, 0.5))
+    headless = _detection((0.9, 0.1), pp.motion_anchor(tracked))
+    image = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    every = detection_regions(SIZE)
+
+    def search():
+        """One frame of the region schedule, as Holistic runs it; (found, detector calls)."""
+        turn = tracker.region_to_search(len(every))
+        detector = _Detector(plain=[], with_heads=[someone, headless])
+        found = tracker.find(detector, image, 0.5, [every[turn]], blanked=False)
+        return [d.box.tolist() for d in found], detector.calls
+
+    # The first pass: each region once, with the one tracked head blanked, one run a frame;
+    # the tracked person's headless body is dropped, the person beside is found.
+    for _ in every:
+        assert search() == ([someone.box.tolist()], [(1, 1)])
+    # The next pass: the plain search, which does not see the person beside.
+    for _ in every:
+        assert search() == ([], [(1, None)])
+    assert search() == ([someone.box.tolist()], [(1, 1)])
+    # A full detector run (every region, regions=None) stays the plain search, then the
+    # whole image with the tracked bodies (not heads) blanked.
+    detector = _Detector(plain=[], with_heads=[])
+    tracker.find(detector, image, 0.5)
+    assert detector.calls == [(len(every), None), (1, 1)]
+    assert np.allclose(detector.blanked[1][0], pp.body_region(tracked, SIZE))
+
+
+# Fresh layout seed 221 (tools/layouts.py; 3 people): a small woman (person 1, 216 px tall)
+# below a large waist-up one. Alone the detector finds her at 0.84-0.86; in the layout at
+# 0.06-0.24 (every region), with the tracked bodies blanked at 0.08-0.70 (the whole frame
+# at 0.08-0.31: the large woman's guessed hips cover her), with the tracked heads blanked
+# at 0.50-0.72. Before the heads-blanked search she was never found in 40 frames (found 0%).
+# She must be reported within the schedule: the first frame's full detector run, one pass
+# over the regions (one a frame, the first pass with heads blanked: docs/people-layouts.md,
+# "Detector schedule and tiles"), then the frames a newcomer is confirmed on
+# (people.NEWCOMER_CONFIRM_FRAMES, the first of them the one she is found on): issue 18's
+# "within a few frames".
+REPORTED_BY_FRAMES = 1 + len(detection_regions(SIZE)) + pp.NEWCOMER_CONFIRM_FRAMES - 1
+
+
+@pytest.mark.slow
+def test_a_person_below_a_large_one_is_found_within_the_schedule(media_dir):
+    try:
+        layout = layouts.random_layout(221)
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    rendered = layouts.render(layout)
+    her, frames = 1, REPORTED_BY_FRAMES
+    alone = [layouts._pose(r) for r in layouts._run(rendered.alone[her][:frames], 1, {})]
+    crowd = layouts._run(rendered.frames[:frames], len(layout.sprites), {})
+    assert all(p is not None for p in alone), "the one-person run on her alone finds her from the start"
+    on_her = [min((layouts.on_body(p.pose_landmarks, alone[i], rendered.rects[her, i], layout.size)
+                   for p in crowd[i].people), default=np.inf) for i in range(frames)]
+    print(layout.describe(), "her distance to the nearest reported person, in her shoulder widths:", on_her)
+    assert on_her[-1] < layouts.ON_BODY_SHOULDERS, \
+        f"not reported on frame {frames - 1} (issue 18: found within a few frames)"
