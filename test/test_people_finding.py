@@ -81,17 +81,8 @@ def _run(name):
             layout = make()
         except FileNotFoundError as missing:
             pytest.skip(str(missing))
-        rendered = layouts.render(layout)
-        alone = [layouts._pose(r) for r in layouts._run(rendered.alone[k], 1, {})]
-        crowd = layouts._run(rendered.frames, len(layout.sprites), {})
-        on = []
-        for i in range(layout.frames):
-            if alone[i] is None:
-                on.append(None)
-                continue
-            near = min((layouts.on_body(p.pose_landmarks, alone[i], rendered.rects[k, i], layout.size)
-                        for p in crowd[i].people), default=np.inf)
-            on.append(bool(near < layouts.ON_BODY_SHOULDERS))
+        rendered, alone, distances = layouts.distances_to_reported(layout, k)
+        on = [None if a is None else bool(d < layouts.ON_BODY_SHOULDERS) for a, d in zip(alone, distances)]
         visible_from = next((i for i, a in enumerate(alone) if a is not None), None)
         first = next((i for i, o in enumerate(on) if o), None)
         # Counted as the evaluator does: from frame SETTLE_FRAMES on, where the reference finds

@@ -431,6 +431,20 @@ _ORACLE_OPTIONS = dict(static_image_mode=False, model_complexity=1, enable_segme
                        refine_face_landmarks=False)
 
 
+def distances_to_reported(layout: Layout, person: int, frames: Optional[int] = None):
+    """For the tests: ``person``'s one-person run alone and, on each of the first ``frames``
+    frames (all by default), their distance to the nearest person the several-people run
+    reports, in their shoulder widths (:func:`on_body`; < ON_BODY_SHOULDERS: found).
+    Returns (rendered, alone poses, distances)."""
+    rendered = render(layout)
+    frames = layout.frames if frames is None else frames
+    alone = [_pose(r) for r in _run(rendered.alone[person][:frames], 1, {})]
+    crowd = _run(rendered.frames[:frames], len(layout.sprites), {})
+    distances = [min((on_body(p.pose_landmarks, alone[i], rendered.rects[person, i], layout.size)
+                      for p in crowd[i].people), default=np.inf) for i in range(frames)]
+    return rendered, alone, distances
+
+
 def _noisy_drift(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarray]], draw: int,
                  oracle: bool) -> Optional[float]:
     """The one-person run on the alone frames under one draw of +-1 noise: its mean pose error
