@@ -28,7 +28,7 @@ pytestmark = pytest.mark.ros
 
 import rclpy  # noqa: E402
 from rclpy.event_handler import SubscriptionEventCallbacks  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
@@ -306,7 +306,6 @@ def test_hri_enable_toggled_over_the_parameter_service_while_frames_flow_keeps_t
     QoS event handlers of those publishers once killed that loop with InvalidHandle (found by
     scripts/fuzz_node.py; a race, so this run goes through the path without being sure to
     hit the window)."""
-    from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter_client import AsyncParameterClient
 
     node = HolisticNode(pipeline_factory=FakePeople, context=context, namespace="toggle",
@@ -356,11 +355,28 @@ def test_the_managed_node_speaks_rep155_only_while_active(context):
                                  parameter_overrides=[Parameter("hri.enable", value=True)])
     client = HriClient(context)
     images = client.node.create_publisher(Image, "/hl/image", 10)
-    executor = MultiThreadedExecutor(num_threads=2, context=context)
+    # One thread, as the node's own process spins it (holistic_ros.ros.main), and the
+    # transitions run on it, as `ros2 lifecycle set`'s service call does there. Called from
+    # the test's thread while another thread builds the executor's wait set, a transition
+    # that destroys a subscription or publisher (deactivate, cleanup) can pull its QoS event
+    # handlers from under that wait set: rclpy's spin then dies with InvalidHandle
+    # ("destruction was requested"): 3 runs in 13 with two layout evaluations beside it.
+    executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     executor.add_node(client.node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
+    stop = threading.Event()
+
+    def spin():   # shut down after its thread is done (test_lifecycle.Managed._spin says why)
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.05)
+
+    thread = threading.Thread(target=spin, daemon=True)
     thread.start()
+
+    def transition(trigger) -> None:
+        task = executor.create_task(trigger)
+        wait_for(task.done, f"{trigger.__name__} on the executor")
+        task.result()
 
     def publishers() -> Set[str]:
         return {name for name, _ in node.get_publisher_names_and_types_by_node(node.get_name(),
@@ -385,18 +401,18 @@ def test_the_managed_node_speaks_rep155_only_while_active(context):
         assert not any(name.startswith("/humans") for name in unconfigured)
         start_count = len(list(node.publishers))
 
-        node.trigger_configure()   # inactive: the REP-155 publishers exist, no image is taken
+        transition(node.trigger_configure)   # inactive: the REP-155 publishers exist, no image is taken
         assert "/humans/bodies/tracked" in publishers()
         wait_for(lambda: node.count_subscribers("/humans/bodies/tracked") > 0, "client discovery")
         inactive_frame = stamp_header(0)
         images.publish(rgb_to_image_msg(people_image([(1, True)]), inactive_frame))
 
-        node.trigger_activate()
+        transition(node.trigger_activate)
         assert answered(1, [(1, True), (2, False)]) == ["b1", "b2"]
         wait_for(lambda: client.last_tracked("faces") == ["f1"], "f1 tracked")
         assert "/humans/bodies/b2/skeleton2d" in publishers()
 
-        node.trigger_deactivate()   # stops: empty tracked lists, the per-id topics go
+        transition(node.trigger_deactivate)   # stops: empty tracked lists, the per-id topics go
         wait_for(lambda: client.last_tracked("bodies") == [] and client.last_tracked("faces") == [],
                  "empty tracked lists")
         assert not any(name.startswith(("/humans/bodies/b", "/humans/faces/f")) for name in publishers())
@@ -405,25 +421,26 @@ def test_the_managed_node_speaks_rep155_only_while_active(context):
         deactivated_frame = stamp_header(2)
         images.publish(rgb_to_image_msg(people_image([(1, True)]), deactivated_frame))
 
-        node.trigger_activate()   # back
+        transition(node.trigger_activate)   # back
         assert answered(3, [(1, True)]) == ["b1"]
         never = {h.stamp.sec * 1_000_000_000 + h.stamp.nanosec for h in (inactive_frame, deactivated_frame)}
         assert not stamps() & never   # no frame sent while not active was ever answered
 
-        node.trigger_deactivate()
-        node.trigger_cleanup()   # unconfigured: every REP-155 publisher destroyed
+        transition(node.trigger_deactivate)
+        transition(node.trigger_cleanup)   # unconfigured: every REP-155 publisher destroyed
         assert node._hri is None
         wait_for(lambda: not any(name.startswith("/humans") for name in publishers()),
                  "the /humans publishers to leave the graph")
         assert len(list(node.publishers)) == start_count
 
-        node.trigger_configure()   # and again from the start
-        node.trigger_activate()
+        transition(node.trigger_configure)   # and again from the start
+        transition(node.trigger_activate)
         assert answered(4, [(7, True)]) == ["b7"]
         wait_for(lambda: "/humans/faces/f7/landmarks" in publishers(), "f7's topics")
     finally:
-        executor.shutdown(timeout_sec=5.0)
+        stop.set()
         thread.join(timeout=10.0)
+        executor.shutdown(timeout_sec=5.0)
         client.node.destroy_node()
         node.destroy_node()
     assert node._hri is None   # shutdown: every REP-155 publisher destroyed

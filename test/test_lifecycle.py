@@ -23,7 +23,7 @@ pytestmark = pytest.mark.ros
 import rclpy  # noqa: E402
 from lifecycle_msgs.msg import State, Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.parameter_client import AsyncParameterClient  # noqa: E402
 from rclpy.qos import QoSProfile  # noqa: E402
@@ -56,12 +56,24 @@ class Managed(MessageLog):
         self.change = self.probe.create_client(ChangeState, f"{NS}/holistic/change_state")
         self.get = self.probe.create_client(GetState, f"{NS}/holistic/get_state")
         self.params = AsyncParameterClient(self.probe, f"{NS}/holistic")
-        self.executor = MultiThreadedExecutor(num_threads=2, context=context)
+        # One thread, as the node's own process spins it (holistic_ros.ros.main): a transition
+        # (a change_state service call) then runs on the thread that builds the wait set. With
+        # two, deactivate or cleanup destroying a subscription or publisher on one thread could
+        # pull its QoS event handlers from under the wait set being built on the other, and
+        # rclpy's spin died with InvalidHandle (1 run in 6 here under load).
+        self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._spin, daemon=True)
         self.thread.start()
         wait_for(lambda: self.change.service_is_ready() and self.get.service_is_ready(), "lifecycle services")
+
+    def _spin(self):
+        # Until close() stops it: the executor is shut down only after its thread is done,
+        # as its shutdown destroys a guard condition a spin_once in flight may still trigger.
+        while not self.stop.is_set():
+            self.executor.spin_once(timeout_sec=0.05)
 
     def state(self) -> str:
         future = self.get.call_async(GetState.Request())
@@ -94,8 +106,9 @@ class Managed(MessageLog):
         return False
 
     def close(self):
-        self.executor.shutdown(timeout_sec=5.0)
+        self.stop.set()
         self.thread.join(timeout=10.0)
+        self.executor.shutdown(timeout_sec=5.0)
         self.probe.destroy_node()
         self.node.destroy_node()
 
@@ -226,12 +239,15 @@ def test_stopping_publishes_the_frame_in_hand(context, kind):
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     pipeline = FakePipeline.instances[0]
-    pipeline.block = threading.Event()
+    pipeline.block, pipeline.entered = threading.Event(), threading.Event()
     try:
         wait_for(lambda: image_pub.get_subscription_count() > 0
                  and node._people_pub.get_subscription_count() > 0, "discovery")
         image_pub.publish(image_msg(10))
         wait_for(lambda: node._stats.total_received == 1, "the frame to reach the node")
+        # Received is not yet in hand: a frame arriving before the worker takes it would
+        # replace it (newest wins; 1 run in 6 here under load published frame 11, not 10).
+        wait_for(pipeline.entered.is_set, "the frame in hand")
         image_pub.publish(image_msg(11))
         wait_for(lambda: node._stats.total_received == 2, "a second frame, waiting")
         executor.remove_node(node)

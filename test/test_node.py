@@ -54,10 +54,12 @@ class FakePipeline:
         self.thresholds: List[dict] = []
         self.closed = False
         self.block: Optional[threading.Event] = None
+        self.entered = threading.Event()   # set when a frame enters process (before block)
         self.providers = ["FakeExecutionProvider"]
         FakePipeline.instances.append(self)
 
     def process(self, rgb, timestamp=None):
+        self.entered.set()
         if self.block is not None:
             self.block.wait(WAIT_S)
         self.timestamps.append(timestamp)
@@ -232,9 +234,12 @@ def test_stamps_going_back_reach_the_pipeline(fake):
 
 def test_newest_frame_wins_and_drops_are_counted(fake):
     pipeline = FakePipeline.instances[-1]
-    pipeline.block = threading.Event()
+    pipeline.block, pipeline.entered = threading.Event(), threading.Event()
     fake.image_pub.publish(image_msg(1))
     fake.wait_for(lambda: fake.node._stats.total_received == 1, "first frame")
+    # Received is not yet taken: a frame arriving before the worker takes the first would
+    # replace it (newest wins) and the first would be the one dropped.
+    fake.wait_for(pipeline.entered.is_set, "the first frame in the pipeline")
     for sec in (2, 3, 4):
         fake.image_pub.publish(image_msg(sec))
         fake.wait_for(lambda: fake.node._stats.total_received == sec, f"frame {sec}")
