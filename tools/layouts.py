@@ -43,7 +43,7 @@ midpoint is inside the sprite's rectangle (where a track lies on both kinds, the
 drawn in front counts).
 
 Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue] [--oracle]
-                                          [--out table.md] [-v]
+                                          [--out table.md] [-v] [--self-check]
 """
 
 from __future__ import annotations
