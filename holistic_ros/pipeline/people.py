@@ -813,7 +813,6 @@ class PeopleTracker:
         tracked pose farther than that from its own motion is someone else's, a detection's
         shoulders nearer are that person's). Without this, a headless torso found below a
         blanked face started a second track on that person (fresh layout seed 216)."""
-        size = np.asarray(image_size, np.float64)
         face = box_center(detection.box)
         shoulders = np.asarray(detection.keypoints)[DETECTION_SHOULDERS]
         for track in self.tracks:
@@ -821,7 +820,7 @@ class PeopleTracker:
                 continue
             if in_box(face, body_region(track.landmarks, image_size, with_hips=False)):
                 return True
-            off = float(np.linalg.norm((shoulders - motion_anchor(track.landmarks)) * size))
+            off = float(distance_px(shoulders, motion_anchor(track.landmarks), image_size))
             if off < JUMP_SHOULDERS * body_scale_px(track.landmarks, image_size):
                 return True
         return False
