@@ -631,18 +631,18 @@ def main(argv=None) -> int:
     print(TABLE_HEADER, flush=True)
     passed = 0
     for layout in layouts:
-        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache, draws=args.draws)
+        rendered = render(layout) if args.self_check else None   # the self-check's alone frames too
+        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache, draws=args.draws, rendered=rendered)
         passed += report.passed
         lines.append(report.row())
         print(report.row(), f"  <!-- {layout.describe()}; {report.seconds:.0f} s -->" if args.verbose else "",
               flush=True)
         if args.verbose:
-            rendered = render(layout) if args.self_check else None
+            refs = cached_references(layout, rendered, args.oracle, args.draws)[0] if args.self_check else None
             for k, p in enumerate(report.people):
                 line = (f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
                         f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})")
-                if rendered is not None and p.drift:
-                    refs, _ = cached_references(layout, rendered, args.oracle, args.draws)
+                if refs is not None and p.drift:
                     self_err = shifted_error(rendered.alone[k], refs[k])
                     if self_err is not None:
                         line += f", self-check {self_err / p.drift:.2f}"
