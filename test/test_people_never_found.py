@@ -50,11 +50,13 @@ def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
     tracker = _tracker_with(tracked)
     anchor = pp.motion_anchor(tracked)
     region = pp.body_region(tracked, SIZE, with_hips=False)
-    # Its face in the tracked person's head and shoulders region.
+    # The rule's own bounds, each case far on one side of them (geometry, not measured):
+    # its face at the centre of the tracked person's head and shoulders region;
     assert tracker.headless_tracked(_detection(pp.box_center(region), (0.9, 0.9)), SIZE)
-    # Its shoulders on the tracked person's shoulders, the face guessed elsewhere.
+    # its shoulders 15 px from the tracked person's, the face guessed elsewhere: within
+    # JUMP_SHOULDERS (one) body widths, 291 px for this body;
     assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0.01, 0.01)), SIZE)
-    # Someone beside: face and shoulders clear of the tracked person.
+    # someone beside: the face outside that region, the shoulders 688 px off.
     assert not tracker.headless_tracked(_detection((0.8, 0.4), (0.8, 0.5)), SIZE)
 
 
