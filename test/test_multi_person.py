@@ -211,6 +211,49 @@ def test_detections_over_a_tracked_body_or_a_better_detection_are_not_new_people
     assert tracker.new_people(boxes) == [1, 3]
 
 
+def _standing(x=0.5):
+    """A person facing the camera, arms out: face 0.02 wide at (x, 0.3), shoulders at 0.38,
+    hands out to x +-0.2, hips at 0.55 (normalised; every landmark visible)."""
+    lm = np.zeros((33, 4))
+    lm[:, 3] = 1.0
+    lm[0:11, :2] = [(x + dx, 0.3 + dy) for dx, dy in
+                    [(0, 0), (-0.005, -0.005), (-0.01, -0.005), (-0.01, -0.005), (0.005, -0.005), (0.01, -0.005),
+                     (0.01, -0.005), (-0.01, 0), (0.01, 0), (-0.005, 0.005), (0.005, 0.005)]]
+    lm[11:23, :2] = [(x - 0.05, 0.38), (x + 0.05, 0.38), (x - 0.1, 0.45), (x + 0.1, 0.45), (x - 0.18, 0.55),
+                     (x + 0.18, 0.55), (x - 0.2, 0.6), (x + 0.2, 0.6), (x - 0.2, 0.59), (x + 0.2, 0.59),
+                     (x - 0.19, 0.58), (x + 0.19, 0.58)]
+    lm[23:33, :2] = [(x - 0.03, 0.55), (x + 0.03, 0.55)] + [(x + s * 0.03, 0.7 + 0.05 * k) for k in range(4)
+                                                            for s in (-1, 1)][:8]
+    return lm
+
+
+def test_a_detection_is_matched_to_a_tracked_person_where_their_motion_puts_them_now():
+    """is_tracked compares a detection (this frame) with the tracked people where their
+    motion puts them on this frame: their landmarks are last frame's (fresh layout seed 218:
+    a walker 15-18 px a frame, her detection off her last head box, run as a newcomer)."""
+    tracker = make_tracker()
+    track, _ = started(tracker, _standing(0.5))
+    face = lambda cx, cy, half=0.01: np.array([cx - half, cy - half, cx + half, cy + half])  # noqa: E731
+    ahead = face(0.6, 0.3)   # her face one step of 0.1 to the right
+    assert not tracker.is_tracked(ahead)            # standing still: someone new there
+    track.velocity = np.array([0.1, 0.0])
+    assert tracker.is_tracked(ahead)                # walking right 0.1 a frame: her
+    assert not tracker.is_tracked(face(0.4, 0.3))   # where she was coming from: someone else
+
+
+def test_a_detection_box_larger_than_the_head_with_the_tracked_nose_in_its_middle_is_that_person():
+    """The detector's box for a small full-body person is far larger than her head box
+    (seed 218: 144 px for a 38 px head box): centred between her head box and the middle of
+    her body box, and overlapping her body box under TRACKED_BOX_IOU, it is hers when her
+    nose lies in its middle half."""
+    tracker = make_tracker()
+    started(tracker, _standing(0.5))
+    big = lambda cx, cy: np.array([cx - 0.06, cy - 0.06, cx + 0.06, cy + 0.06])  # noqa: E731
+    assert tracker.is_tracked(big(0.5, 0.325))      # her nose (0.5, 0.3) in its middle half
+    assert not tracker.is_tracked(big(0.5, 0.2))    # above her: her nose in its lower quarter
+    assert not tracker.is_tracked(big(0.75, 0.325))  # beside her, over her hand
+
+
 def test_one_body_under_two_tracks_keeps_the_track_that_did_not_jump():
     tracker = make_tracker()
     front, _ = started(tracker, body(0.50, 0.5))
