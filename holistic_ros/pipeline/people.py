@@ -679,7 +679,7 @@ class PeopleTracker:
         self.lost = [t for t in self.lost if t.lost_frames <= LOST_TTL_FRAMES]
 
     # -- matching ------------------------------------------------------------
-    def is_tracked(self, box: np.ndarray) -> bool:
+    def is_tracked(self, box: np.ndarray, shoulders: Optional[np.ndarray] = None, image_size=None) -> bool:
         """A detection (box) of someone already tracked: it overlaps a tracked
         body, or is centred on a tracked person's head (the detector's box is
         about the face, which a waist-up body's box has at its top, not its middle).
@@ -700,20 +700,20 @@ class PeopleTracker:
                 continue
             if center_inside(box, head_box(track.landmarks) + step, core=1.0):
                 return True
-            # The detector's box of a small full-body person is more than her head (seed
-            # 218: 144 px for a 38 px head box): her nose in its middle is her.
-            nose = np.asarray(track.landmarks)[0, :2] + track.velocity
-            if center_inside(np.concatenate([nose, nose]), box):
-                return True
+            if shoulders is not None and track.anchor is not None:
+                off = float(distance_px(shoulders, track.anchor + track.velocity, image_size))
+                if off < SAME_BODY_SHOULDERS * body_scale_px(track.landmarks, image_size):
+                    return True
         return False
 
-    def new_people(self, boxes: Sequence[np.ndarray]) -> List[int]:
+    def new_people(self, boxes: Sequence[np.ndarray], shoulders=None, image_size=None) -> List[int]:
         """Indices of the detections (boxes, best first) that may be new people:
         not over a tracked body, and not centred in a better detection kept
         before (the detector finds one person at two scales when it also runs on tiles)."""
         kept: List[int] = []
         for k, box in enumerate(boxes):
-            if self.is_tracked(box) or any(center_inside(box, boxes[j]) for j in kept):
+            if self.is_tracked(box, None if shoulders is None else shoulders[k], image_size) or any(
+                    center_inside(box, boxes[j]) for j in kept):
                 continue
             kept.append(k)
         return kept
@@ -1109,7 +1109,8 @@ class CrowdPolicy:
         blanks = tracker.blanks_for_search((w, h)) if blanked else []
         if blanks:
             found += detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks)
-        return [found[k] for k in tracker.new_people([d.box for d in found])]
+        return [found[k] for k in tracker.new_people([d.box for d in found],
+                                                     [np.asarray(d.keypoints)[DETECTION_SHOULDERS] for d in found], (w, h))]
 
     def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
         return rois
