@@ -241,17 +241,21 @@ def test_a_detection_is_matched_to_a_tracked_person_where_their_motion_puts_them
     assert not tracker.is_tracked(face(0.4, 0.3))   # where she was coming from: someone else
 
 
-def test_a_detection_box_larger_than_the_head_with_the_tracked_nose_in_its_middle_is_that_person():
-    """The detector's box for a small full-body person is far larger than her head box
-    (seed 218: 144 px for a 38 px head box): centred between her head box and the middle of
-    her body box, and overlapping her body box under TRACKED_BOX_IOU, it is hers when her
-    nose lies in its middle half."""
+def test_a_detection_whose_shoulders_are_a_tracked_persons_is_that_person():
+    """The detector's box of a small full-body person is far larger than her head box
+    (seed 218: 144 px for a 38 x 25 px head box). Centred between her head box and the
+    middle of her body box, overlapping her body box under TRACKED_BOX_IOU, it is hers when
+    its shoulders keypoint lies within SAME_BODY_SHOULDERS body widths of her shoulders
+    (moved along her motion), and not when it lies a body width away."""
     tracker = make_tracker()
-    started(tracker, _standing(0.5))
-    big = lambda cx, cy: np.array([cx - 0.06, cy - 0.06, cx + 0.06, cy + 0.06])  # noqa: E731
-    assert tracker.is_tracked(big(0.5, 0.325))      # her nose (0.5, 0.3) in its middle half
-    assert not tracker.is_tracked(big(0.5, 0.2))    # above her: her nose in its lower quarter
-    assert not tracker.is_tracked(big(0.75, 0.325))  # beside her, over her hand
+    track, _ = started(tracker, _standing(0.5))
+    track.velocity = np.array([0.01, 0.0])
+    box = np.array([0.45, 0.265, 0.57, 0.385])   # centre (0.51, 0.325): her head box ends at 0.31
+    assert tracker.new_people([box]) == [0]       # without the keypoint: someone new
+    width = pp.body_scale_px(track.landmarks, SIZE) / SIZE[0]
+    near = track.anchor + track.velocity + np.array([0.8 * pp.SAME_BODY_SHOULDERS * width, 0.0])
+    far = track.anchor + track.velocity + np.array([width, 0.0])
+    assert tracker.new_people([box, box], [near, far], SIZE) == [1]
 
 
 def test_one_body_under_two_tracks_keeps_the_track_that_did_not_jump():

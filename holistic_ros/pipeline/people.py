@@ -15,7 +15,8 @@ its policy's:
 - when the pose detector runs (:meth:`PeopleTracker.should_detect`): on a
   schedule and when a track was lost, while fewer than N people are tracked;
 - which detections are new people (:meth:`PeopleTracker.is_tracked`): a
-  detection whose box overlaps a tracked person's body is that person;
+  detection whose box overlaps a tracked person's body, or whose shoulders lie at
+  theirs, where their motion puts them on this frame, is that person;
 - which id a new person gets (:meth:`PeopleTracker.start`): a person lost a
   moment ago (box overlap with where its motion puts it now, or its pose on
   that body moved along its motion; then pose similarity) gets its id back;
@@ -682,13 +683,21 @@ class PeopleTracker:
     def is_tracked(self, box: np.ndarray, shoulders: Optional[np.ndarray] = None, image_size=None) -> bool:
         """A detection (box) of someone already tracked: it overlaps a tracked
         body, or is centred on a tracked person's head (the detector's box is
-        about the face, which a waist-up body's box has at its top, not its middle).
-        The track's body and head are where its motion puts them on this frame (its
-        landmarks are last frame's): a walker's detection lay off her last head box
-        by her step (fresh layout seed 218: 18 px a frame, a 60 px head box), was
-        taken for a newcomer, and its pose, on her, made the detector run in full on
-        the next frames (RETRY_DETECTION_FRAMES) instead of searching for the one
-        person missing."""
+        about the face, which a waist-up body's box has at its top, not its middle),
+        or (with ``shoulders``, the detection's keypoint DETECTION_SHOULDERS, and
+        ``image_size``) its shoulders lie within SAME_BODY_SHOULDERS body widths of
+        the tracked person's (:func:`motion_anchor`).
+
+        The tracked body, head and shoulders are taken where the track's motion puts
+        them on this frame: its landmarks are last frame's. A small full-body walker's
+        detection (fresh layout seed 218: 18 px a frame; a 144 px box, centred 3 px
+        under her 38 x 25 px head box and outside the middle of her body box) was
+        taken for a newcomer; its pose, on her, was dropped as a second track on her
+        body, and the detector then ran on the whole frame and its tiles again
+        (RETRY_DETECTION_FRAMES) instead of searching one region a frame for the one
+        person missing. (Tried: her nose in the middle of the detection's box as the
+        test; on seed 13 a crossing's detections were then taken for the other
+        walker's, 2 -> 10 id switches.)"""
         for track in self.tracks:
             if track.box is None:
                 continue
@@ -708,8 +717,9 @@ class PeopleTracker:
 
     def new_people(self, boxes: Sequence[np.ndarray], shoulders=None, image_size=None) -> List[int]:
         """Indices of the detections (boxes, best first) that may be new people:
-        not over a tracked body, and not centred in a better detection kept
-        before (the detector finds one person at two scales when it also runs on tiles)."""
+        not someone tracked (:meth:`is_tracked`; ``shoulders``: each detection's
+        shoulders keypoint, in ``image_size``), and not centred in a better detection
+        kept before (the detector finds one person at two scales when it also runs on tiles)."""
         kept: List[int] = []
         for k, box in enumerate(boxes):
             if self.is_tracked(box, None if shoulders is None else shoulders[k], image_size) or any(
