@@ -6,7 +6,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from holistic_ros.gestures import (EventKind, GestureSettings, HandGestureEvents, HandObservation,
                                    person_plausibility)

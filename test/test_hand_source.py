@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holistic_ros import Holistic, ModelError
-from holistic_ros.pipeline.hand_sources import (HAND_SOURCES, POSE_DUPLICATE_BOX_IOU, assign_to_bodies, box_inside,
+from holistic_ros.pipeline.hand_sources import (POSE_DUPLICATE_BOX_IOU, assign_to_bodies, box_inside,
                                                 pose_hand_is_palm_hand, same_hand)
 from holistic_ros.pipeline.hand_tracker import box_iou
 from holistic_ros.pipeline.models import default_models_dir

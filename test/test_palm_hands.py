@@ -13,7 +13,7 @@ from holistic_ros import ModelError
 from holistic_ros.pipeline.detection import Detection
 from holistic_ros.pipeline.hand_tracker import (HandTrackerOptions, associate_rects, create_hand_tracker,
                                                 duplicate_hands, rect_iou, side_from_handedness)
-from holistic_ros.pipeline.palm_detection import (PALM_DETECTION_ANCHORS, PalmDetector, hand_roi_from_palm,
+from holistic_ros.pipeline.palm_detection import (PALM_DETECTION_ANCHORS, hand_roi_from_palm,
                                                   palm_rect_from_detection)
 from holistic_ros.pipeline.detection import generate_anchor_centers
 from holistic_ros.pipeline.roi import NormRect, normalize_radians

@@ -252,17 +252,26 @@ def _located_points(person: PersonFrame) -> Optional[_Placed]:
     points = {"pose": located.pose_landmarks, "face": located.face_landmarks,
               "left_hand": located.left_hand_landmarks, "right_hand": located.right_hand_landmarks}
     points = {k: np.asarray(v, dtype=np.float64)[:, :3] for k, v in points.items() if v is not None}
-    world_to_marker = None
     t = located.body_translation
-    if t is not None:
-        # The body model of locate(): world point i sits at (X + tx, Y + ty, tz + s * Z).
-        tx, ty, tz = (float(v) for v in np.asarray(t)[:3])
-        s = float(located.body_depth_scale)
-
-        def world_to_marker(p: np.ndarray, tx=tx, ty=ty, tz=tz, s=s) -> np.ndarray:
-            p = np.asarray(p, dtype=np.float64)
-            return np.array([p[0] + tx, p[1] + ty, tz + s * p[2]])
+    world_to_marker = None if t is None else _body_model_to_marker(t, float(located.body_depth_scale))
     return _Placed(points, world_to_marker, True)
+
+
+def _body_model_to_marker(translation, depth_scale: float):
+    """The body model of locate(): world point i sits at (X + tx, Y + ty, tz + s * Z)."""
+    tx, ty, tz = (float(v) for v in np.asarray(translation)[:3])
+
+    def to_marker(p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=np.float64)
+        return np.array([p[0] + tx, p[1] + ty, tz + depth_scale * p[2]])
+    return to_marker
+
+
+def _offset_to_marker(origin: np.ndarray):
+    """World points drawn at ``origin`` (the person's place in the marker frame)."""
+    def to_marker(p: np.ndarray) -> np.ndarray:
+        return np.asarray(p, dtype=np.float64)[:3] + origin
+    return to_marker
 
 
 def _place_people(frame: FrameOutput, settings: MarkerSettings) -> List[_Placed]:
@@ -283,10 +292,7 @@ def _place_people(frame: FrameOutput, settings: MarkerSettings) -> List[_Placed]
             elif np.all(np.isfinite(hips_px)):
                 origin = origin + np.array([*(hips_px - first_hips_px) * scale, 0.0])
         points = part_points(result, settings, origin)
-        world_to_marker = None
-        if scale is not None:
-            def world_to_marker(p: np.ndarray, origin=origin) -> np.ndarray:
-                return np.asarray(p, dtype=np.float64)[:3] + origin
+        world_to_marker = None if scale is None else _offset_to_marker(origin)
         placed.append(_Placed(points, world_to_marker, False))
     return placed
 
