@@ -95,7 +95,11 @@ VISIBLE = 0.5
 # drawn when any of its pixels is. A track lies on a person the reference does not find
 # when its shoulders' midpoint is within DRAWN_REACH_PX of a pixel the person's sprite
 # draws (a keyed sprite's rectangle is mostly background: a track on someone standing
-# there is not on them).
+# there is not on them). The reach is a margin chosen, not measured: the key by brightness
+# cuts dark clothes and hair out of the keyed clip, so a pose on her can have its
+# shoulders' midpoint a little off her drawn pixels. 16 px is under the shoulder width of
+# the smallest keyed people drawn (180 px tall: the rendered woman's references about
+# 24-28 px, the woman clip's about 100 px).
 DRAWN_CELL_PX = 4
 DRAWN_REACH_PX = 16
 

@@ -1,0 +1,61 @@
+"""tools/layouts.py's evaluator rules, without models or media: which person a track lies on.
+
+A person the one-person reference finds is matched by pose (nose and shoulders within one
+of their shoulder widths); a person it does not find by their sprite, where it draws near
+the track's shoulders; the sprite drawn in front wins (layouts.lies_on)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import layouts  # noqa: E402
+
+SIZE = (1280, 720)
+
+
+def _pose(nose_px, shoulder_width_px=100.0):
+    """A pose (33 x 4, normalised) with its nose at ``nose_px`` and its shoulders 60 px below."""
+    pose = np.zeros((33, 4))
+    pose[:, 3] = 1.0
+    x, y = nose_px
+    pose[0, :2] = (x, y)
+    pose[11, :2] = (x + shoulder_width_px / 2, y + 60)
+    pose[12, :2] = (x - shoulder_width_px / 2, y + 60)
+    pose[:, :2] /= SIZE
+    return pose
+
+
+def _drawn(boxes_px):
+    """Rendered.drawn of one sprite: cells set inside the pixel boxes (x0, y0, x1, y1)."""
+    mask = np.zeros(SIZE[::-1], bool)
+    for x0, y0, x1, y1 in boxes_px:
+        mask[y0:y1, x0:x1] = True
+    return layouts._cells(mask)
+
+
+def test_a_keyed_sprite_holds_a_track_only_where_it_draws():
+    # Person 0 (behind) has a reference at x 800; person 1 (in front, keyed, no reference)
+    # has a rectangle over person 0's chest but draws only its far right part.
+    reference = _pose((800, 300))
+    rects = np.array([[600, 200, 1000, 720], [700, 250, 1280, 720]], float)
+    drawn = np.stack([_drawn([(600, 200, 1000, 720)]), _drawn([(1200, 250, 1280, 720)])])
+    track = _pose((805, 302))
+    # The rectangle alone (before): the keyed sprite in front wins.
+    assert layouts.lies_on(track, [reference, None], rects, SIZE) == 1
+    # Where it draws: nothing near the track's shoulders (the midpoint at x 805, its pixels
+    # from 1200), so the track is on the person it lies on.
+    assert layouts.lies_on(track, [reference, None], rects, SIZE, drawn) == 0
+    # Its pixels DRAWN_REACH_PX - 4 px from the midpoint: in front, it wins again.
+    near = np.stack([drawn[0], _drawn([(805 + layouts.DRAWN_REACH_PX - 4, 250, 1280, 720)])])
+    assert layouts.lies_on(track, [reference, None], rects, SIZE, near) == 1
+
+
+def test_a_track_on_nobody_drawn_lies_on_nobody():
+    rects = np.array([[0, 0, 640, 720]], float)
+    drawn = _drawn([(0, 0, 100, 720)])[None]
+    assert layouts.lies_on(_pose((400, 300)), [None], rects, SIZE, drawn) is None
+    assert layouts.lies_on(_pose((50, 300)), [None], rects, SIZE, drawn) == 0
