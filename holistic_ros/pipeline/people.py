@@ -701,16 +701,15 @@ class PeopleTracker:
         for track in self.tracks:
             if track.box is None:
                 continue
-            step = np.tile(track.velocity, 2)
-            body = track.box + step
+            body = _shifted_box(track.box, track.velocity)
             if box_iou(box, body) > TRACKED_BOX_IOU or center_inside(box, body):
                 return True
             if track.landmarks is None:
                 continue
-            if center_inside(box, head_box(track.landmarks) + step, core=1.0):
+            if center_inside(box, _shifted_box(head_box(track.landmarks), track.velocity), core=1.0):
                 return True
             if shoulders is not None and track.anchor is not None:
-                off = float(distance_px(shoulders, track.anchor + track.velocity, image_size))
+                off = float(distance_px(shoulders, track.predicted_anchor(), image_size))
                 if off < SAME_BODY_SHOULDERS * body_scale_px(track.landmarks, image_size):
                     return True
         return False
