@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Set
 import numpy as np
 import pytest
 
-from conftest import require_messages, wait_for
+from conftest import Spinner, require_messages, wait_for
 
 require_messages()
 hri_msgs = pytest.importorskip("hri_msgs.msg", reason="hri_msgs not built: run `make build` (it builds "
@@ -311,20 +311,14 @@ def test_hri_enable_toggled_over_the_parameter_service_while_frames_flow_keeps_t
     node = HolisticNode(pipeline_factory=FakePeople, context=context, namespace="toggle",
                         parameter_overrides=[Parameter("hri.enable", value=True)])
     client = rclpy.create_node("toggler", context=context)
-    errors, stop = [], threading.Event()
-
-    def spin(n, executor):
+    executors = [SingleThreadedExecutor(context=context) for _ in (node, client)]
+    for executor, n in zip(executors, (node, client)):
         executor.add_node(n)
-        try:
-            while not stop.is_set():
-                executor.spin_once(timeout_sec=0.05)
-        except Exception as error:  # what run_node would die of
-            errors.append(error)
+    spinners = [Spinner(executor) for executor in executors]
 
-    threads = [threading.Thread(target=spin, args=(n, SingleThreadedExecutor(context=context)), daemon=True)
-               for n in (node, client)]
-    for thread in threads:
-        thread.start()
+    def errors():   # what run_node would die of
+        return [error for spinner in spinners for error in spinner.errors]
+
     try:
         params = AsyncParameterClient(client, node.get_fully_qualified_name())
         wait_for(params.services_are_ready, "parameter services")
@@ -332,14 +326,13 @@ def test_hri_enable_toggled_over_the_parameter_service_while_frames_flow_keeps_t
             future = params.set_parameters([Parameter("hri.enable", value=bool(i % 2))])
             for j in range(3):   # people come and go meanwhile
                 node.process_image(rgb_to_image_msg(people_image([(1 + 3 * i + j, True)]), stamp_header(3 * i + j)))
-            wait_for(lambda: future.done() or errors, "set_parameters reply")
-            assert not errors, errors
+            wait_for(lambda: future.done() or errors(), "set_parameters reply")
+            assert not errors(), errors()
             assert future.result().results[0].successful
-        assert not errors and all(t.is_alive() for t in threads)
+        assert not errors() and all(spinner.thread.is_alive() for spinner in spinners)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10.0)
+        for spinner in spinners:
+            spinner.close()
         client.destroy_node()
         node.destroy_node()
 
@@ -364,14 +357,7 @@ def test_the_managed_node_speaks_rep155_only_while_active(context):
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     executor.add_node(client.node)
-    stop = threading.Event()
-
-    def spin():   # shut down after its thread is done (test_lifecycle.Managed._spin says why)
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=0.05)
-
-    thread = threading.Thread(target=spin, daemon=True)
-    thread.start()
+    spinner = Spinner(executor)
 
     def transition(trigger) -> None:
         task = executor.create_task(trigger)
@@ -438,9 +424,7 @@ def test_the_managed_node_speaks_rep155_only_while_active(context):
         assert answered(4, [(7, True)]) == ["b7"]
         wait_for(lambda: "/humans/faces/f7/landmarks" in publishers(), "f7's topics")
     finally:
-        stop.set()
-        thread.join(timeout=10.0)
-        executor.shutdown(timeout_sec=5.0)
+        spinner.close()
         client.node.destroy_node()
         node.destroy_node()
     assert node._hri is None   # shutdown: every REP-155 publisher destroyed

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import MessageLog, WAIT_S, require_messages, wait_for
+from conftest import MessageLog, Spinner, WAIT_S, require_messages, wait_for
 
 require_messages()
 pytestmark = pytest.mark.ros
@@ -61,19 +61,11 @@ class Managed(MessageLog):
         # two, deactivate or cleanup destroying a subscription or publisher on one thread could
         # pull its QoS event handlers from under the wait set being built on the other, and
         # rclpy's spin died with InvalidHandle (1 run in 6 here under load).
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.probe)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(self.node)
+        executor.add_node(self.probe)
+        self.spinner = Spinner(executor)
         wait_for(lambda: self.change.service_is_ready() and self.get.service_is_ready(), "lifecycle services")
-
-    def _spin(self):
-        # Until close() stops it: the executor is shut down only after its thread is done,
-        # as its shutdown destroys a guard condition a spin_once in flight may still trigger.
-        while not self.stop.is_set():
-            self.executor.spin_once(timeout_sec=0.05)
 
     def state(self) -> str:
         future = self.get.call_async(GetState.Request())
@@ -106,9 +98,7 @@ class Managed(MessageLog):
         return False
 
     def close(self):
-        self.stop.set()
-        self.thread.join(timeout=10.0)
-        self.executor.shutdown(timeout_sec=5.0)
+        self.spinner.close()
         self.probe.destroy_node()
         self.node.destroy_node()
 
