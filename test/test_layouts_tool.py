@@ -38,6 +38,8 @@ def _drawn(boxes_px):
 
 
 def test_a_keyed_sprite_holds_a_track_only_where_it_draws():
+    # Every expectation is the rule's own geometry (no measured figure): each case lies far on
+    # one side of the rule's bounds (one shoulder width of the reference, DRAWN_REACH_PX).
     # Person 0 (behind) has a reference at x 800; person 1 (in front, keyed, no reference)
     # has a rectangle over person 0's chest but draws only its far right part.
     reference = _pose((800, 300))
@@ -55,6 +57,7 @@ def test_a_keyed_sprite_holds_a_track_only_where_it_draws():
 
 
 def test_a_track_on_nobody_drawn_lies_on_nobody():
+    # Geometry: the shoulders' midpoint 300 px from the sprite's pixels, then on them.
     rects = np.array([[0, 0, 640, 720]], float)
     drawn = _drawn([(0, 0, 100, 720)])[None]
     assert layouts.lies_on(_pose((400, 300)), [None], rects, SIZE, drawn) is None

@@ -231,6 +231,9 @@ def test_a_detection_is_matched_to_a_tracked_person_where_their_motion_puts_them
     """is_tracked compares a detection (this frame) with the tracked people where their
     motion puts them on this frame: their landmarks are last frame's (fresh layout seed 218:
     a walker 15-18 px a frame, her detection off her last head box, run as a newcomer)."""
+    # Geometry, not measured: her head box is 0.04 wide (x 0.48-0.52) and the middle of her
+    # body box lies below her face (y 0.37-0.52), so a face 0.1 to either side lies outside
+    # both unless they are moved along her motion.
     tracker = make_tracker()
     track, _ = started(tracker, _standing(0.5))
     face = lambda cx, cy, half=0.01: np.array([cx - half, cy - half, cx + half, cy + half])  # noqa: E731
@@ -247,6 +250,8 @@ def test_a_detection_whose_shoulders_are_a_tracked_persons_is_that_person():
     middle of her body box, overlapping her body box under TRACKED_BOX_IOU, it is hers when
     its shoulders keypoint lies within SAME_BODY_SHOULDERS body widths of her shoulders
     (moved along her motion), and not when it lies a body width away."""
+    # Geometry, not measured: the keypoint at 0.8 of the rule's SAME_BODY_SHOULDERS bound,
+    # then at one body width (about 2.9 times the bound).
     tracker = make_tracker()
     track, _ = started(tracker, _standing(0.5))
     track.velocity = np.array([0.01, 0.0])
