@@ -60,6 +60,40 @@ def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
     assert not tracker.headless_tracked(_detection((0.8, 0.4), (0.8, 0.5)), SIZE)
 
 
+def _waist_up_over_someone():
+    """A waist-up person (shoulders 0.1 of the width apart, at y 0.32) whose guessed hips
+    (y 0.55) lie, fully visible, on someone standing below her: the model's pose of a
+    waist-up view over another body (never-seen layout seed 378: visibility 1.0 there,
+    0.2 on her alone)."""
+    lm = np.zeros((33, 4))
+    lm[:, 3] = 1.0
+    lm[:11, :2] = (0.5, 0.2)
+    lm[[1, 2, 3, 7, 9], 0] -= 0.02      # her left eye, ear and mouth corner
+    lm[[4, 5, 6, 8, 10], 0] += 0.02
+    lm[11, :2], lm[12, :2] = (0.55, 0.32), (0.45, 0.32)
+    lm[13:23, :2] = (0.5, 0.45)          # arms down in front of her
+    lm[23, :2], lm[24, :2] = (0.53, 0.55), (0.47, 0.55)
+    lm[25:, :2], lm[25:, 3] = (0.5, 0.8), 0.1
+    return lm
+
+
+def test_the_face_of_someone_below_a_waist_up_persons_guessed_hips_is_not_her_headless_body():
+    upper = _waist_up_over_someone()
+    tracker = _tracker_with(upper)
+    anchor = pp.motion_anchor(upper)
+    # Geometry, not measured: her head and shoulders region ends 0.6 shoulder widths
+    # (77 px) under her shoulders, y 0.427; with her hips it would reach y 0.657.
+    assert pp.body_region(upper, SIZE, with_hips=False, hips_if_visible=False)[3] < 0.45
+    assert pp.body_region(upper, SIZE, with_hips=False)[3] > 0.6
+    # The face of the person below her at y 0.5, their shoulders at y 0.58: 187 px under
+    # hers, more than her one body width (130 px): someone else, not her headless body.
+    assert not tracker.headless_tracked(_detection((0.5, 0.5), (0.5, 0.58)), SIZE)
+    # Her own headless body, found with her head blanked: its face at her neck, its
+    # shoulders at hers; either alone still makes it hers.
+    assert tracker.headless_tracked(_detection(anchor - (0, 0.02), (0.9, 0.9)), SIZE)
+    assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0, 0.01)), SIZE)
+
+
 def test_heads_are_blanked_for_the_search_but_not_while_someone_coasts_or_is_held():
     a, b = body(0.3, 0.5, 0.4), body(0.7, 0.5, 0.4)
     tracker = _tracker_with(a, b)

@@ -461,7 +461,8 @@ def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     return float(np.median(d)) < SAME_BODY_SHOULDERS * width or float(d[0]) < SAME_BODY_SHOULDERS * width
 
 
-def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True) -> np.ndarray:
+def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
+                hips_if_visible: bool = True) -> np.ndarray:
     """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
     by BODY_PAD_SHOULDERS shoulder widths: with ``with_hips`` (the region blanked for the
     others) the box of the visible landmarks but the legs, the shoulders and the hips;
@@ -469,11 +470,15 @@ def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True) -> np
     head and shoulders, down to the hips when these are clearly visible (VISIBLE_HIPS): a
     waist-up view's hips, legs and often arms are the model's guess, placed below the
     frame or over whoever stands there, often with a high visibility (layout seed 27: a
-    waist-up person's guessed legs, blanked, covered the standing person below them)."""
+    waist-up person's guessed legs, blanked, covered the standing person below them).
+    ``hips_if_visible`` False: the head and shoulders only, however visible the hips (a
+    waist-up view's guessed hips land on whoever stands below, with a visibility of 1.0:
+    never-seen layout seed 378; :meth:`PeopleTracker.headless_tracked`)."""
     landmarks = np.asarray(landmarks)
     box = body_box(landmarks[:TORSO_LANDMARKS] if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
     core = [11, 12, 23, 24]
-    if not with_hips and not (landmarks.shape[1] > 3 and np.all(landmarks[[23, 24], 3] > VISIBLE_HIPS)):
+    hips_visible = landmarks.shape[1] > 3 and np.all(landmarks[[23, 24], 3] > VISIBLE_HIPS)
+    if not with_hips and not (hips_if_visible and hips_visible):
         core = [11, 12]
     core = landmarks[core, :2]
     box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
@@ -831,18 +836,27 @@ class PeopleTracker:
     def headless_tracked(self, detection, image_size) -> bool:
         """A detection made with the tracked people's heads blanked (:meth:`heads_for_search`)
         that is a tracked person's body without its head: its face (box centre) lies in a
-        tracked person's head and shoulders region (:func:`body_region` without the hips),
-        or its shoulders (the detector's keypoint DETECTION_SHOULDERS) lie within
-        JUMP_SHOULDERS body widths of a tracked person's shoulders (one body width: as a
+        tracked person's head and shoulders region (:func:`body_region` of the head and
+        shoulders alone, never down to the hips), or its shoulders (the detector's keypoint
+        DETECTION_SHOULDERS) lie within JUMP_SHOULDERS body widths of a tracked person's shoulders (one body width: as a
         tracked pose farther than that from its own motion is someone else's, a detection's
         shoulders nearer are that person's). Without this, a headless torso found below a
-        blanked face started a second track on that person (fresh layout seed 216)."""
+        blanked face started a second track on that person (fresh layout seed 216).
+
+        The region stops at the shoulders even where the hips are visible: a waist-up
+        person's guessed hips (and arms) land on the body of whoever stands below them,
+        with a visibility of 1.0 (0.2 on the person alone), and the region down to those
+        hips held the face of the person below. Never-seen layout seed 378: a woman below
+        another, whom the heads-blanked search found (scores 0.56-0.67 on frames 1, 7, 13 and 19), was
+        dropped as the upper woman's headless body every time and never found; the
+        shoulders' rule above still drops the upper woman's own headless body there (its
+        shoulders 17-32 px from hers, one body width 143-151 px)."""
         face = box_center(detection.box)
         shoulders = np.asarray(detection.keypoints)[DETECTION_SHOULDERS]
         for track in self.tracks:
             if track.landmarks is None:
                 continue
-            if in_box(face, body_region(track.landmarks, image_size, with_hips=False)):
+            if in_box(face, body_region(track.landmarks, image_size, with_hips=False, hips_if_visible=False)):
                 return True
             off = float(distance_px(shoulders, motion_anchor(track.landmarks), image_size))
             if off < JUMP_SHOULDERS * body_scale_px(track.landmarks, image_size):
