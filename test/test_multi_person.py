@@ -263,6 +263,26 @@ def test_a_detection_whose_shoulders_are_a_tracked_persons_is_that_person():
     assert tracker.new_people([box, box], [near, far], SIZE) == [1]
 
 
+def test_a_change_of_scale_on_the_same_body_is_not_a_jump_but_one_with_a_step_is():
+    """jumped: a pose whose shoulders narrow by more than JUMP_SCALE while its nose and
+    shoulders stay on the track's body (median step under SAME_BODY_SHOULDERS body widths)
+    is the model's noise (a dark top cut out of a keyed clip, layout seed 22), not someone
+    else; the same change of scale a step of more than that away is someone else."""
+    tracker = make_tracker()
+    track, _ = started(tracker, _standing(0.5))   # shoulders 128 px apart: body width 128 px
+    # Geometry, not measured: one shoulder drawn in (x 0.55 -> 0.48), the nose 29 px lower:
+    # body width 128 -> 80 px (1.6x); steps 29, 0 and 90 px, median 29 px (< 0.35 x 128).
+    narrowed = _standing(0.5)
+    narrowed[0, 1] += 0.04
+    narrowed[12, 0] = 0.48
+    assert pp.body_scale_px(track.landmarks, SIZE) / pp.body_scale_px(narrowed, SIZE) > pp.JUMP_SCALE
+    assert not tracker.jumped(track, narrowed, SIZE)
+    # The same pose 77 px to the side: median step 77 px, under one body width, over 0.35.
+    moved = narrowed.copy()
+    moved[:, 0] += 0.06
+    assert tracker.jumped(track, moved, SIZE)
+
+
 def test_one_body_under_two_tracks_keeps_the_track_that_did_not_jump():
     tracker = make_tracker()
     front, _ = started(tracker, body(0.50, 0.5))
