@@ -839,17 +839,18 @@ class PeopleTracker:
         that is a tracked person's body without its head: its face (box centre) lies in a
         tracked person's head and shoulders region (:func:`body_region` of the head and
         shoulders alone, never down to the hips), or its shoulders (the detector's keypoint
-        DETECTION_SHOULDERS) lie within JUMP_SHOULDERS body widths of a tracked person's shoulders (one body width: as a
-        tracked pose farther than that from its own motion is someone else's, a detection's
-        shoulders nearer are that person's). Without this, a headless torso found below a
-        blanked face started a second track on that person (fresh layout seed 216).
+        DETECTION_SHOULDERS) lie within JUMP_SHOULDERS body widths of a tracked person's
+        shoulders (one body width: as a tracked pose farther than that from its own motion
+        is someone else's, a detection's shoulders nearer are that person's). Without this,
+        a headless torso found below a blanked face started a second track on that person
+        (fresh layout seed 216).
 
         The region stops at the shoulders even where the hips are visible: a waist-up
-        person's guessed hips (and arms) land on the body of whoever stands below them,
-        with a visibility of 1.0 (0.2 on the person alone), and the region down to those
-        hips held the face of the person below. Never-seen layout seed 378: a woman below
-        another, whom the heads-blanked search found (scores 0.56-0.67 on frames 1, 7, 13 and 19), was
-        dropped as the upper woman's headless body every time and never found; the
+        person's guessed hips land on the body of whoever stands below them, with a
+        visibility of 1.0 (0.2 on the person alone), and the region down to those hips held
+        the face of the person below. Never-seen layout seed 378: a woman below another,
+        whom the heads-blanked search found (scores 0.56-0.67 on frames 1, 7, 13 and 19),
+        was dropped as the upper woman's headless body every time and never found; the
         shoulders' rule above still drops the upper woman's own headless body there (its
         shoulders 17-32 px from hers, one body width 143-151 px)."""
         face = box_center(detection.box)
@@ -857,7 +858,8 @@ class PeopleTracker:
         for track in self.tracks:
             if track.landmarks is None:
                 continue
-            if in_box(face, body_region(track.landmarks, image_size, with_hips=False, hips_if_visible=False)):
+            head_and_shoulders = body_region(track.landmarks, image_size, with_hips=False, hips_if_visible=False)
+            if in_box(face, head_and_shoulders):
                 return True
             off = float(distance_px(shoulders, motion_anchor(track.landmarks), image_size))
             if off < JUMP_SHOULDERS * body_scale_px(track.landmarks, image_size):
