@@ -15,6 +15,7 @@ With real models and media: test_people_newcomers.py ("below-a-face", fresh layo
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import synthetic_body as body
 
@@ -81,15 +82,21 @@ def test_the_face_of_someone_below_a_waist_up_persons_guessed_hips_is_not_her_he
     upper = _waist_up_over_someone()
     tracker = _tracker_with(upper)
     anchor = pp.motion_anchor(upper)
-    # Geometry, not measured: her head and shoulders region ends 0.6 shoulder widths
-    # (77 px) under her shoulders, y 0.427; with her hips it would reach y 0.657.
-    assert pp.body_region(upper, SIZE, with_hips=False, hips_if_visible=False)[3] < 0.45
-    assert pp.body_region(upper, SIZE, with_hips=False)[3] > 0.6
-    # The face of the person below her at y 0.5, their shoulders at y 0.58: 187 px under
-    # hers, more than her one body width (130 px): someone else, not her headless body.
-    assert not tracker.headless_tracked(_detection((0.5, 0.5), (0.5, 0.58)), SIZE)
-    # Her own headless body, found with her head blanked: its face at her neck, its
-    # shoulders at hers; either alone still makes it hers.
+    # Every expectation is the rule's own geometry (no measured figure), from its constants:
+    # her head and shoulders region ends BODY_PAD_SHOULDERS of her 128 px shoulder width (77 px)
+    # under her shoulders, y 0.427; down to her hips it would end as far under them, y 0.657.
+    pad = pp.BODY_PAD_SHOULDERS * 0.1 * SIZE[0] / SIZE[1]
+    assert pp.body_region(upper, SIZE, with_hips=False, hips_if_visible=False)[3] == pytest.approx(0.32 + pad)
+    assert pp.body_region(upper, SIZE, with_hips=False)[3] == pytest.approx(0.55 + pad)
+    width = pp.body_scale_px(upper, SIZE)   # 130 px: JUMP_SHOULDERS (one) body width
+    # The face of the person below her at y 0.5 (under her region's end, above the hips'),
+    # their shoulders at y 0.58, 187 px under hers: someone else, not her headless body.
+    below = _detection((0.5, 0.5), (0.5, 0.58))
+    assert 0.32 + pad < 0.5 < 0.55 + pad
+    assert pp.distance_px(below.keypoints[2], anchor, SIZE) > pp.JUMP_SHOULDERS * width
+    assert not tracker.headless_tracked(below, SIZE)
+    # Her own headless body, found with her head blanked: its face at her neck (in her
+    # region), or its shoulders 7 px from hers (within one body width); either alone makes it hers.
     assert tracker.headless_tracked(_detection(anchor - (0, 0.02), (0.9, 0.9)), SIZE)
     assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0, 0.01)), SIZE)
 
