@@ -126,7 +126,9 @@ def offline(video: Path, output: Path, field_of_view: float, env: dict) -> int:
         camera_bag = scratch / "camera"
         # Run from the scratch folder: from the repository root, -m would find the source tree's
         # holistic_ros (without the built messages) before the installed one.
-        made = subprocess.run([sys.executable, "-m", "holistic_ros.ros.clip_bag", str(video), str(camera_bag),
+        # The video by its absolute path: a relative one (make demo's ../shared/...) would be
+        # read from the scratch folder.
+        made = subprocess.run([sys.executable, "-m", "holistic_ros.ros.clip_bag", str(video.resolve()), str(camera_bag),
                                "--compressed", "--field-of-view", str(field_of_view)], env=env, cwd=scratch)
         if made.returncode != 0:
             print("demo: could not write the clip into a bag", file=sys.stderr)
