@@ -48,8 +48,11 @@ $(VENV)/.stamp: requirements/ros.txt requirements/runtime.txt requirements/test.
 ROS2CLI_VENDOR := $(ROOT)/../shared/vendor/ros2-cli-jazzy
 ROS2CLI_SRC := $(ROOT)/.cache/ros2-cli-src
 ros2cli: $(if $(wildcard $(ROS2CLI_VENDOR)/install.sh),$(VENV)/.ros2cli.stamp)
+# Built without pip's build isolation (PIP_NO_BUILD_ISOLATION=0 means "no isolation"): the
+# venv's setuptools and wheel (requirements/test.txt) build its 13 pure-Python packages,
+# where an isolated build fetches setuptools afresh for each (two minutes of CI's set-up).
 $(VENV)/.ros2cli.stamp: $(VENV)/.stamp $(wildcard $(ROS2CLI_VENDOR)/*.tar.gz)
-	bash "$(ROS2CLI_VENDOR)/install.sh" "$$(realpath "$(VENV)")" "$(ROS2CLI_SRC)"
+	PIP_NO_BUILD_ISOLATION=0 bash "$(ROS2CLI_VENDOR)/install.sh" "$$(realpath "$(VENV)")" "$(ROS2CLI_SRC)"
 	touch "$@"
 
 oracle-venv: $(ORACLE_VENV)/.stamp
@@ -117,14 +120,21 @@ build: venv models/manifest.json $(COMPOSITION_DEP) $(HRI_MSGS_UNPACK)
 # summary at the end lists every skip (-rs), known miss (x) and closed gap (X) with its
 # reason. HOLISTIC_ROS_REQUIRE_ALL=1 (.ci/run sets it) turns a skip for a missing
 # prerequisite (oracle venv, test media, build) into a failure (test/conftest.py).
+# Two workers (pytest-xdist; TEST_JOBS=0 runs in one process): the ROS tests wait on
+# nodes and the oracle's first runs on a fresh machine for minutes, and a worker that waits
+# leaves its core to the other (38% of two cores stood idle with one). Whole files per
+# worker (--dist loadfile), the longest files first (test/conftest.py LONG_FILES_FIRST);
+# each worker has a ROS domain of its own (test/conftest.py).
+TEST_JOBS ?= 2
+XDIST_ARGS := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 test: venv ros2cli oracle-venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest $(TESTS) -m "" -rsxX --durations=20 $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "" -rsxX --durations=20 $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # The fast loop: no MediaPipe oracle (no .venv-oracle needed), no slow tests; a few minutes.
 check: venv build
 	$(WITH_INSTALL); export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; \
-	"$(VPY)" -m pytest $(TESTS) -m "not parity and not slow" -q $(PYTEST_ARGS)
+	"$(VPY)" -m pytest $(TESTS) -m "not parity and not slow" -q $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # config/holistic.yaml and the README's parameter table, from the parameter schema.
 params: venv

@@ -12,6 +12,7 @@ this machine cannot have (cv_bridge, which PyPI does not carry; a GPU).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -67,7 +68,14 @@ def import_or_skip(module: str, reason: str = ""):
 # ROS traffic of the tests stays on this machine and in a domain of this test run, so
 # parallel runs (and other ROS users) do not see each other. Set before rclpy starts.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["ROS_DOMAIN_ID"] = str(1 + os.getpid() % 100)
+# Under pytest-xdist (`make test` runs two workers) each worker gets a domain of its own,
+# consecutive from one drawn for the run: the workers' nodes share names and topics.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw"):
+    _run_base = int(hashlib.sha1(os.environ.get("PYTEST_XDIST_TESTRUNUID", "").encode()).hexdigest(), 16)
+    os.environ["ROS_DOMAIN_ID"] = str(1 + (_run_base + int(_WORKER[2:])) % 100)
+else:
+    os.environ["ROS_DOMAIN_ID"] = str(1 + os.getpid() % 100)
 # Images of ~1 MB between processes: shared memory instead of UDP fragments
 # (config/fastdds_large_images.xml). Nodes started by the tests inherit it.
 os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE",
@@ -102,6 +110,20 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "ros: starts ROS 2 nodes over real rclpy and Fast DDS")
     config.addinivalue_line("markers", "parity: compares with MediaPipe (needs .venv-oracle)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+#: The files that take longest (`make test`'s --durations, and the oracle's first runs on a
+#: fresh machine in test_parity_mediapipe), longest first. They are collected first, so that
+#: `make test`'s two workers (pytest-xdist, --dist loadfile, whole files in collection
+#: order) start them while the short files fill the other worker, instead of one worker
+#: ending on a ten-minute file alone.
+LONG_FILES_FIRST = ("test_parity_mediapipe.py", "test_people_layouts.py", "test_ros2_launch.py",
+                    "test_hri_node.py", "test_people_crossing.py", "test_node_concurrency.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONG_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest in order
 
 
 def messages_available() -> bool:

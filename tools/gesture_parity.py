@@ -21,7 +21,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GESTURE_ORACLE = REPO_ROOT / "tools" / "gesture_oracle.py"
-from parity import CACHE_DIR, ORACLE_PYTHON, pipe_frames  # noqa: E402  one oracle cache, one frame pipe
+from parity import CACHE_DIR, ORACLE_PYTHON, pipe_frames, private_temp  # noqa: E402  one oracle cache, one frame pipe
 
 
 def oracle_available() -> bool:
@@ -62,7 +62,7 @@ def recognize(frames: Sequence[np.ndarray], num_hands: int = 2, video_fps: float
     extra = str(num_hands).encode() + (f"video{video_fps}".encode() if video_fps else b"")
     out = CACHE_DIR / f"gestures-{_frames_digest(frames, extra)}.npz"
     if not out.is_file():
-        tmp = out.with_suffix(".tmp.npz")
+        tmp = private_temp(out)
         pipe_frames([str(ORACLE_PYTHON), str(GESTURE_ORACLE), "recognize", "--out", str(tmp),
                      "--num-hands", str(num_hands)] + (["--video-fps", str(video_fps)] if video_fps else []),
                     frames, "gesture oracle")

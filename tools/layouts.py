@@ -49,6 +49,7 @@ Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -583,7 +584,9 @@ def cached_references(layout: Layout, rendered: Rendered, oracle: bool = False, 
     table = np.full((len(drifts), width), np.nan)
     for k, row in enumerate(drifts):
         table[k, :len(row)] = [np.nan if d is None else d for d in row]
-    np.savez_compressed(path, poses=array, drifts=table)
+    tmp = parity.private_temp(path)
+    np.savez_compressed(tmp, poses=array, drifts=table)
+    os.replace(tmp, path)
     return poses, drifts
 
 

@@ -89,12 +89,19 @@ def run_oracle(frames: Sequence[np.ndarray], options: Dict, cache_key: str = "",
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     out = CACHE_DIR / f"{cache_key}{digest.hexdigest()[:24]}.npz"
     if not out.is_file():
-        tmp = out.with_suffix(".tmp.npz")
+        tmp = private_temp(out)
         pipe_frames([str(ORACLE_PYTHON), str(ORACLE_SCRIPT), "--options", json.dumps(options),
                      "--out", str(tmp)] + extra_args, frames, "MediaPipe oracle")
         os.replace(tmp, out)
     with np.load(out) as data:
         return {k: data[k] for k in data.files}
+
+
+def private_temp(out: Path) -> Path:
+    """A temporary name beside cache file ``out``, this process's own: test workers running
+    at once (pytest-xdist) may fill one cache entry together; the last os.replace wins,
+    and a reader never sees a half-written file."""
+    return out.with_name(f"{out.stem}.{os.getpid()}.tmp{out.suffix}")
 
 
 def pipe_frames(command: List[str], frames: Sequence[np.ndarray], what: str, **popen_kwargs) -> None:
