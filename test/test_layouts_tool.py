@@ -62,3 +62,23 @@ def test_a_track_on_nobody_drawn_lies_on_nobody():
     drawn = _drawn([(0, 0, 100, 720)])[None]
     assert layouts.lies_on(_pose((400, 300)), [None], rects, SIZE, drawn) is None
     assert layouts.lies_on(_pose((50, 300)), [None], rects, SIZE, drawn) == 0
+
+
+def test_a_face_over_a_sprite_in_front_is_the_face_of_the_person_behind():
+    # Geometry only: person 0 (behind) has a reference with its nose at y 300 and its
+    # shoulders 60 px below; person 1 (an opaque photo in front, no reference) draws its
+    # whole rectangle, from y 330: over person 0's shoulders, under their face.
+    reference = _pose((800, 300))
+    rects = np.array([[600, 200, 1000, 720], [600, 330, 1000, 720]], float)
+    drawn = np.stack([_drawn([(600, 200, 1000, 720)]), _drawn([(600, 330, 1000, 720)])])
+    # The track's nose is 30 px above the photo and farther than DRAWN_REACH_PX from its
+    # pixels: the face shows, the track is person 0's although its shoulders lie on the photo.
+    track = _pose((805, 302))
+    assert 330 - 302 > layouts.DRAWN_REACH_PX
+    assert layouts.lies_on(track, [reference, None], rects, SIZE, drawn) == 0
+    # A photo drawn from y 290 covers the nose: the track is the photo's, as before.
+    rects_low = np.array([[600, 200, 1000, 720], [600, 290, 1000, 720]], float)
+    drawn_low = np.stack([drawn[0], _drawn([(600, 290, 1000, 720)])])
+    assert layouts.lies_on(track, [reference, None], rects_low, SIZE, drawn_low) == 1
+    # Without a pose match (a track on the photo alone, its nose above it): the photo's.
+    assert layouts.lies_on(track, [None, None], rects, SIZE, drawn) == 1

@@ -414,12 +414,20 @@ def on_body(track_pose: np.ndarray, reference: Optional[np.ndarray], rect_px: np
         d = np.linalg.norm((track_pose[NOSE_SHOULDERS, :2] - reference[NOSE_SHOULDERS, :2]) * size, axis=1)
         return float(np.median(d) / max(_shoulder_width_px(reference, size), 1.0))
     mid = (track_pose[11, :2] + track_pose[12, :2]) / 2 * size
-    inside = rect_px[0] <= mid[0] < rect_px[2] and rect_px[1] <= mid[1] < rect_px[3]
-    if inside and drawn is not None:
-        c, r = DRAWN_CELL_PX, DRAWN_REACH_PX // DRAWN_CELL_PX
-        col, row = int(mid[0]) // c, int(mid[1]) // c
-        inside = bool(drawn[max(0, row - r):row + r + 1, max(0, col - r):col + r + 1].any())
-    return 0.0 if inside else float("inf")
+    return 0.0 if _sprite_at(mid, rect_px, drawn) else float("inf")
+
+
+def _sprite_at(point_px: np.ndarray, rect_px: np.ndarray, drawn: Optional[np.ndarray]) -> bool:
+    """``point_px`` in the sprite's rectangle and (with ``drawn``, its cells) within
+    DRAWN_REACH_PX of a pixel the sprite draws."""
+    x, y = point_px
+    if not (rect_px[0] <= x < rect_px[2] and rect_px[1] <= y < rect_px[3]):
+        return False
+    if drawn is None:
+        return True
+    c, r = DRAWN_CELL_PX, DRAWN_REACH_PX // DRAWN_CELL_PX
+    col, row = int(x) // c, int(y) // c
+    return bool(drawn[max(0, row - r):row + r + 1, max(0, col - r):col + r + 1].any())
 
 
 def lies_on(track_pose: np.ndarray, references: Sequence[Optional[np.ndarray]], rects_px: np.ndarray,
@@ -436,7 +444,9 @@ def lies_on(track_pose: np.ndarray, references: Sequence[Optional[np.ndarray]], 
     keyed sprite's rectangle is mostly background, and a track on the person standing
     there is that person's (layout seed 15: a woman found on every frame, counted as on
     the keyed woman in front of her, whose rectangle reached over her chest but whose
-    body was out of the frame). Sprites are indexed back to front."""
+    body was out of the frame). A track that matches a person by pose, with its nose off
+    the sprite in front, is that person's: their face shows over the sprite, and only their
+    shoulders lie behind it. Sprites are indexed back to front."""
     dist = np.array([on_body(track_pose, ref, rect, size) if ref is not None else np.inf
                      for ref, rect in zip(references, rects_px)])
     by_pose = int(np.argmin(dist)) if dist.size and dist.min() < ON_BODY_SHOULDERS else None
@@ -445,6 +455,12 @@ def lies_on(track_pose: np.ndarray, references: Sequence[Optional[np.ndarray]], 
             break
         cells = None if drawn is None else drawn[k]
         if references[k] is None and on_body(track_pose, None, rects_px[k], size, cells) < ON_BODY_SHOULDERS:
+            if by_pose is not None and not _sprite_at(track_pose[0, :2] * np.asarray(size, float), rects_px[k], cells):
+                # The track's pose is a person's behind, whose face shows over (or beside)
+                # this sprite: its shoulders only lie behind the sprite (seed 402: a woman
+                # standing behind the sitting photo, her face above it, a track on her
+                # counted as a second track on the photo on 38 of 40 frames).
+                continue
             return k
     return by_pose
 
