@@ -13,8 +13,9 @@ over each other and crossing). Each case is held to issue 18's criteria:
   noise (the mean over three draws) stands for MediaPipe's own (tools/layouts.py
   says why).
 
-The cases are issue 18's reproduction, seeds that failed before the fix and seeds
-that its first version made worse (the tables in docs/people-layouts.md);
+The cases are issue 18's reproduction, seeds that failed before the fix, seeds
+that its first version made worse, and a never-seen seed that the evaluator miscounted
+(the tables in docs/people-layouts.md);
 tools/layouts.py runs the full set. Where a
 criterion is still missed, the case is a strict xfail against it, with what was
 measured.
@@ -42,6 +43,11 @@ REGRESSION_SEEDS = {
     22: "a stack: passed before, an id switch after the first fix (a small person turning read as a jump)",
     27: "an overlap: err/drift 1.09 before, 12.77 after the first fix (a waist-up person's guessed "
         "legs, blanked, covered the standing person below)",
+    # A never-seen seed of the ninth round, kept for the evaluator's rule (tools/layouts.py
+    # lies_on): four people stacked, a woman standing behind the opaque sitting photo with her
+    # face above it. Her track was counted as a second track on the photo on 38 of 40 frames
+    # (its shoulders lie behind the photo) until a track's face decided.
+    402: "a stack: 38 frames with two tracks on one body, all of them the evaluator's",
 }
 # Issue 18's reproduction at 40 frames (the tool's table runs it at 60); before the fix
 # the upper person was never found in them.
@@ -65,6 +71,7 @@ KNOWN_MISSES = {
     ("seed14", "found"): "40%",
     ("seed14", "ids"): "2 id switches",
     ("seed14", "drift"): "3.69x",   # 4.71x at the first draw alone before the crossing was told by motion
+    ("seed402", "drift"): "1.53x (person 2, the big waist-up woman on the left)",
 }
 
 _reports = {}
