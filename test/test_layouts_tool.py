@@ -82,3 +82,27 @@ def test_a_face_over_a_sprite_in_front_is_the_face_of_the_person_behind():
     assert layouts.lies_on(track, [reference, None], rects_low, SIZE, drawn_low) == 1
     # Without a pose match (a track on the photo alone, its nose above it): the photo's.
     assert layouts.lies_on(track, [None, None], rects, SIZE, drawn) == 1
+
+
+def test_a_person_whose_landmarks_are_covered_is_not_in_view():
+    # Geometry only. Person 0 (behind) has a reference pose: nose at (800, 300), shoulders 60 px
+    # below and 50 px to each side. Person 1 (in front) draws a narrow column over the nose only.
+    reference = _pose((800, 300))
+    reference[[1, 2], :2] = np.array([[700, 500], [900, 500]]) / SIZE   # two more points, uncovered
+    reference[3:11, 3] = 0.0                                             # not seen: not counted
+    reference[13:, 3] = 0.0
+    drawn = np.stack([_drawn([(600, 200, 1000, 720)]), _drawn([(780, 280, 820, 320)])])[:, None]
+    covered = np.array([[0.05], [0.0]])                                  # pixels: 5% covered
+    rendered = layouts.Rendered([], [[], []], covered, np.zeros((2, 1, 4)), drawn)
+    # Seen: nose, points 1 and 2, both shoulders; covered: the nose, 1 of 5.
+    assert layouts.landmarks_covered(reference, rendered, 0, 0, SIZE) == 0.2
+    assert layouts.in_view(rendered, reference, 0, 0, SIZE)
+    # A column over the nose and both shoulders: 3 of 5 covered, not in view, though the
+    # sprite's pixels are as little covered as before.
+    wide = np.stack([drawn[0, 0], _drawn([(730, 280, 870, 380)])])[:, None]
+    rendered_wide = layouts.Rendered([], [[], []], covered, np.zeros((2, 1, 4)), wide)
+    assert layouts.landmarks_covered(reference, rendered_wide, 0, 0, SIZE) == 0.6
+    assert not layouts.in_view(rendered_wide, reference, 0, 0, SIZE)
+    # The person in front is covered by nobody; a person without a reference is not in view.
+    assert layouts.landmarks_covered(reference, rendered_wide, 1, 0, SIZE) == 0.0
+    assert not layouts.in_view(rendered_wide, None, 0, 0, SIZE)

@@ -60,14 +60,16 @@ CASES = {
 # torso is found but not kept, its tracked pose is small and unsteady (body widths of
 # 12-40 px for a 321 px tall torso on seed 184): the track is held as a jump
 # (people.PeopleTracker.jumped) and lost, its id coming back each time.
+# The figures differ by CPU (the tracking amplifies the models' last bits): the first is from
+# the AMD EPYC machine of earlier rounds, the second from the Intel Xeon of the tenth round.
 KNOWN_MISSES = {
-    ("seed19-torso", "first"): "frame 8 (visible from 1)",
-    ("seed19-torso", "found"): "70%",
-    ("seed172-torso", "found"): "62%",
+    ("seed19-torso", "first"): "frame 8 (visible from 1); frame 12 on Intel",
+    ("seed19-torso", "found"): "70%; 52% on Intel",
+    ("seed172-torso", "found"): "62%; 71% on Intel",
     # A track lies in its rectangle from frame 1 (tools/layouts.py's first detection), but
-    # never within one shoulder width of the one-person run's pose on them.
-    ("seed184-torso", "first"): "never on their pose (in view from frame 2)",
-    ("seed184-torso", "found"): "0% (43% before the blanked search, found at frame 21 then)",
+    # never within one shoulder width of the one-person run's pose on them (on AMD).
+    ("seed184-torso", "first"): "never on their pose (in view from frame 2); frame 33 on Intel",
+    ("seed184-torso", "found"): "0% (43% before the blanked search, found at frame 21 then); 13% on Intel",
 }
 
 _runs = {}
@@ -85,10 +87,10 @@ def _run(name):
         on = [None if a is None else bool(d < layouts.ON_BODY_SHOULDERS) for a, d in zip(alone, distances)]
         visible_from = next((i for i, a in enumerate(alone) if a is not None), None)
         first = next((i for i, o in enumerate(on) if o), None)
-        # Counted as the evaluator does: from frame SETTLE_FRAMES on, where the reference finds
-        # them and less than COVERED_MAX of them is covered.
-        counted = [o for i, o in enumerate(on) if i >= layouts.SETTLE_FRAMES and o is not None
-                   and rendered.covered[k, i] < layouts.COVERED_MAX]
+        # Counted as the evaluator does: from frame SETTLE_FRAMES on, where the person is in
+        # view (layouts.in_view: the reference finds them, less than COVERED_MAX covered).
+        counted = [o for i, o in enumerate(on) if i >= layouts.SETTLE_FRAMES
+                   and layouts.in_view(rendered, alone[i], k, i, layout.size)]
         found = float(np.mean(counted)) if counted else float("nan")
         print(layout.describe(), f"person {k}: visible from {visible_from}, first {first}, found {found:.2f}")
         _runs[name] = (found, first, visible_from)

@@ -64,11 +64,12 @@ KNOWN_MISSES = {
     ("seed4", "drift"): "2.44x",
     ("seed5", "drift"): "3.86x",
     # Two big waist-up people walking through each other, the one behind an opaque frame
-    # (its rectangle is under a quarter covered, so it counts as visible throughout): the
+    # (its pixels under a quarter covered; its landmarks more than a quarter on some frames,
+    # which layouts.in_view no longer counts as in view): the
     # one behind is not reported while their poses coincide, and in the crossing's middle
     # (the two 13-24 px apart, 270 px shoulders) the front one's pose lies nearer the one
     # behind on a frame or two. 27% found, 4.71x before the crossing was told by motion.
-    ("seed14", "found"): "40%",
+    ("seed14", "found"): "50% (40% before the evaluator counted covered landmarks: layouts.in_view)",
     ("seed14", "ids"): "2 id switches",
     ("seed14", "drift"): "3.69x",   # 4.71x at the first draw alone before the crossing was told by motion
 }
