@@ -26,8 +26,9 @@ cached).
 Per layout it reports (the criteria of issue 18):
 
 - ``found``: on frames 10 on, the share of (frame, person) where the person is
-  visible (the reference finds them and less than a quarter of them is covered)
-  and some track lies on them; worst person (goal >= 95%);
+  visible (the reference finds them and less than a quarter of them is covered: of
+  their sprite's pixels and of the landmarks the reference sees, ``in_view``) and some
+  track lies on them; worst person (goal >= 95%);
 - ``switches``: a person getting an id after its first, plus an id seen on two
   people (migration) (goal 0);
 - ``double``: frames where two tracks lie on one person (goal 0);
@@ -40,7 +41,8 @@ A track *lies on* a person when its nose and shoulders are within one shoulder
 width of the reference's (median of the three distances, the reference's
 shoulder width in pixels); where the reference finds nobody, when its shoulders'
 midpoint is inside the sprite's rectangle (where a track lies on both kinds, the one
-drawn in front counts).
+drawn in front counts, unless the track matches a person behind by pose and its nose is
+off the sprite in front: that person's face shows over it, ``lies_on``).
 
 Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue] [--oracle]
                                           [--out table.md] [-v] [--self-check]
