@@ -110,3 +110,25 @@ def test_a_person_whose_landmarks_are_covered_is_not_in_view():
     # The person in front is covered by nobody; a person without a reference is not in view.
     assert layouts.landmarks_covered(reference, rendered_wide, 1, 0, SIZE) == 0.0
     assert not layouts.in_view(rendered_wide, None, 0, 0, SIZE)
+
+
+def test_the_pose_error_and_its_landmarks_count_only_what_both_see():
+    # Geometry only: the track is the reference moved 30 px right, its left wrist 200 px down;
+    # the reference does not see its right ankle (visibility under layouts.VISIBLE).
+    reference = _pose((640, 300))
+    reference[28, 3] = 0.1
+    track = reference.copy()
+    track[:, 0] += 30 / SIZE[0]
+    track[15, 1] += 200 / SIZE[1]
+    d = layouts.landmark_distances_px(track, reference, SIZE)
+    assert np.isnan(d[28]) and np.isnan(d).sum() == 1
+    assert abs(d[0] - 30) < 1e-6 and abs(d[15] - np.hypot(30, 200)) < 1e-6
+    assert abs(layouts.pose_error(track, reference, SIZE) - np.nanmean(d) / np.hypot(*SIZE)) < 1e-12
+    report = layouts.PersonReport(landmark_px=d)
+    worst = report.worst_landmarks(2)
+    assert worst[0][0] == "left_wrist" and abs(worst[0][1] - np.hypot(30, 200)) < 1e-6
+    assert abs(worst[1][1] - 30) < 1e-6   # every other seen landmark is 30 px off
+    hidden = reference.copy()
+    hidden[:, 3] = 0.0
+    assert layouts.pose_error(track, hidden, SIZE) is None
+    assert layouts.PersonReport(landmark_px=layouts.landmark_distances_px(track, hidden, SIZE)).worst_landmarks() == []

@@ -36,6 +36,8 @@ Per layout it reports (the criteria of issue 18):
 - ``err/drift``: per person, the mean pose error (visible landmarks, fraction of
   the canvas diagonal) against the reference on frames where the person is not
   covered at all, over the reference's drift under noise; worst person (goal <= 1.5).
+  With ``-v``, each person's farthest landmarks (mean pixels over those frames) say where
+  the error comes from: a limb on a neighbour, the feet, the whole pose.
 
 A track *lies on* a person when its nose and shoulders are within one shoulder
 width of the reference's (median of the three distances, the reference's
@@ -65,6 +67,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import parity  # noqa: E402
+from holistic_ros.pipeline.landmark_names import PoseLandmark  # noqa: E402
 
 WOMAN_CLIP = "videos/mps_woman_thumbs_up_1280x720.mp4"
 TORSO_CLIP = "videos/mps_hand_reach_640x360.mp4"
@@ -354,6 +357,17 @@ class PersonReport:
     error: Optional[float] = None        # mean pose error vs reference, fraction of the diagonal
     drift: Optional[float] = None        # the reference's drift under +-1 noise (mean over the draws)
     drifts: List[Optional[float]] = field(default_factory=list)   # per draw
+    # Per landmark (33): the mean distance to the reference in pixels over the frames whose
+    # error is counted (nan: never seen by both); says where ``error`` comes from.
+    landmark_px: Optional[np.ndarray] = None
+
+    def worst_landmarks(self, count: int = 4) -> List[Tuple[str, float]]:
+        """The ``count`` landmarks farthest from the reference on average: (name, pixels)."""
+        if self.landmark_px is None or np.isnan(self.landmark_px).all():
+            return []
+        order = np.argsort(-np.nan_to_num(self.landmark_px, nan=-1.0))[:count]
+        return [(PoseLandmark(int(j)).name.lower(), float(self.landmark_px[j])) for j in order
+                if not np.isnan(self.landmark_px[j])]
 
     @property
     def ratio(self) -> Optional[float]:
@@ -493,13 +507,20 @@ def in_view(rendered: Rendered, reference: Optional[np.ndarray], k: int, i: int,
             and landmarks_covered(reference, rendered, k, i, size) < COVERED_MAX)
 
 
+def landmark_distances_px(ours: np.ndarray, reference: np.ndarray, size) -> np.ndarray:
+    """Per landmark, its distance to the reference's in pixels where both see it
+    (visibility > VISIBLE), else nan."""
+    visible = (ours[:, 3] > VISIBLE) & (reference[:, 3] > VISIBLE)
+    d = np.linalg.norm((ours[:, :2] - reference[:, :2]) * np.asarray(size, float), axis=1)
+    return np.where(visible, d, np.nan)
+
+
 def pose_error(ours: np.ndarray, reference: np.ndarray, size) -> Optional[float]:
     """Mean distance of the landmarks both see, over the canvas diagonal."""
-    visible = (ours[:, 3] > VISIBLE) & (reference[:, 3] > VISIBLE)
-    if not visible.any():
+    d = landmark_distances_px(ours, reference, size)
+    if np.isnan(d).all():
         return None
-    d = np.linalg.norm((ours[visible, :2] - reference[visible, :2]) * np.asarray(size, float), axis=1)
-    return float(d.mean() / np.hypot(*size))
+    return float(np.nanmean(d) / np.hypot(*size))
 
 
 def _run(frames: Sequence[np.ndarray], max_num_people: int, holistic_kwargs: Dict) -> list:
@@ -651,6 +672,7 @@ def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: boo
     visible_frames = np.zeros(n)
     found_frames = np.zeros(n)
     errors: List[List[float]] = [[] for _ in range(n)]
+    landmark_sums, landmark_counts = np.zeros((n, 33)), np.zeros((n, 33))
     for i, result in enumerate(results):
         on: List[List] = [[] for _ in range(n)]   # tracks on each person this frame
         nobody = False
@@ -681,9 +703,15 @@ def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: boo
                 e = pose_error(on[k][0].pose_landmarks, ref_poses[k][i], size)
                 if e is not None:
                     errors[k].append(e)
+                    d = landmark_distances_px(on[k][0].pose_landmarks, ref_poses[k][i], size)
+                    landmark_sums[k] += np.nan_to_num(d)
+                    landmark_counts[k] += ~np.isnan(d)
     for k, rep in enumerate(reports):
         rep.found = found_frames[k] / visible_frames[k] if visible_frames[k] else float("nan")
         rep.error = float(np.mean(errors[k])) if errors[k] else None
+        if errors[k]:
+            with np.errstate(invalid="ignore"):
+                rep.landmark_px = landmark_sums[k] / landmark_counts[k]
     switches = sum(max(0, len(r.ids) - 1) for r in reports) + sum(len(s) - 1 for s in owners.values())
     return LayoutReport(layout, reports, switches, double, stray, time.perf_counter() - t0)
 
@@ -733,6 +761,9 @@ def main(argv=None) -> int:
                     self_err = shifted_error(rendered.alone[k], refs[k])
                     if self_err is not None:
                         line += f", self-check {self_err / p.drift:.2f}"
+                worst = p.worst_landmarks()
+                if worst:   # where err comes from: a limb on a neighbour, the feet, the whole pose
+                    line += ", farthest: " + ", ".join(f"{name} {px:.0f} px" for name, px in worst)
                 print(line, flush=True)
     summary = f"\n{passed}/{len(layouts)} layouts pass."
     print(summary)
