@@ -357,7 +357,7 @@ class PersonReport:
     error: Optional[float] = None        # mean pose error vs reference, fraction of the diagonal
     drift: Optional[float] = None        # the reference's drift under +-1 noise (mean over the draws)
     drifts: List[Optional[float]] = field(default_factory=list)   # per draw
-    # Per landmark (33): the mean distance to the reference in pixels over the frames whose
+    # Per landmark (len(PoseLandmark)): the mean distance to the reference in pixels over the frames whose
     # error is counted (nan: never seen by both); says where ``error`` comes from.
     landmark_px: Optional[np.ndarray] = None
 
@@ -517,10 +517,14 @@ def landmark_distances_px(ours: np.ndarray, reference: np.ndarray, size) -> np.n
 
 def pose_error(ours: np.ndarray, reference: np.ndarray, size) -> Optional[float]:
     """Mean distance of the landmarks both see, over the canvas diagonal."""
-    d = landmark_distances_px(ours, reference, size)
-    if np.isnan(d).all():
+    return error_of(landmark_distances_px(ours, reference, size), size)
+
+
+def error_of(distances_px: np.ndarray, size) -> Optional[float]:
+    """:func:`pose_error` from :func:`landmark_distances_px`' output (None: nothing seen by both)."""
+    if np.isnan(distances_px).all():
         return None
-    return float(np.nanmean(d) / np.hypot(*size))
+    return float(np.nanmean(distances_px) / np.hypot(*size))
 
 
 def _run(frames: Sequence[np.ndarray], max_num_people: int, holistic_kwargs: Dict) -> list:
@@ -672,7 +676,7 @@ def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: boo
     visible_frames = np.zeros(n)
     found_frames = np.zeros(n)
     errors: List[List[float]] = [[] for _ in range(n)]
-    landmark_sums, landmark_counts = np.zeros((n, 33)), np.zeros((n, 33))
+    landmark_sums, landmark_counts = np.zeros((n, len(PoseLandmark))), np.zeros((n, len(PoseLandmark)))
     for i, result in enumerate(results):
         on: List[List] = [[] for _ in range(n)]   # tracks on each person this frame
         nobody = False
@@ -700,10 +704,10 @@ def evaluate(layout: Layout, holistic_kwargs: Optional[Dict] = None, oracle: boo
                 visible_frames[k] += 1
                 found_frames[k] += bool(on[k])
             if len(on[k]) == 1 and ref_poses[k][i] is not None and rendered.covered[k, i] < COVERED_COMPARE:
-                e = pose_error(on[k][0].pose_landmarks, ref_poses[k][i], size)
+                d = landmark_distances_px(on[k][0].pose_landmarks, ref_poses[k][i], size)
+                e = error_of(d, size)
                 if e is not None:
                     errors[k].append(e)
-                    d = landmark_distances_px(on[k][0].pose_landmarks, ref_poses[k][i], size)
                     landmark_sums[k] += np.nan_to_num(d)
                     landmark_counts[k] += ~np.isnan(d)
     for k, rep in enumerate(reports):
