@@ -89,7 +89,9 @@ def test_a_person_whose_landmarks_are_covered_is_not_in_view():
     # Geometry only (no measured figure). Person 0 (behind) has a reference pose: nose at
     # (800, 300), shoulders 60 px below and 50 px to each side. Person 1 (in front) draws a
     # narrow column over the nose only. The bound is the evaluator's COVERED_MAX (a quarter,
-    # the share it already allowed of the pixels); the two cases lie on either side of it.
+    # the share it already allowed of the pixels: how tools/layouts.py reads issue 18's "where
+    # the layout lets MediaPipe see them"); the two cases, 1 of 5 and 3 of 5 landmarks
+    # covered, lie on either side of it, and the assertion below states that.
     assert 0.2 < layouts.COVERED_MAX < 0.6
     reference = _pose((800, 300))
     reference[[1, 2], :2] = np.array([[700, 500], [900, 500]]) / SIZE   # two more points, uncovered
@@ -121,7 +123,7 @@ def test_the_pose_error_and_its_landmarks_count_only_what_both_see():
     track[:, 0] += 30 / SIZE[0]
     track[15, 1] += 200 / SIZE[1]
     d = layouts.landmark_distances_px(track, reference, SIZE)
-    assert np.isnan(d[28]) and np.isnan(d).sum() == 1
+    assert np.isnan(d[28]) and np.isnan(d).sum() == 1   # by construction: only the ankle is unseen
     assert abs(d[0] - 30) < 1e-6 and abs(d[15] - np.hypot(30, 200)) < 1e-6
     assert abs(layouts.pose_error(track, reference, SIZE) - np.nanmean(d) / np.hypot(*SIZE)) < 1e-12
     report = layouts.PersonReport(landmark_px=d)
