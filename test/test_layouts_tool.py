@@ -134,3 +134,24 @@ def test_the_pose_error_and_its_landmarks_count_only_what_both_see():
     hidden[:, 3] = 0.0
     assert layouts.pose_error(track, hidden, SIZE) is None
     assert layouts.PersonReport(landmark_px=layouts.landmark_distances_px(track, hidden, SIZE)).worst_landmarks() == []
+
+
+def test_found_counts_only_frames_where_mediapipe_finds_the_person_again_under_noise():
+    # Geometry only: on frame 0 the noisy runs land 10 px from the clean pose, on frame 1 two of
+    # three land 300 px away (three shoulder widths: elsewhere), on frame 2 one of three does;
+    # frame 3 has no clean pose. 'Most of the draws' decides; with one draw, the first alone.
+    clean = [_pose((640, 300)), _pose((640, 300)), _pose((640, 300)), None]
+    near, far = _pose((650, 300)), _pose((940, 300))
+    runs = [[near, far, far, None], [near, far, near, None], [near, near, near, None]]
+    refs = layouts.References(poses=[clean], noisy=[runs], size=SIZE)
+    assert [refs.reproducible(0, i) for i in range(4)] == [True, False, True, False]
+    assert [refs.reproducible(0, i, draws=1) for i in range(4)] == [True, False, False, False]
+    assert [refs.reproducible(0, i, draws=0) for i in range(4)] == [True, True, True, False]   # ids only
+    missing = layouts.References(poses=[clean], noisy=[[[None] * 4] * 3], size=SIZE)
+    assert not any(missing.reproducible(0, i) for i in range(4))   # a noisy run that finds nobody
+    # The drift per draw is the noisy run's mean pose error against the clean one over frames
+    # 0-2: a moved pose has its nose and shoulders moved, 3 of its 33 landmarks.
+    drifts = refs.drifts(0)
+    per_px = 3 / 33 / np.hypot(*SIZE)
+    assert abs(drifts[2] - 10 * per_px) < 1e-12
+    assert abs(drifts[0] - (10 + 300 + 300) / 3 * per_px) < 1e-12
