@@ -155,3 +155,18 @@ def test_found_counts_only_frames_where_mediapipe_finds_the_person_again_under_n
     per_px = 3 / 33 / np.hypot(*SIZE)
     assert abs(drifts[2] - 10 * per_px) < 1e-12
     assert abs(drifts[0] - (10 + 300 + 300) / 3 * per_px) < 1e-12
+
+
+def test_the_context_check_cuts_around_the_sprite_black_beyond_the_canvas():
+    # A 100 x 50 px sprite at (10, 20) on a 200 x 100 canvas: the cut is 200 x 100 px (half the
+    # sprite's size on each side), from (-40, -5); its part beyond the canvas is black.
+    canvas = np.arange(100 * 200 * 3, dtype=np.uint32).reshape(100, 200, 3) % 251 + 1
+    canvas = canvas.astype(np.uint8)
+    rects = np.array([[10, 20, 110, 70], [60, 20, 160, 70]], float)   # the second frame: moved 50 px
+    crops, corners = layouts._crop_around([canvas, canvas], rects, margin=0.5)
+    assert corners == [(-40, -5), (10, -5)]
+    assert crops[0].shape == crops[1].shape == (100, 200, 3)
+    assert not crops[0][:5].any() and not crops[0][:, :40].any()   # beyond the top and left edges
+    assert np.array_equal(crops[0][5:, 40:], canvas[:95, :160])
+    assert not crops[1][:, 190:].any()   # beyond the right edge
+    assert np.array_equal(crops[1][5:, :190], canvas[:95, 10:])

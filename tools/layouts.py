@@ -600,6 +600,57 @@ def shifted_error(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarr
     return float(np.mean(errors)) if errors else None
 
 
+# --context-check: the crop around a person, the sprite's rectangle grown by this share of its
+# size on each side (a waist-up person's pose ROI reaches past their sprite; a margin chosen,
+# not measured).
+CONTEXT_MARGIN = 0.5
+
+
+def _crop_around(frames: Sequence[np.ndarray], rects_px: np.ndarray, margin: float = CONTEXT_MARGIN):
+    """Each frame cut around its rectangle grown by ``margin`` of its size on each side, black
+    beyond the canvas (the canvas is black). Returns (crops, top-left corners in pixels)."""
+    w, h = rects_px[0, 2] - rects_px[0, 0], rects_px[0, 3] - rects_px[0, 1]
+    cw, ch = int(round(w * (1 + 2 * margin))), int(round(h * (1 + 2 * margin)))
+    crops, corners = [], []
+    for frame, rect in zip(frames, rects_px):
+        x0, y0 = int(round(rect[0] - margin * w)), int(round(rect[1] - margin * h))
+        out = np.zeros((ch, cw, 3), np.uint8)
+        H, W = frame.shape[:2]
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + cw, W), min(y0 + ch, H)
+        if sx1 > sx0 and sy1 > sy0:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+        crops.append(out)
+        corners.append((x0, y0))
+    return crops, corners
+
+
+def context_error(rendered: Rendered, k: int, margin: float = CONTEXT_MARGIN) -> Optional[float]:
+    """MediaPipe's one-person run on the layout around person ``k`` (``--context-check``): the
+    layout's frames cut around their sprite (:func:`_crop_around`), neighbours and all,
+    against the same run on the same cuts of their alone frames: its mean pose error (canvas
+    coordinates, as the reference's) on the frames where the person is not covered. Its ratio
+    to the noise floor says how far the neighbours' pixels alone move MediaPipe's own answer
+    off the run alone, where the layout lets MediaPipe see them: what the err/drift criterion
+    asks of the several-people run, asked of MediaPipe itself."""
+    frame = rendered.frames[0]
+    size = np.array([frame.shape[1], frame.shape[0]], float)
+    runs = []
+    for frames in (rendered.frames, rendered.alone[k]):
+        crops, corners = _crop_around(frames, rendered.rects[k], margin)
+        crop_size = np.array([crops[0].shape[1], crops[0].shape[0]], float)
+        poses = []
+        for pose, corner in zip((_pose(r) for r in _run(crops, 1, {})), corners):
+            if pose is not None:
+                pose = pose.copy()
+                pose[:, :2] = (pose[:, :2] * crop_size + corner) / size
+            poses.append(pose)
+        runs.append(poses)
+    errors = [pose_error(a, b, size) for i, (a, b) in enumerate(zip(*runs))
+              if a is not None and b is not None and rendered.covered[k, i] < COVERED_COMPARE]
+    errors = [e for e in errors if e is not None]
+    return float(np.mean(errors)) if errors else None
+
+
 def references(rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAWS, poses=None,
                noisy=None) -> "References":
     """Per sprite: the one-person poses on its alone frames, and the same run under each of
@@ -793,13 +844,17 @@ def main(argv=None) -> int:
     parser.add_argument("--self-check", action="store_true",
                         help="per person, also MediaPipe's one-person run on them alone moved one pixel "
                         "against the reference, over the noise floor (shifted_error; with -v)")
+    parser.add_argument("--context-check", action="store_true",
+                        help="per person, also MediaPipe's one-person run on the layout cut around them against "
+                        "the same run on the same cuts of them alone, over the noise floor (context_error; with -v)")
     args = parser.parse_args(argv)
     layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames) for s in _seeds(args.seeds)]
     lines = [TABLE_HEADER]
     print(TABLE_HEADER, flush=True)
     passed = 0
     for layout in layouts:
-        rendered = render(layout) if args.self_check else None   # the self-check's alone frames too
+        # The self-check's and context-check's frames too.
+        rendered = render(layout) if args.self_check or args.context_check else None
         report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache, draws=args.draws, rendered=rendered)
         passed += report.passed
         lines.append(report.row())
@@ -818,6 +873,10 @@ def main(argv=None) -> int:
                     self_err = shifted_error(rendered.alone[k], refs[k])
                     if self_err is not None:
                         line += f", self-check {self_err / p.drift:.2f}"
+                if args.context_check and p.drift:
+                    context = context_error(rendered, k)
+                    if context is not None:
+                        line += f", context-check {context / p.drift:.2f}"
                 worst = p.worst_landmarks()
                 if worst:   # where err comes from: a limb on a neighbour, the feet, the whole pose
                     line += ", farthest: " + ", ".join(f"{name} {px:.0f} px" for name, px in worst)
