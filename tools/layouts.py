@@ -47,8 +47,12 @@ midpoint is inside the sprite's rectangle (where a track lies on both kinds, the
 drawn in front counts, unless the track matches a person behind by pose and its nose is
 off the sprite in front: that person's face shows over it, ``lies_on``).
 
+With ``-v --context-check``, each person's line also says how far MediaPipe's own one-person
+run moves off its run alone when given the layout around them (``context_error``): whether
+the err/drift criterion is one MediaPipe itself meets on that view.
+
 Usage:  .venv/bin/python tools/layouts.py [--seeds 0-29] [--frames 40] [--issue] [--oracle]
-                                          [--out table.md] [-v] [--self-check]
+                                          [--out table.md] [-v] [--self-check] [--context-check]
 """
 
 from __future__ import annotations
