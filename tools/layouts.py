@@ -570,9 +570,12 @@ def _noisy_run(alone: Sequence[np.ndarray], draw: int, oracle: bool) -> List[Opt
     return [_pose(r) for r in _run(noisy, 1, {})]
 
 
-def drift_of(shaky: Sequence[Optional[np.ndarray]], clean: Sequence[Optional[np.ndarray]], size) -> Optional[float]:
-    """A noisy run's mean pose error against the clean run (frames where both find someone)."""
-    errors = [pose_error(a, b, size) for a, b in zip(shaky, clean) if a is not None and b is not None]
+def mean_pose_error(ours: Sequence[Optional[np.ndarray]], reference: Sequence[Optional[np.ndarray]],
+                    size) -> Optional[float]:
+    """A run's mean pose error against another, frame by frame, over the frames where both find
+    someone (and see a landmark in common); None where there is none. A noisy run's against the
+    clean one is its drift."""
+    errors = [pose_error(a, b, size) for a, b in zip(ours, reference) if a is not None and b is not None]
     errors = [e for e in errors if e is not None]
     return float(np.mean(errors)) if errors else None
 
@@ -592,16 +595,13 @@ def shifted_error(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarr
         out[:, shift_px:] = frame[:, :frame.shape[1] - shift_px]
         moved.append(out)
     size = (alone[0].shape[1], alone[0].shape[0])
-    errors = []
-    for pose, ref in zip((_pose(r) for r in _run(moved, 1, {})), clean):
-        if pose is None or ref is None:
-            continue
-        back = pose.copy()
-        back[:, 0] -= shift_px / size[0]
-        e = pose_error(back, ref, size)
-        if e is not None:
-            errors.append(e)
-    return float(np.mean(errors)) if errors else None
+    back = []
+    for pose in (_pose(r) for r in _run(moved, 1, {})):
+        if pose is not None:
+            pose = pose.copy()
+            pose[:, 0] -= shift_px / size[0]
+        back.append(pose)
+    return mean_pose_error(back, clean, size)
 
 
 # --context-check: the crop around a person, the sprite's rectangle grown by this share of its
@@ -649,10 +649,9 @@ def context_error(rendered: Rendered, k: int, margin: float = CONTEXT_MARGIN) ->
                 pose[:, :2] = (pose[:, :2] * crop_size + corner) / size
             poses.append(pose)
         runs.append(poses)
-    errors = [pose_error(a, b, size) for i, (a, b) in enumerate(zip(*runs))
-              if a is not None and b is not None and rendered.covered[k, i] < COVERED_COMPARE]
-    errors = [e for e in errors if e is not None]
-    return float(np.mean(errors)) if errors else None
+    in_context, alone = runs
+    uncovered = [pose if rendered.covered[k, i] < COVERED_COMPARE else None for i, pose in enumerate(in_context)]
+    return mean_pose_error(uncovered, alone, size)
 
 
 def references(rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAWS, poses=None,
@@ -688,7 +687,7 @@ class References:
 
     def drifts(self, k: int, draws: int = NOISE_DRAWS) -> List[Optional[float]]:
         """Person ``k``'s drift under each of the first ``draws`` draws of noise."""
-        return [drift_of(run, self.poses[k], self.size) for run in self.noisy[k][:draws]]
+        return [mean_pose_error(run, self.poses[k], self.size) for run in self.noisy[k][:draws]]
 
     def reproducible(self, k: int, i: int, draws: int = NOISE_DRAWS) -> bool:
         """Whether MediaPipe's own run finds person ``k`` on frame ``i`` again under noise: in
@@ -872,7 +871,6 @@ def main(argv=None) -> int:
                         f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})")
                 if p.unreproduced:
                     line += f", {p.unreproduced} frames not counted in found (MediaPipe's own noisy runs elsewhere)"
-
                 if refs is not None and p.drift:
                     self_err = shifted_error(rendered.alone[k], refs[k])
                     if self_err is not None:
