@@ -200,6 +200,64 @@ def test_the_detector_runs_when_someone_may_be_missing():
     assert tracker.should_detect()              # a track was lost
 
 
+def test_a_track_unreported_for_a_while_gives_its_place_to_its_own_person():
+    """A track behind someone (unreported, coasting) keeps its place for STALE_FRAMES
+    frames; then the detector looks for the people missing again, and a newcomer who is
+    that track's person takes its place: one whose pose lies on the track's coasted body,
+    or whose look is the track's and nobody else's, or who is clear of everyone tracked.
+    The stale track is lost and its id may come back on the newcomer (start). Someone
+    over a tracked person, whom the track may not be, does not take it: the track stays,
+    for the rules of a crossing pair (hidden_behind)."""
+    def look(*bins):   # a normalised histogram (appearance.py) with its mass over ``bins``
+        h = np.zeros(12 * 4 * 3 + 1)
+        h[list(bins)] = 1.0
+        return h / h.sum()
+    red, blue = look(0, 1, 2), look(40, 41, 42)
+    tracker = make_tracker(2)
+    tracker.detected()
+    a, _ = started(tracker, body(0.3, 0.5))
+    b, _ = started(tracker, body(0.7, 0.5))
+    a.look, b.look = blue, red
+    tracker.next_frame()
+    for _ in range(pp.STALE_FRAMES - 1):
+        b.behind()
+    # N people tracked: the detector does not look, and nobody takes a place.
+    assert tracker.active() == [a, b] and tracker.region_to_search(3) is None
+    assert not tracker.make_room(body(0.7, 0.5), SIZE)
+    b.behind()
+    # b unreported STALE_FRAMES frames: the detector looks for the one missing, one region a frame.
+    assert tracker.active() == [a] and tracker.region_to_search(3) is not None
+    assert tracker.same_body_as_tracked(body(0.3, 0.5), SIZE)        # a's body: not a newcomer
+    assert not tracker.same_body_as_tracked(body(0.7, 0.5), SIZE)
+    # Someone over a's head and shoulders (as in a crossing's middle) who does not look like b
+    # (or whose look is unknown): b keeps its place. The synthetic bodies are 0.1 wide and
+    # a's region is grown by BODY_PAD_SHOULDERS (geometry, not measured).
+    near_a = body(0.45, 0.5)
+    assert not tracker.make_room(near_a, SIZE)
+    assert not tracker.make_room(near_a, SIZE, blue)
+    assert tracker.tracks == [a, b]
+    # On its coasted body: b's person, whatever the look.
+    assert tracker.make_room(body(0.7, 0.5), SIZE)
+    assert tracker.tracks == [a] and b in tracker.lost
+    back, came_back = tracker.start(body(0.7, 0.5), SIZE)
+    assert came_back and back is b
+    b.seen(body(0.7, 0.5))
+    for _ in range(pp.STALE_FRAMES):
+        b.behind()
+    # Someone there with b's look, and nobody else's: b's person, off where b coasted.
+    assert tracker.make_room(near_a, SIZE, red)
+    assert tracker.tracks == [a] and b in tracker.lost
+    back, came_back = tracker.start(near_a, SIZE, red)
+    assert came_back and back is b
+    b.seen(near_a)
+    for _ in range(pp.STALE_FRAMES):
+        b.behind()
+    # Someone clear of everyone tracked, whatever the look: b, unreported longest, gives way.
+    assert not tracker.make_room(body(0.2, 0.5), SIZE, blue)   # over a
+    assert tracker.make_room(body(0.9, 0.5), SIZE, blue)
+    assert tracker.tracks == [a] and b in tracker.lost
+
+
 def test_detections_over_a_tracked_body_or_a_better_detection_are_not_new_people():
     tracker = make_tracker()
     started(tracker, body(0.3, 0.5))

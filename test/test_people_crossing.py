@@ -156,3 +156,34 @@ def test_crossing_people_keep_one_id_each(media_dir, seed):
     # Issue 18: zero id switches, zero frames with two tracks on one body.
     assert report.switches == 0, report.row()
     assert report.double == 0, report.row()
+
+
+@pytest.mark.slow
+def test_a_person_back_in_view_after_a_crossing_is_found_within_the_schedule(media_dir):
+    """Development layout seed 9: a woman (an opaque box, walking right at 22 px a frame)
+    passes behind the Grace Hopper photo while a mirrored woman walks the other way. Her
+    track went behind someone and coasted along a velocity learnt on its first frames (12.8
+    px a frame): 233 px behind her when she came out, while, with N people tracked, nobody
+    looked for her (found 15%, back at frame 38 of 40). A track unreported for STALE_FRAMES
+    frames no longer keeps its place (people.PeopleTracker.active, make_room): once she is
+    in view again (a quarter covered or less, layouts.in_view) she is found within the
+    detector's schedule (one region a frame: 3 frames at 16:9) and a newcomer's confirmation
+    (NEWCOMER_CONFIRM_FRAMES), and on every frame in view after that (seen: back in view at
+    frame 27, found from 31; before, from 38)."""
+    from holistic_ros.pipeline.pose_detection import detection_regions
+    try:
+        layout = layouts.random_layout(9)
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    person = 0
+    rendered, alone, distances = layouts.distances_to_reported(layout, person)
+    in_view = [layouts.in_view(rendered, alone[i], person, i, layout.size) for i in range(layout.frames)]
+    on = [d < layouts.ON_BODY_SHOULDERS for d in distances]
+    # The frame she is in view again after the crossing: the first in view after one that is not.
+    hidden = in_view.index(False)
+    back = next(i for i in range(hidden, layout.frames) if in_view[i])
+    schedule = len(detection_regions(layout.size)) + pp.NEWCOMER_CONFIRM_FRAMES
+    print(layout.describe(), f"hidden from {hidden}, back in view at {back}, "
+          f"on her: {[i for i, o in enumerate(on) if o]}")
+    after = [on[i] for i in range(back + schedule, layout.frames) if in_view[i]]
+    assert after and all(after), f"not found on frames {[i for i in range(back + schedule, layout.frames) if in_view[i] and not on[i]]}"

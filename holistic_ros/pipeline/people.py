@@ -13,7 +13,8 @@ its policy's:
   is testable alone), it decides:
 
 - when the pose detector runs (:meth:`PeopleTracker.should_detect`): on a
-  schedule and when a track was lost, while fewer than N people are tracked;
+  schedule and when a track was lost, while fewer than N people are tracked (a
+  track unreported for STALE_FRAMES frames not counted, :meth:`PeopleTracker.active`);
 - which detections are new people (:meth:`PeopleTracker.is_tracked`): a
   detection whose box overlaps a tracked person's body, or whose shoulders lie at
   theirs, where their motion puts them on this frame, is that person;
@@ -114,6 +115,12 @@ JUMP_SCALE = 1.5
 # nod does not read as a change of scale.
 NOSE_TO_SHOULDERS_SCALE = 1.5
 HOLD_MAX_FRAMES = 5
+# A track unreported this many frames in a row (behind someone, coasting) no longer
+# keeps the detector from looking for the people missing, and a newcomer found while
+# N people are tracked may take its place (PeopleTracker.make_room). Its coasting follows
+# a velocity learnt on its first few frames, which lags a walker (development layout seed
+# 9: 12.8 px a frame for 22): 28 frames behind, 233 px from her, while nobody looked for her.
+STALE_FRAMES = HOLD_MAX_FRAMES
 # Each person's pose crop has the other tracked people blanked (black): their
 # body region is the box of their visible landmarks but the legs, shoulders and hips, grown by
 # BODY_PAD_SHOULDERS shoulder widths (the head above the nose, the arms' width).
@@ -462,6 +469,12 @@ def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     return float(np.median(d)) < SAME_BODY_SHOULDERS * width or float(d[0]) < SAME_BODY_SHOULDERS * width
 
 
+def one_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
+    """Two poses on one body: their landmarks coincide (:func:`pose_distance` under
+    SAME_BODY_DISTANCE) or their nose and shoulders do (:func:`same_body`)."""
+    return pose_distance(a, b, image_size) < SAME_BODY_DISTANCE or same_body(a, b, image_size)
+
+
 def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
                 hips_if_visible: bool = True) -> np.ndarray:
     """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
@@ -629,10 +642,14 @@ class PeopleTracker:
         return self.policy.claim(self, list(rois)[:self.max_num_people - len(self.tracks)])
 
     # -- detection schedule --------------------------------------------------
+    def active(self) -> List[PersonTrack]:
+        """The tracks that keep a place: all but those unreported for STALE_FRAMES frames or more."""
+        return [track for track in self.tracks if track.held_frames < STALE_FRAMES]
+
     def should_detect(self) -> bool:
-        """Run the pose detector this frame? Not when N people are tracked; else
-        when nobody is, when a track was lost since the last run, or on schedule."""
-        if len(self.tracks) >= self.max_num_people:
+        """Run the pose detector this frame? Not when N people are tracked (:meth:`active`);
+        else when nobody is, when a track was lost since the last run, or on schedule."""
+        if len(self.active()) >= self.max_num_people:
             return False
         return (not self.tracks or self._lost_since_detection or 0 < self._retries <= RETRY_DETECTION_FRAMES
                 or self._frames_since_detection >= DETECTION_INTERVAL_FRAMES)
@@ -646,7 +663,7 @@ class PeopleTracker:
         (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames. On every other
         pass over the regions (:meth:`heads_pass`) the region is searched with the tracked
         people's heads blanked instead, at no extra cost."""
-        if len(self.tracks) >= self.max_num_people or regions < 1:
+        if len(self.active()) >= self.max_num_people or regions < 1:
             return None
         self._search_turn = (self._search_turn + 1) % regions
         if self._search_turn == 0:
@@ -969,10 +986,43 @@ class PeopleTracker:
         return any(box_iou(reach, region) > 0 for region in regions)
 
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
-        """New landmarks that lie on a body already tracked this frame."""
-        return any(t.landmarks is not None and (pose_distance(t.landmarks, landmarks, image_size)
-                                                < SAME_BODY_DISTANCE or same_body(t.landmarks, landmarks, image_size))
-                   for t in self.tracks)
+        """New landmarks that lie on a body already tracked this frame (by a track that
+        keeps its place, :meth:`active`)."""
+        return any(t.landmarks is not None and one_body(t.landmarks, landmarks, image_size) for t in self.active())
+
+    def make_room(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None) -> bool:
+        """A newcomer's pose (on nobody :meth:`active`) may be started: there is a free
+        place, or a track unreported for STALE_FRAMES frames gives up its place to its own
+        person: the track whose (coasted) body the pose lies on, else the one whose look
+        is the pose's ``look`` and nobody else's (LOOK_SAME, :meth:`_look_is_only`). That
+        track is lost, and its id comes back on the newcomer (:meth:`start`,
+        :meth:`lost_track_for`, by its motion or look). Where this frame's pose is on the
+        stale track's body, the track's own pose was not (it was behind someone or off
+        its motion), and the detector's is. A stale track whose person the pose may not be
+        keeps its place, unless the pose is clear of everyone tracked (then the one
+        unreported longest gives way): where two people cross, the rules for the pair need
+        both tracks (:func:`hidden_behind`; two copies of one clip crossing, whose looks are
+        alike, had their ids swapped when the one behind was lost for a newcomer
+        over the one in front: test_multi_person)."""
+        stale = [t for t in self.tracks if t.held_frames >= STALE_FRAMES]
+        mine = [t for t in stale if t.landmarks is not None and one_body(t.landmarks, landmarks, image_size)]
+        if not mine and look is not None:
+            mine = [t for t in stale if t.look is not None and appearance_distance(t.look, look) < LOOK_SAME
+                    and self._look_is_only(t, look)]
+        if not mine and stale and len(self.tracks) >= self.max_num_people:
+            # Clear of everyone tracked (its head, arms and hands off their head and
+            # shoulders): nobody's crossing partner, someone who came out from behind. The
+            # track unreported longest gives way (development seed 9: a woman out from behind
+            # a photo, 233 px ahead of where her track coasted, her look alike the other
+            # walker's; her id came back).
+            box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+            if not any(box_iou(box, body_region(t.landmarks, image_size, with_hips=False)) > 0
+                       for t in self.active() if t.landmarks is not None):
+                mine = [max(stale, key=lambda t: t.held_frames)]
+        if mine:
+            self.lose(mine[0])
+            return True
+        return len(self.tracks) < self.max_num_people
 
     def lose(self, track: PersonTrack) -> None:
         """The person's pose was not found (or went to another body): its face
@@ -1247,7 +1297,7 @@ def _one_per_body(candidates, image_size, crossing: bool) -> set:
         (ti, li), (tj, lj) = candidates[i], candidates[j]
         if (ti.coast is not None and tj.coast is not None) != crossing:
             continue   # crossing: one behind the other, hidden_behind's case
-        if pose_distance(li, lj, image_size) >= SAME_BODY_DISTANCE and not same_body(li, lj, image_size):
+        if not one_body(li, lj, image_size):
             continue
         apart_now = look_distance(ti.look_now, tj.look_now)
         if apart_now is not None and apart_now >= LOOK_DIFFERENT:
