@@ -25,6 +25,7 @@ import pytest
 from conftest import synthetic_body as body
 
 from holistic_ros.pipeline import people as pp
+from holistic_ros.pipeline.pose_detection import detection_regions
 from holistic_ros.pipeline.roi import NormRect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -170,7 +171,6 @@ def test_a_person_back_in_view_after_a_crossing_is_found_within_the_schedule(med
     detector's schedule (one region a frame: 3 frames at 16:9) and a newcomer's confirmation
     (NEWCOMER_CONFIRM_FRAMES), and on every frame in view after that (seen: back in view at
     frame 27, found from 31; before, from 38)."""
-    from holistic_ros.pipeline.pose_detection import detection_regions
     try:
         layout = layouts.random_layout(9)
     except FileNotFoundError as missing:
