@@ -479,7 +479,7 @@ class Holistic:
         for attempt in range(2):
             retry, started = [], False
             for roi, found_by, pose in pending:
-                if pose.score <= opts.min_tracking_confidence or len(people.active()) >= self.max_num_people:
+                if pose.score <= opts.min_tracking_confidence or people.full():
                     continue
                 if people.same_body_as_tracked(pose.landmarks, size) or (
                         found_by is not None and not fits_detection(pose.landmarks, found_by.box)):
@@ -493,7 +493,7 @@ class Holistic:
                 mask = self._person_mask(track, pose, size, stage_ms)
                 self._report(out, self._person_pose(track, pose, mask, size, timestamp))
             pending = []
-            if crowd and retry and attempt == 0 and started and len(people.active()) < self.max_num_people:
+            if crowd and retry and attempt == 0 and started and not people.full():
                 # Someone was started this frame: try the others again with that person blanked.
                 t0 = clock()
                 again = self._pose_landmarker.run_batch(
@@ -504,7 +504,7 @@ class Holistic:
             if not pending:
                 break
         if crowd and detecting:
-            people.newcomers_missed(bool(retry) and len(people.active()) < self.max_num_people)
+            people.newcomers_missed(bool(retry) and not people.full())
         people.plan_rois()
         if crowd:
             people.learn_looks(size)

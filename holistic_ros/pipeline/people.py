@@ -469,6 +469,16 @@ def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     return float(np.median(d)) < SAME_BODY_SHOULDERS * width or float(d[0]) < SAME_BODY_SHOULDERS * width
 
 
+def reaches_into(landmarks: np.ndarray, others: Sequence[np.ndarray], image_size, pad=None) -> bool:
+    """Whether a pose's head, arms and hands (the box of its upper body, grown by ``pad``,
+    normalised (x, y), if given) overlap another pose's head and shoulders region
+    (:func:`body_region` without the hips), where its hands would be found on the wrong body."""
+    box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
+    if pad is not None:
+        box = np.concatenate([box[:2] - pad, box[2:] + pad])
+    return any(box_iou(box, body_region(other, image_size, with_hips=False)) > 0 for other in others)
+
+
 def one_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     """Two poses on one body: their landmarks coincide (:func:`pose_distance` under
     SAME_BODY_DISTANCE) or their nose and shoulders do (:func:`same_body`)."""
@@ -646,10 +656,14 @@ class PeopleTracker:
         """The tracks that keep a place: all but those unreported for STALE_FRAMES frames or more."""
         return [track for track in self.tracks if track.held_frames < STALE_FRAMES]
 
+    def full(self) -> bool:
+        """N people tracked (:meth:`active`): nobody to look for, no newcomer to start."""
+        return len(self.active()) >= self.max_num_people
+
     def should_detect(self) -> bool:
         """Run the pose detector this frame? Not when N people are tracked (:meth:`active`);
         else when nobody is, when a track was lost since the last run, or on schedule."""
-        if len(self.active()) >= self.max_num_people:
+        if self.full():
             return False
         return (not self.tracks or self._lost_since_detection or 0 < self._retries <= RETRY_DETECTION_FRAMES
                 or self._frames_since_detection >= DETECTION_INTERVAL_FRAMES)
@@ -663,7 +677,7 @@ class PeopleTracker:
         (:meth:`CrowdPolicy.find`), a second run every ``regions`` frames. On every other
         pass over the regions (:meth:`heads_pass`) the region is searched with the tracked
         people's heads blanked instead, at no extra cost."""
-        if len(self.active()) >= self.max_num_people or regions < 1:
+        if self.full() or regions < 1:
             return None
         self._search_turn = (self._search_turn + 1) % regions
         if self._search_turn == 0:
@@ -973,17 +987,14 @@ class PeopleTracker:
         test_multi_person's crossing then had 2 hands on the other body.)"""
         if track.held_frames >= COAST_MAX_FRAMES:
             return False
-        w, h = image_size
-        pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
-        box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
-        regions = [body_region(other, image_size, with_hips=False) for other in others]
         if fits_own_motion(track, landmarks, others, image_size):
             # Its own person: entangled only while its head, arms and hands themselves (the
             # others' regions are grown by BODY_PAD_SHOULDERS already) lie on another's
             # head and shoulders, where its hands would be found on the wrong body.
-            return any(box_iou(box, region) > 0 for region in regions)
-        reach = np.concatenate([box[:2] - pad, box[2:] + pad])
-        return any(box_iou(reach, region) > 0 for region in regions)
+            return reaches_into(landmarks, others, image_size)
+        w, h = image_size
+        pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
+        return reaches_into(landmarks, others, image_size, pad)
 
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame (by a track that
@@ -1015,9 +1026,7 @@ class PeopleTracker:
             # track unreported longest gives way (development seed 9: a woman out from behind
             # a photo, 233 px ahead of where her track coasted, her look alike the other
             # walker's; her id came back).
-            box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
-            if not any(box_iou(box, body_region(t.landmarks, image_size, with_hips=False)) > 0
-                       for t in self.active() if t.landmarks is not None):
+            if not reaches_into(landmarks, [t.landmarks for t in self.active() if t.landmarks is not None], image_size):
                 mine = [max(stale, key=lambda t: t.held_frames)]
         if mine:
             self.lose(mine[0])
