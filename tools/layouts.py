@@ -546,6 +546,23 @@ _ORACLE_OPTIONS = dict(static_image_mode=False, model_complexity=1, enable_segme
                        refine_face_landmarks=False)
 
 
+def one_person_poses(frames: Sequence[np.ndarray], corners=None, size=None) -> List[Optional[np.ndarray]]:
+    """MediaPipe's one-person run (the project's ``Holistic()``) on ``frames``: its poses; with
+    ``corners`` (each frame's top-left corner, pixels, on a canvas ``size`` pixels wide and
+    high), in that canvas's normalised coordinates."""
+    poses = [_pose(r) for r in _run(frames, 1, {})]
+    if corners is None:
+        return poses
+    frame_size = np.array([frames[0].shape[1], frames[0].shape[0]], float)
+    out = []
+    for pose, corner in zip(poses, corners):
+        if pose is not None:
+            pose = pose.copy()
+            pose[:, :2] = (pose[:, :2] * frame_size + corner) / np.asarray(size, float)
+        out.append(pose)
+    return out
+
+
 def distances_to_reported(layout: Layout, person: int, frames: Optional[int] = None):
     """For the tests: ``person``'s one-person run alone and, on each of the first ``frames``
     frames (all by default), their distance to the nearest person the several-people run
@@ -553,7 +570,7 @@ def distances_to_reported(layout: Layout, person: int, frames: Optional[int] = N
     Returns (rendered, alone poses, distances)."""
     rendered = render(layout)
     frames = layout.frames if frames is None else frames
-    alone = [_pose(r) for r in _run(rendered.alone[person][:frames], 1, {})]
+    alone = one_person_poses(rendered.alone[person][:frames])
     crowd = _run(rendered.frames[:frames], len(layout.sprites), {})
     distances = [min((on_body(p.pose_landmarks, alone[i], rendered.rects[person, i], layout.size,
                               rendered.drawn[person, i])
@@ -567,7 +584,7 @@ def _noisy_run(alone: Sequence[np.ndarray], draw: int, oracle: bool) -> List[Opt
     if oracle:
         noisy_o = parity.run_oracle(noisy, _ORACLE_OPTIONS, f"layouts-noisy{draw or ''}-")
         return [parity.oracle_frame(noisy_o, "pose", i) for i in range(len(alone))]
-    return [_pose(r) for r in _run(noisy, 1, {})]
+    return one_person_poses(noisy)
 
 
 def mean_pose_error(ours: Sequence[Optional[np.ndarray]], reference: Sequence[Optional[np.ndarray]],
@@ -595,12 +612,7 @@ def shifted_error(alone: Sequence[np.ndarray], clean: Sequence[Optional[np.ndarr
         out[:, shift_px:] = frame[:, :frame.shape[1] - shift_px]
         moved.append(out)
     size = (alone[0].shape[1], alone[0].shape[0])
-    back = []
-    for pose in (_pose(r) for r in _run(moved, 1, {})):
-        if pose is not None:
-            pose = pose.copy()
-            pose[:, 0] -= shift_px / size[0]
-        back.append(pose)
+    back = one_person_poses(moved, [(-shift_px, 0)] * len(moved), size)   # its landmarks moved back
     return mean_pose_error(back, clean, size)
 
 
@@ -638,18 +650,8 @@ def context_error(rendered: Rendered, k: int, margin: float = CONTEXT_MARGIN) ->
     asks of the several-people run, asked of MediaPipe itself."""
     frame = rendered.frames[0]
     size = np.array([frame.shape[1], frame.shape[0]], float)
-    runs = []
-    for frames in (rendered.frames, rendered.alone[k]):
-        crops, corners = _crop_around(frames, rendered.rects[k], margin)
-        crop_size = np.array([crops[0].shape[1], crops[0].shape[0]], float)
-        poses = []
-        for pose, corner in zip((_pose(r) for r in _run(crops, 1, {})), corners):
-            if pose is not None:
-                pose = pose.copy()
-                pose[:, :2] = (pose[:, :2] * crop_size + corner) / size
-            poses.append(pose)
-        runs.append(poses)
-    in_context, alone = runs
+    in_context, alone = (one_person_poses(*_crop_around(frames, rendered.rects[k], margin), size)
+                         for frames in (rendered.frames, rendered.alone[k]))
     uncovered = [pose if rendered.covered[k, i] < COVERED_COMPARE else None for i, pose in enumerate(in_context)]
     return mean_pose_error(uncovered, alone, size)
 
@@ -667,7 +669,7 @@ def references(rendered: Rendered, oracle: bool = False, draws: int = NOISE_DRAW
                 clean_o = parity.run_oracle(alone, _ORACLE_OPTIONS, "layouts-")
                 poses[k] = [parity.oracle_frame(clean_o, "pose", i) for i in range(len(alone))]
             else:
-                poses[k] = [_pose(r) for r in _run(alone, 1, {})]
+                poses[k] = one_person_poses(alone)
         for draw in range(len(noisy[k]), draws):
             # Nobody to drift from where the clean run finds nobody: no noisy run.
             found = any(p is not None for p in poses[k])
@@ -856,23 +858,24 @@ def main(argv=None) -> int:
     print(TABLE_HEADER, flush=True)
     passed = 0
     for layout in layouts:
-        # The self-check's and context-check's frames too.
-        rendered = render(layout) if args.self_check or args.context_check else None
-        report = evaluate(layout, oracle=args.oracle, cache=not args.no_cache, draws=args.draws, rendered=rendered)
+        # Rendered and referenced once, for the evaluation and the self- and context checks.
+        rendered = render(layout)
+        refs = (references(rendered, args.oracle, args.draws) if args.no_cache
+                else cached_references(layout, rendered, args.oracle, args.draws))
+        report = evaluate(layout, oracle=args.oracle, draws=args.draws, rendered=rendered, refs=refs)
         passed += report.passed
         lines.append(report.row())
         print(report.row(), f"  <!-- {layout.describe()}; frames with a track on nobody: {report.stray}; "
               f"{report.seconds:.0f} s -->" if args.verbose else "",
               flush=True)
         if args.verbose:
-            refs = cached_references(layout, rendered, args.oracle, args.draws).poses if args.self_check else None
             for k, p in enumerate(report.people):
                 line = (f"    person {k}: found {p.found:.2f}, first {p.first} (visible from {p.first_visible}), "
                         f"ids {p.ids}, err {p.error}, drift {p.drift} (draws {p.drifts})")
                 if p.unreproduced:
                     line += f", {p.unreproduced} frames not counted in found (MediaPipe's own noisy runs elsewhere)"
-                if refs is not None and p.drift:
-                    self_err = shifted_error(rendered.alone[k], refs[k])
+                if args.self_check and p.drift:
+                    self_err = shifted_error(rendered.alone[k], refs.poses[k])
                     if self_err is not None:
                         line += f", self-check {self_err / p.drift:.2f}"
                 if args.context_check and p.drift:
