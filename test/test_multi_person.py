@@ -772,6 +772,55 @@ def test_newcomers_are_reported_from_their_third_frame_with_ids_one_and_two(vide
         assert len(h.process(canvases[0], timestamp=1 / 25).people) == 1
 
 
+class _Detector:
+    """The pose detector's ``detect_in``, answering ``answer`` and noting each call's regions
+    and blanks (a unit-level stand-in for people.upright's second look)."""
+
+    def __init__(self, answer):
+        self.answer, self.calls = answer, []
+
+    def detect_in(self, image, min_score, most, regions, blanks=None):
+        self.calls.append((regions, blanks))
+        return list(self.answer)
+
+
+def _pose_detection(center, upright: bool, score: float = 0.8, half: float = 0.05):
+    """A pose detection with its face box around ``center`` (normalised) and its body
+    keypoints (hips' midpoint, full-body point) below the face when ``upright``, above it
+    when not: its ROI's rotation 0 or pi (pose_detection.roi_from_pose_detection)."""
+    from holistic_ros.pipeline.detection import Detection
+
+    cx, cy = center
+    down = 1.0 if upright else -1.0
+    keypoints = np.array([[cx, cy + down * 0.2], [cx, cy - down * 0.1], [cx, cy + down * 0.1], [cx, cy - down * 0.05]])
+    return Detection(score, np.array([cx - half, cy - half, cx + half, cy + half]), keypoints)
+
+
+def test_an_upside_down_detection_is_looked_at_again_alone_and_an_upright_one_replaces_it():
+    image = np.zeros((720, 1280, 3), np.uint8)
+    blanks = [np.array([0.7, 0.1, 0.9, 0.6])]
+    flipped = _pose_detection((0.4, 0.5), upright=False, score=0.75)
+    standing = _pose_detection((0.41, 0.52), upright=True, half=0.02)   # centred in the flipped one's box, 0.8
+    detector = _Detector([standing])
+    assert pp.upright(detector, image, [flipped], 0.5, blanks) == [standing]
+    (regions, used_blanks), = detector.calls
+    # One look, around the box: a square UPRIGHT_CHECK_BOX times the box's long side in pixels.
+    side_px = pp.UPRIGHT_CHECK_BOX * 0.1 * 1280
+    assert regions[0].x_center == pytest.approx(0.4) and regions[0].y_center == pytest.approx(0.5)
+    assert regions[0].width * 1280 == pytest.approx(side_px) and regions[0].height * 720 == pytest.approx(side_px)
+    assert regions[0].rotation == 0.0 and used_blanks is blanks   # the search's blanked regions again
+
+    # Kept where the second look finds no upright person on that face scored higher: only
+    # upside down again (someone may hang upside down), an upright one off its box (someone
+    # else), or one the detector is less sure of than the first reading.
+    for answer in ([_pose_detection((0.4, 0.5), upright=False)], [_pose_detection((0.6, 0.5), upright=True)], [],
+                   [_pose_detection((0.41, 0.52), upright=True, score=0.7)]):
+        assert pp.upright(_Detector(answer), image, [flipped], 0.5) == [flipped]
+    # An upright detection is not looked at again.
+    detector = _Detector([flipped])
+    assert pp.upright(detector, image, [standing], 0.5) == [standing] and detector.calls == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("device_crops", [False, True], ids=["opencv_crops", "device_crops"])
 def test_device_schedule_and_branch_threads_agree_for_two_people(videos_dir, device_crops):

@@ -38,9 +38,10 @@ def _tracker_with(*poses):
 
 def _detection(face, shoulders, size=0.05):
     """A detector's detection (image-normalised): its box around ``face``, its keypoint 2 at
-    ``shoulders`` (0, 1, 3 anywhere: not looked at here)."""
+    ``shoulders``, upright: its hips' keypoint 0 below them and its body-size keypoint 1
+    above the hips (an upside-down one is looked at again: people.upright; 3 anywhere)."""
     face, shoulders = np.asarray(face, float), np.asarray(shoulders, float)
-    keypoints = np.array([shoulders + (0, 0.2), shoulders + (0, 0.4), shoulders, shoulders - (0, 0.1)])
+    keypoints = np.array([shoulders + (0, 0.2), shoulders - (0, 0.2), shoulders, shoulders - (0, 0.1)])
     return Detection(0.9, np.concatenate([face - size, face + size]), keypoints)
 
 
