@@ -9,7 +9,9 @@ with the others in view: the pose detector's score for them stayed under its thr
 the layouts; docs/people.md, "How people are found and kept"). The detector now also
 looks at the whole frame with the tracked people blanked
 (people.PeopleTracker.blanks_for_search), as MediaPipe's one-person detector sees a
-person alone.
+person alone. And a person the detector found upside down in the whole frame, whose pose
+kept that turn (seed 418): such a detection is looked at again in a square around it
+(people.upright).
 
 Each case runs the crowd and the one-person run on the person alone only (not the whole
 evaluator of tools/layouts.py, which runs everyone's reference and its noise run), and
