@@ -138,13 +138,16 @@ VISIBLE_HIPS = 0.9
 DETECTION_SHOULDERS = 2
 # A detection more than UPSIDE_DOWN_RAD from upright (115 degrees: head below hips) is looked
 # at again alone: in a square UPRIGHT_CHECK_BOX times its box around its box, with the same
-# regions blanked. An upright detection there, centred in its box and scored higher, is that
-# person and replaces it. The detector's body keypoints are a guess where the hips are out of view, and
-# in a wide image with others in it the guess may put them above the face: never-seen layout
-# seed 418, Grace Hopper's photo at -2.36 rad in the whole image (score 0.64), -0.14 on the
-# canvas with her alone, -0.03 (0.90) in a square twice her box; its pose, on a crop turned
-# upside down, put her shoulders 140 px off for the whole clip. Where no upright detection
-# is found there, the detection stays (a person may lie or hang upside down).
+# regions blanked (:func:`upright`). An upright detection there, centred in its box and
+# scored higher, is that person and replaces it. The detector's body keypoints are a guess
+# where the hips are out of view, and in a wide image with others in it the guess may put
+# them above the face: never-seen layout seed 418, Grace Hopper's photo at -2.36 rad in the
+# whole image (score 0.64), -0.14 on the canvas with her alone, -0.03 (0.90) in a square
+# twice her box; its pose, on a crop turned upside down, put her shoulders 140 px off for
+# the whole clip. Where no upright detection is found there, the detection stays: someone
+# may hang upside down, and the torso clip (no face in view) is found only upside down
+# (dropping such detections lost it: docs/people-layouts.md, "Fourteenth round"). A person
+# lying down (90 degrees) is never looked at again.
 UPSIDE_DOWN_RAD = 2.0
 UPRIGHT_CHECK_BOX = 2.0
 # A newcomer's pose keeps the detection's person when its nose lies in the
@@ -1195,7 +1198,8 @@ class CrowdPolicy:
         people's heads blanked (:meth:`PeopleTracker.heads_for_search`) in place of the
         plain search, so that a face beside a tracked face is seen as if that face were
         not there; a tracked person's body found there without its head is dropped
-        (:meth:`PeopleTracker.headless_tracked`)."""
+        (:meth:`PeopleTracker.headless_tracked`). A detection turned upside down is looked
+        at again around its face (:func:`upright`)."""
         h, w = image.shape[:2]
         searching = regions is not None   # one region, between full runs (region_to_search)
         if regions is None:
