@@ -46,6 +46,13 @@ CASES = {
     # frame (heads blanked on it).
     "below-a-face": (221, 1, 1 + NEWCOMER_FRAMES + NEWCOMER_CONFIRM_FRAMES - 1,
                      "found on the first pass over the regions"),
+    # Never-seen layout seed 378 (3 people): a small woman (the mirrored clip, 232 px, person
+    # 0) below another. On frame 1 the whole frame with the tracked people blanked finds her
+    # turned upside down (2.84 rad, score 0.60); before people.upright she was first found at
+    # frame 21 (tools/layouts.py). Looked at again in a square around her face she is upright
+    # (0.12 rad, 0.64), and reported from frame 3.
+    "below-upside-down": (378, 0, 1 + NEWCOMER_FRAMES + NEWCOMER_CONFIRM_FRAMES - 1,
+                          "found on the first pass over the regions"),
 }
 
 
