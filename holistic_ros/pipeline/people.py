@@ -361,6 +361,12 @@ class PersonTrack:
             self.roi = replace(self.roi, x_center=self.roi.x_center + float(self.velocity[0]),
                                y_center=self.roi.y_center + float(self.velocity[1]))
 
+    @property
+    def stale(self) -> bool:
+        """Unreported STALE_FRAMES frames or more in a row: it no longer keeps a place
+        (:meth:`PeopleTracker.active`, :meth:`PeopleTracker.make_room`)."""
+        return self.held_frames >= STALE_FRAMES
+
     def behind(self) -> None:
         """Crossing, this frame's pose is the person in front's (:func:`hidden_behind`):
         nothing is reported; the ROI coasts on (:meth:`PeopleTracker.plan_rois`), the
@@ -668,7 +674,7 @@ class PeopleTracker:
     # -- detection schedule --------------------------------------------------
     def active(self) -> List[PersonTrack]:
         """The tracks that keep a place: all but those unreported for STALE_FRAMES frames or more."""
-        return [track for track in self.tracks if track.held_frames < STALE_FRAMES]
+        return [track for track in self.tracks if not track.stale]
 
     def full(self) -> bool:
         """N people tracked (:meth:`active`): nobody to look for, no newcomer to start."""
@@ -1029,7 +1035,7 @@ class PeopleTracker:
         both tracks (:func:`hidden_behind`; two copies of one clip crossing, whose looks are
         alike, had their ids swapped when the one behind was lost for a newcomer
         over the one in front: test_multi_person)."""
-        stale = [t for t in self.tracks if t.held_frames >= STALE_FRAMES]
+        stale = [t for t in self.tracks if t.stale]
         mine = [t for t in stale if t.landmarks is not None and one_body(t.landmarks, landmarks, image_size)]
         if not mine and look is not None:
             mine = [t for t in stale if t.look is not None and appearance_distance(t.look, look) < LOOK_SAME
@@ -1247,7 +1253,7 @@ def upright(detector, image, detections: Sequence, min_score: float, blanks=None
             box = np.asarray(detection.box, np.float64)
             center, side_px = box_center(box), UPRIGHT_CHECK_BOX * max((box[2] - box[0]) * w, (box[3] - box[1]) * h)
             region = NormRect(float(center[0]), float(center[1]), side_px / w, side_px / h, 0.0)
-            again = [d for d in detector.detect_in(image, min_score, 1 + len(detections), [region], blanks or None)
+            again = [d for d in detector.detect_in(image, min_score, 1 + len(detections), [region], blanks)
                      if not upside_down(d) and in_box(box_center(d.box), box) and d.score > detection.score]
             detection = again[0] if again else detection
         out.append(detection)
