@@ -221,7 +221,9 @@ def test_a_track_unreported_for_a_while_gives_its_place_to_its_own_person():
     tracker.next_frame()
     for _ in range(pp.STALE_FRAMES - 1):
         b.behind()
-    # N people tracked: the detector does not look, and nobody takes a place.
+    # Synthetic geometry, not measured: a and b are conftest's body (0.2 of the width across,
+    # shoulders 0.12 apart) with centres 0.4 apart, clear of each other, so a pose at one is
+    # not on the other's body; the frame counts are the code's STALE_FRAMES. N people tracked: the detector does not look, and nobody takes a place.
     assert tracker.active() == [a, b] and tracker.region_to_search(3) is None
     assert not tracker.make_room(body(0.7, 0.5), SIZE)
     b.behind()
@@ -230,8 +232,8 @@ def test_a_track_unreported_for_a_while_gives_its_place_to_its_own_person():
     assert tracker.same_body_as_tracked(body(0.3, 0.5), SIZE)        # a's body: not a newcomer
     assert not tracker.same_body_as_tracked(body(0.7, 0.5), SIZE)
     # Someone over a's head and shoulders (as in a crossing's middle) who does not look like b
-    # (or whose look is unknown): b keeps its place. The synthetic bodies are 0.1 wide and
-    # a's region is grown by BODY_PAD_SHOULDERS (geometry, not measured).
+    # (or whose look is unknown): b keeps its place. The synthetic bodies' shoulders are 0.12
+    # apart and a's region is grown by BODY_PAD_SHOULDERS (geometry, not measured).
     near_a = body(0.45, 0.5)
     assert not tracker.make_room(near_a, SIZE)
     assert not tracker.make_room(near_a, SIZE, blue)
