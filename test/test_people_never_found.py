@@ -8,7 +8,8 @@ bodies blanked (fifth round) blanked them too where they stand in front of or be
 tracked person. So on every other pass of the one-region-a-frame search, the region is
 looked at with the tracked people's heads blanked in place of the plain search, at no extra
 detector run (people.PeopleTracker.heads_pass, heads_for_search); a tracked person's body
-found there without its head is not a newcomer (people.PeopleTracker.headless_tracked).
+found there without its head is not a newcomer (people.PeopleTracker.headless_tracked),
+unless its face lies beyond that person's shoulders (someone beside them).
 With real models and media: test_people_newcomers.py ("below-a-face", fresh layout seed 221).
 """
 
@@ -55,9 +56,9 @@ def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
     # The rule's own bounds, each case far on one side of them (geometry, not measured):
     # its face at the centre of the tracked person's head and shoulders region;
     assert tracker.headless_tracked(_detection(pp.box_center(region), (0.9, 0.9)), SIZE)
-    # its shoulders 15 px from the tracked person's, the face guessed elsewhere: within
-    # JUMP_SHOULDERS (one) body widths, 291 px for this body;
-    assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0.01, 0.01)), SIZE)
+    # its shoulders 15 px from the tracked person's, the face guessed elsewhere on the body's
+    # axis (below it): within JUMP_SHOULDERS (one) body widths, 291 px for this body;
+    assert tracker.headless_tracked(_detection(anchor + (0, 0.4), anchor + (0.01, 0.01)), SIZE)
     # someone beside: the face outside that region, the shoulders 688 px off.
     assert not tracker.headless_tracked(_detection((0.8, 0.4), (0.8, 0.5)), SIZE)
 
@@ -97,9 +98,33 @@ def test_the_face_of_someone_below_a_waist_up_persons_guessed_hips_is_not_her_he
     assert pp.distance_px(below.keypoints[2], anchor, SIZE) > pp.JUMP_SHOULDERS * width
     assert not tracker.headless_tracked(below, SIZE)
     # Her own headless body, found with her head blanked: its face at her neck (in her
-    # region), or its shoulders 7 px from hers (within one body width); either alone makes it hers.
+    # region), or its shoulders 7 px from hers (within one body width) and its face guessed
+    # on her body's axis, under her; either alone makes it hers.
     assert tracker.headless_tracked(_detection(anchor - (0, 0.02), (0.9, 0.9)), SIZE)
-    assert tracker.headless_tracked(_detection((0.9, 0.1), anchor + (0, 0.01)), SIZE)
+    assert tracker.headless_tracked(_detection((0.5, 0.9), anchor + (0, 0.01)), SIZE)
+
+
+def test_a_face_beyond_a_tracked_persons_shoulders_is_someone_beside_them():
+    """Development layout seed 21: a woman standing in front of and beside a sitting one,
+    found by the heads-blanked search, her face in the sitting woman's head and shoulders
+    region and her shoulders within one body width of the sitting woman's, was dropped as
+    the sitting woman's headless body, and never found. Her face lay 0.82-1.00 body widths
+    across the sitting woman's body axis; a headless body's face lies on it (on the neck or
+    chest). Geometry of the rule's constants, no measured figure."""
+    upper = _waist_up_over_someone()   # shoulders 0.45-0.55 at y 0.32, nose (0.5, 0.2)
+    tracker = _tracker_with(upper)
+    anchor = pp.motion_anchor(upper)
+    width = pp.body_scale_px(upper, SIZE)   # 130 px
+    beside = _detection((0.59, 0.27), (0.59, 0.33))
+    face = pp.box_center(beside.box)
+    # By the old tests alone she would be the tracked woman's headless body:
+    assert pp.in_box(face, pp.body_region(upper, SIZE, with_hips=False, hips_if_visible=False))
+    assert pp.distance_px(beside.keypoints[2], anchor, SIZE) < pp.JUMP_SHOULDERS * width
+    # but her face is 115 px (0.89 widths) across the tracked body's axis, beyond the shoulders:
+    assert pp.across_body_px(face, upper, SIZE) > pp.HEADLESS_ACROSS_MAX * width
+    assert not tracker.headless_tracked(beside, SIZE)
+    # The same detection with its face moved onto the tracked woman's axis is her headless body.
+    assert tracker.headless_tracked(_detection((0.5, 0.27), (0.59, 0.33)), SIZE)
 
 
 def test_heads_are_blanked_for_the_search_but_not_while_someone_coasts_or_is_held():

@@ -114,6 +114,13 @@ JUMP_SCALE = 1.5
 # under the shoulder width: a frontal person's scale is their shoulder width, and a
 # nod does not read as a change of scale.
 NOSE_TO_SHOULDERS_SCALE = 1.5
+# A face this many body widths (body_scale_px) or more across a tracked person's body axis
+# (sideways from their shoulders' midpoint, along the shoulder line) lies beyond their
+# shoulders (half a width out, and a quarter more): another person's face beside them, not
+# their own headless body, which the detector reads with its face on their neck or chest
+# (PeopleTracker.headless_tracked; measured, 40 frames each, on the development and
+# never-seen layout seeds: headless bodies 0.00-0.54 widths across).
+HEADLESS_ACROSS_MAX = 0.75
 HOLD_MAX_FRAMES = 5
 # A track unreported this many frames in a row (behind someone, coasting) no longer
 # keeps the detector from looking for the people missing, and a newcomer found while
@@ -470,6 +477,20 @@ def body_scale_px(landmarks: np.ndarray, image_size) -> float:
     landmarks = np.asarray(landmarks)
     d = (landmarks[0, :2] - landmarks[[11, 12], :2].mean(axis=0)) * np.asarray(image_size, np.float64)
     return max(shoulder_width_px(landmarks, image_size), NOSE_TO_SHOULDERS_SCALE * float(np.hypot(*d)))
+
+
+def across_body_px(point_norm, landmarks: np.ndarray, image_size) -> float:
+    """How far a point lies sideways from a pose's shoulders' midpoint, along its shoulder
+    line (pixels; the body's axis is the line's normal, whatever the person's roll)."""
+    landmarks = np.asarray(landmarks)
+    size = np.asarray(image_size, np.float64)
+    left, right = landmarks[11, :2] * size, landmarks[12, :2] * size
+    line = left - right
+    length = float(np.hypot(*line))
+    if length == 0.0:
+        return 0.0
+    offset = np.asarray(point_norm, np.float64)[:2] * size - (left + right) / 2
+    return abs(float(offset @ line)) / length
 
 
 def distance_px(a_norm, b_norm, image_size) -> np.ndarray:
@@ -903,7 +924,15 @@ class PeopleTracker:
         whom the heads-blanked search found (scores 0.56-0.67 on frames 1, 7, 13 and 19),
         was dropped as the upper woman's headless body every time and never found; the
         shoulders' rule above still drops the upper woman's own headless body there (its
-        shoulders 17-32 px from hers, one body width 143-151 px)."""
+        shoulders 17-32 px from hers, one body width 143-151 px).
+
+        A face in the region but HEADLESS_ACROSS_MAX body widths or more across the tracked
+        person's body axis (:func:`across_body_px`), beyond their shoulders, is someone beside
+        them, whatever their shoulders: the detector reads a headless body with its face on
+        the neck or chest (0.00-0.54 widths across, measured on the layouts). Development
+        seed 21: a woman standing in front of and beside a sitting one, her face at the sitting
+        woman's shoulder (0.82-1.00 widths across), her shoulders 83-103 px from the sitting
+        woman's (one body width 107-109 px), was dropped on every pass and never found."""
         face = box_center(detection.box)
         shoulders = np.asarray(detection.keypoints)[DETECTION_SHOULDERS]
         for track in self.tracks:
@@ -911,7 +940,10 @@ class PeopleTracker:
                 continue
             head_and_shoulders = body_region(track.landmarks, image_size, with_hips=False, hips_if_visible=False)
             if in_box(face, head_and_shoulders):
-                return True
+                if across_body_px(face, track.landmarks, image_size) < HEADLESS_ACROSS_MAX * body_scale_px(
+                        track.landmarks, image_size):
+                    return True
+                continue   # a face beside theirs, beyond their shoulders: someone beside them
             off = float(distance_px(shoulders, motion_anchor(track.landmarks), image_size))
             if off < JUMP_SHOULDERS * body_scale_px(track.landmarks, image_size):
                 return True
