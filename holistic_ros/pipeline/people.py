@@ -118,8 +118,11 @@ NOSE_TO_SHOULDERS_SCALE = 1.5
 # (sideways from their shoulders' midpoint, along the shoulder line) lies beyond their
 # shoulders (half a width out, and a quarter more): another person's face beside them, not
 # their own headless body, which the detector reads with its face on their neck or chest
-# (PeopleTracker.headless_tracked; measured, 40 frames each, on the development and
-# never-seen layout seeds: headless bodies 0.00-0.54 widths across).
+# (PeopleTracker.headless_tracked). Measured on the development and never-seen layout seeds,
+# 40 frames each: detections dropped as headless whose face lay nearest the tracked person's
+# own nose, 0.00-0.54 widths across but for a few (0.68-0.93: faces nobody's one-person run
+# finds, tracks with skewed shoulders); those whose face lay on another person's nose,
+# 0.10-1.06 (docs/people-layouts.md, "Fifteenth round").
 HEADLESS_ACROSS_MAX = 0.75
 HOLD_MAX_FRAMES = 5
 # A track unreported this many frames in a row (behind someone, coasting) no longer
@@ -929,7 +932,7 @@ class PeopleTracker:
         A face in the region but HEADLESS_ACROSS_MAX body widths or more across the tracked
         person's body axis (:func:`across_body_px`), beyond their shoulders, is someone beside
         them, whatever their shoulders: the detector reads a headless body with its face on
-        the neck or chest (0.00-0.54 widths across, measured on the layouts). Development
+        the neck or chest (mostly 0.00-0.54 widths across, measured on the layouts). Development
         seed 21: a woman standing in front of and beside a sitting one, her face at the sitting
         woman's shoulder (0.82-1.00 widths across), her shoulders 83-103 px from the sitting
         woman's (one body width 107-109 px), was dropped on every pass and never found."""
