@@ -223,7 +223,8 @@ def test_a_track_unreported_for_a_while_gives_its_place_to_its_own_person():
         b.behind()
     # Synthetic geometry, not measured: a and b are conftest's body (0.2 of the width across,
     # shoulders 0.12 apart) with centres 0.4 apart, clear of each other, so a pose at one is
-    # not on the other's body; the frame counts are the code's STALE_FRAMES. N people tracked: the detector does not look, and nobody takes a place.
+    # not on the other's body; the frame counts are the code's STALE_FRAMES.
+    # N people tracked: the detector does not look, and nobody takes a place.
     assert tracker.active() == [a, b] and tracker.region_to_search(3) is None
     assert not tracker.make_room(body(0.7, 0.5), SIZE)
     b.behind()

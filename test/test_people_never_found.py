@@ -56,9 +56,15 @@ def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
     # The rule's own bounds, each case far on one side of them (geometry, not measured):
     # its face at the centre of the tracked person's head and shoulders region;
     assert tracker.headless_tracked(_detection(pp.box_center(region), (0.9, 0.9)), SIZE)
-    # its shoulders 15 px from the tracked person's, the face guessed elsewhere on the body's
-    # axis (below it): within JUMP_SHOULDERS (one) body widths, 291 px for this body;
-    assert tracker.headless_tracked(_detection(anchor + (0, 0.4), anchor + (0.01, 0.01)), SIZE)
+    # its shoulders 15 px from the tracked person's, within JUMP_SHOULDERS (one) body widths,
+    # 291 px for this body, the face guessed elsewhere on the body's axis (the normal of its
+    # shoulder line, which this random body has steep), 1.5 widths down it, out of the region;
+    width = pp.body_scale_px(tracked, SIZE)
+    line = (tracked[11, :2] - tracked[12, :2]) * SIZE
+    axis = np.array([-line[1], line[0]]) / np.hypot(*line)
+    face = anchor + np.sign(axis[1]) * 1.5 * width * axis / SIZE
+    assert not pp.in_box(face, region) and pp.across_body_px(face, tracked, SIZE) == pytest.approx(0.0, abs=1e-6)
+    assert tracker.headless_tracked(_detection(face, anchor + (0.01, 0.01)), SIZE)
     # someone beside: the face outside that region, the shoulders 688 px off.
     assert not tracker.headless_tracked(_detection((0.8, 0.4), (0.8, 0.5)), SIZE)
 
