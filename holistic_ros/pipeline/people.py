@@ -1248,17 +1248,18 @@ class CrowdPolicy:
         # Room for the tracked people and one person seen at two scales each.
         most = 2 * tracker.max_num_people + len(tracker.tracks)
         heads = tracker.heads_for_search() if searching and tracker.heads_pass() else []
+
+        def detect(where, blanks=None):   # one search, its upside-down detections looked at again
+            found_here = detector.detect_in(image, min_score, most, where, blanks)
+            return upright(detector, image, found_here, min_score, blanks)
+
         if heads:   # instead of the plain search of the region: no more detector runs
-            found = [d for d in upright(detector, image, detector.detect_in(image, min_score, most, regions, heads),
-                                        min_score, heads)
-                     if not tracker.headless_tracked(d, (w, h))]
+            found = [d for d in detect(regions, heads) if not tracker.headless_tracked(d, (w, h))]
         else:
-            found = upright(detector, image, detector.detect_in(image, min_score, most, regions), min_score)
+            found = detect(regions)
         blanks = tracker.blanks_for_search((w, h)) if blanked else []
         if blanks:
-            found += upright(detector, image,
-                             detector.detect_in(image, min_score, most, detection_regions((w, h))[:1], blanks),
-                             min_score, blanks)
+            found += detect(detection_regions((w, h))[:1], blanks)
         return [found[k] for k in tracker.new_people([d.box for d in found],
                                                      [np.asarray(d.keypoints)[DETECTION_SHOULDERS] for d in found], (w, h))]
 
