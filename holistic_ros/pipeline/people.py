@@ -191,12 +191,17 @@ LOOK_DIFFERENT = 0.85
 # Of two tracks on one body, the look decides when one track's look is nearer the
 # body's by at least this (else their history does).
 LOOK_MARGIN = 0.2
-# A lost track whose look is the new pose's (within LOOK_SAME) and nobody else's gets
-# its id back when the new pose lies within LOOK_REACH_WIDTHS body widths of where its
+# A lost track whose look is the new pose's (within LOOK_SAME) and nobody else's (every
+# other tracked or lost person's look LOOK_MARGIN farther from the pose's, or unlike it:
+# LOOK_DIFFERENT) gets its id back when the new pose lies within LOOK_REACH_WIDTHS body widths of where its
 # motion puts it, plus LOOK_REACH_SPEED body widths for each frame it has been lost: its
 # motion may be unknown (a track lost a few frames after the detector found it) and a
 # walking person moves about 0.15-0.2 shoulder widths a frame at 25 fps (1.4 m/s, about
 # 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
+# "Farther by LOOK_MARGIN" and not only "unlike": two people may be 0.79 apart (never-seen
+# layout seed 438: the yoga photo out from behind a walker, 0.39-0.47 from her lost track's
+# look, 0.79 from the rendered woman's beside her), and when everyone else had to be
+# LOOK_DIFFERENT from her, her id never came back (docs/people-layouts.md, "Sixteenth round").
 LOOK_REACH_WIDTHS = 1.5
 LOOK_REACH_SPEED = 0.25
 # Several people: a newcomer (a new track, not a lost one back) is tentative until its
@@ -1060,7 +1065,7 @@ class PeopleTracker:
         """A newcomer's pose (on nobody :meth:`active`) may be started: there is a free
         place, or a track unreported for STALE_FRAMES frames gives up its place to its own
         person: the track whose (coasted) body the pose lies on, else the one whose look
-        is the pose's ``look`` and nobody else's (LOOK_SAME, :meth:`_look_is_only`). That
+        is the pose's ``look`` and nobody else's (LOOK_SAME, :meth:`_look_is_theirs`). That
         track is lost, and its id comes back on the newcomer (:meth:`start`,
         :meth:`lost_track_for`, by its motion or look). Where this frame's pose is on the
         stale track's body, the track's own pose was not (it was behind someone or off
@@ -1074,7 +1079,7 @@ class PeopleTracker:
         mine = [t for t in stale if t.landmarks is not None and one_body(t.landmarks, landmarks, image_size)]
         if not mine and look is not None:
             mine = [t for t in stale if t.look is not None and appearance_distance(t.look, look) < LOOK_SAME
-                    and self._look_is_only(t, look)]
+                    and self._look_is_theirs(t, look)]
         if not mine and stale and len(self.tracks) >= self.max_num_people:
             # Clear of everyone tracked (its head, arms and hands off their head and
             # shoulders): nobody's crossing partner, someone who came out from behind. The
@@ -1139,7 +1144,8 @@ class PeopleTracker:
         Several people, with ``look`` (the pose's, appearance.py): a lost track whose
         look is another person's (LOOK_DIFFERENT) is not this person, whatever its
         motion says; and one whose look is this person's (LOOK_SAME), and no other
-        tracked or lost person's (``newcomer``, the pose's own tentative track, left out),
+        tracked or lost person's (:meth:`_look_is_theirs`; ``newcomer``, the pose's own
+        tentative track, left out),
         is when the pose lies within its reach of where its motion puts it
         (LOOK_REACH_WIDTHS, LOOK_REACH_SPEED: a person who reappears off the line of their
         motion after a crossing or an occlusion)."""
@@ -1158,7 +1164,7 @@ class PeopleTracker:
             by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
                                                     and self._where_it_went(track, landmarks, image_size))
             reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
-            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_only(track, look, newcomer)
+            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_theirs(track, look, newcomer)
                        and float(distance_px(anchor, box_center(predicted), size)) <= reach)
             if not (by_motion or by_look):
                 continue
@@ -1168,10 +1174,14 @@ class PeopleTracker:
                 best, best_key = track, key
         return best
 
-    def _look_is_only(self, track: PersonTrack, look: np.ndarray, newcomer: Optional[PersonTrack] = None) -> bool:
-        """Every other tracked or lost person (but ``newcomer``) whose look is known looks unlike ``look`` (LOOK_DIFFERENT)."""
+    def _look_is_theirs(self, track: PersonTrack, look: np.ndarray, newcomer: Optional[PersonTrack] = None) -> bool:
+        """``look`` is ``track``'s and nobody else's: every other tracked or lost person (but
+        ``newcomer``) whose look is known looks unlike it (LOOK_DIFFERENT) or at least
+        LOOK_MARGIN farther from it than ``track``'s look. Two people who look alike (one
+        clip twice) bring back neither."""
+        own = appearance_distance(track.look, look)
         others = [t.look for t in self.tracks + self.lost if t is not track and t is not newcomer and t.look is not None]
-        return all(appearance_distance(other, look) >= LOOK_DIFFERENT for other in others)
+        return all(appearance_distance(other, look) >= min(LOOK_DIFFERENT, own + LOOK_MARGIN) for other in others)
 
 
 class OnePersonPolicy:
