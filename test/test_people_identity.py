@@ -240,9 +240,9 @@ def test_a_person_lost_twice_in_a_crossing_gets_her_id_back_by_her_look(media_di
     motion is known) and again behind the waist-up woman; she came back under ids 3, 4 and
     5 before the looks (docs/people-layouts.md), under 3 throughout now. Never-seen seed
     462: the torso clip walks right through the business woman, past the rendered woman;
-    lost twice, she came back under ids 4 and 5 while the rendered woman's look (not
-    hers, but not LOOK_DIFFERENT from the pose's) kept her own from counting (sixteenth
-    round)."""
+    lost twice, she came back under ids 4 and 5 while the other two's looks (0.82-0.88
+    from the pose's: not hers, but not LOOK_DIFFERENT either) kept her own (0.07-0.16)
+    from counting (sixteenth round)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import layouts
 

@@ -193,11 +193,12 @@ LOOK_DIFFERENT = 0.85
 LOOK_MARGIN = 0.2
 # A lost track whose look is the new pose's (within LOOK_SAME) and nobody else's (every
 # other tracked or lost person's look LOOK_MARGIN farther from the pose's, or unlike it:
-# LOOK_DIFFERENT) gets its id back when the new pose lies within LOOK_REACH_WIDTHS body widths of where its
-# motion puts it, plus LOOK_REACH_SPEED body widths for each frame it has been lost: its
-# motion may be unknown (a track lost a few frames after the detector found it) and a
-# walking person moves about 0.15-0.2 shoulder widths a frame at 25 fps (1.4 m/s, about
-# 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200 px shoulders.
+# LOOK_DIFFERENT) gets its id back when the new pose lies within LOOK_REACH_WIDTHS body
+# widths of where its motion puts it, plus LOOK_REACH_SPEED body widths for each frame it
+# has been lost: its motion may be unknown (a track lost a few frames after the detector
+# found it) and a walking person moves about 0.15-0.2 shoulder widths a frame at 25 fps
+# (1.4 m/s, about 0.35 m shoulders); the layouts' people up to 22 px a frame with 100-200
+# px shoulders.
 # "Farther by LOOK_MARGIN" and not only "unlike": two people may be 0.79 apart (never-seen
 # layout seed 438: the yoga photo out from behind a walker, 0.39-0.47 from her lost track's
 # look, 0.79 from the rendered woman's beside her), and when everyone else had to be
@@ -1179,9 +1180,9 @@ class PeopleTracker:
         ``newcomer``) whose look is known looks unlike it (LOOK_DIFFERENT) or at least
         LOOK_MARGIN farther from it than ``track``'s look. Two people who look alike (one
         clip twice) bring back neither."""
-        own = appearance_distance(track.look, look)
+        bound = min(LOOK_DIFFERENT, appearance_distance(track.look, look) + LOOK_MARGIN)
         others = [t.look for t in self.tracks + self.lost if t is not track and t is not newcomer and t.look is not None]
-        return all(appearance_distance(other, look) >= min(LOOK_DIFFERENT, own + LOOK_MARGIN) for other in others)
+        return all(appearance_distance(other, look) >= bound for other in others)
 
 
 class OnePersonPolicy:
