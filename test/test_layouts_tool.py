@@ -179,3 +179,17 @@ def test_the_context_check_cuts_around_the_sprite_black_beyond_the_canvas():
     assert np.array_equal(crops[0][5:, 40:], canvas[:95, :160])
     assert not crops[1][:, 190:].any()   # beyond the right edge
     assert np.array_equal(crops[1][5:, :190], canvas[:95, 10:])
+
+
+def test_a_bad_canvas_size_is_refused_with_what_to_give(capsys):
+    # --size is parsed before any media is read: nothing runs.
+    for bad in ("640x48", "640", "wide"):
+        try:
+            layouts.main(["--size", bad, "--seeds", "0"])
+        except SystemExit as stop:
+            assert stop.code == 2
+        else:
+            raise AssertionError(f"--size {bad} was taken")
+        assert "WxH" in capsys.readouterr().err
+    # A canvas given is the layout's.
+    assert layouts.random_layout(0, size=(640, 480)).size == (640, 480)

@@ -838,6 +838,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0-29")
     parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--size", default="1280x720",
+                        help="the canvas of the seeded layouts, WxH (a robot's 640x480, a portrait 720x1280, ...); "
+                        "issue 18's reproduction keeps its own")
     parser.add_argument("--issue", action="store_true", help="also issue 18's reproduction (60 frames)")
     parser.add_argument("--oracle", action="store_true", help="MediaPipe's runs as the reference (slower)")
     parser.add_argument("--out", type=Path, help="write the table (markdown) here too")
@@ -853,7 +856,14 @@ def main(argv=None) -> int:
                         help="per person, also MediaPipe's one-person run on the layout cut around them against "
                         "the same run on the same cuts of them alone, over the noise floor (context_error; with -v)")
     args = parser.parse_args(argv)
-    layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames) for s in _seeds(args.seeds)]
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        if len(size) != 2 or min(size) < 64:
+            raise ValueError(args.size)
+    except ValueError:
+        parser.error(f"--size {args.size!r}: give the canvas as WxH in pixels, each 64 or more, e.g. 640x480")
+    layouts = ([issue_layout()] if args.issue else []) + [random_layout(s, args.frames, size)
+                                                           for s in _seeds(args.seeds)]
     lines = [TABLE_HEADER]
     print(TABLE_HEADER, flush=True)
     passed = 0
