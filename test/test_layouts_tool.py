@@ -187,7 +187,7 @@ def test_a_bad_canvas_size_is_refused_with_what_to_give(capsys):
         try:
             layouts.main(["--size", bad, "--seeds", "0"])
         except SystemExit as stop:
-            assert stop.code == 2
+            assert stop.code == 2   # argparse's exit status for a usage error
         else:
             raise AssertionError(f"--size {bad} was taken")
         assert "WxH" in capsys.readouterr().err

@@ -63,6 +63,7 @@ def test_a_tracked_persons_headless_body_is_theirs_and_someone_beside_is_not():
     line = (tracked[11, :2] - tracked[12, :2]) * SIZE
     axis = np.array([-line[1], line[0]]) / np.hypot(*line)
     face = anchor + np.sign(axis[1]) * 1.5 * width * axis / SIZE
+    # On the axis by construction: 0 px across, to floating point (1e-6 px).
     assert not pp.in_box(face, region) and pp.across_body_px(face, tracked, SIZE) == pytest.approx(0.0, abs=1e-6)
     assert tracker.headless_tracked(_detection(face, anchor + (0.01, 0.01)), SIZE)
     # someone beside: the face outside that region, the shoulders 688 px off.

@@ -1079,8 +1079,7 @@ class PeopleTracker:
         stale = [t for t in self.tracks if t.stale]
         mine = [t for t in stale if t.landmarks is not None and one_body(t.landmarks, landmarks, image_size)]
         if not mine and look is not None:
-            mine = [t for t in stale if t.look is not None and appearance_distance(t.look, look) < LOOK_SAME
-                    and self._look_is_theirs(t, look)]
+            mine = [t for t in stale if t.look is not None and self._look_is_theirs(t, look)]
         if not mine and stale and len(self.tracks) >= self.max_num_people:
             # Clear of everyone tracked (its head, arms and hands off their head and
             # shoulders): nobody's crossing partner, someone who came out from behind. The
@@ -1165,7 +1164,7 @@ class PeopleTracker:
             by_motion = iou > REIDENTIFY_BOX_IOU or (track.landmarks is not None
                                                     and self._where_it_went(track, landmarks, image_size))
             reach = (LOOK_REACH_WIDTHS + LOOK_REACH_SPEED * track.lost_frames) * body_scale_px(landmarks, image_size)
-            by_look = (apart is not None and apart < LOOK_SAME and self._look_is_theirs(track, look, newcomer)
+            by_look = (apart is not None and self._look_is_theirs(track, look, newcomer)
                        and float(distance_px(anchor, box_center(predicted), size)) <= reach)
             if not (by_motion or by_look):
                 continue
@@ -1176,11 +1175,14 @@ class PeopleTracker:
         return best
 
     def _look_is_theirs(self, track: PersonTrack, look: np.ndarray, newcomer: Optional[PersonTrack] = None) -> bool:
-        """``look`` is ``track``'s and nobody else's: every other tracked or lost person (but
-        ``newcomer``) whose look is known looks unlike it (LOOK_DIFFERENT) or at least
-        LOOK_MARGIN farther from it than ``track``'s look. Two people who look alike (one
-        clip twice) bring back neither."""
-        bound = min(LOOK_DIFFERENT, appearance_distance(track.look, look) + LOOK_MARGIN)
+        """``look`` is ``track``'s (within LOOK_SAME; ``track.look`` known) and nobody else's:
+        every other tracked or lost person (but ``newcomer``) whose look is known looks unlike
+        it (LOOK_DIFFERENT) or at least LOOK_MARGIN farther from it than ``track``'s look. Two
+        people who look alike (one clip twice) bring back neither."""
+        own = appearance_distance(track.look, look)
+        if own >= LOOK_SAME:
+            return False
+        bound = min(LOOK_DIFFERENT, own + LOOK_MARGIN)
         others = [t.look for t in self.tracks + self.lost if t is not track and t is not newcomer and t.look is not None]
         return all(appearance_distance(other, look) >= bound for other in others)
 
