@@ -51,10 +51,20 @@ REGRESSION_SEEDS = {
     # (its shoulders lie behind the photo) until a track's face decided.
     402: "a stack: 38 frames with two tracks on one body, all of them the evaluator's",
 }
+# Seeds drawn on a portrait canvas, 720x1280 (tools/layouts.py --size), and what failed there.
+PORTRAIT_SEEDS = {
+    # The woman clip 763 px tall, cut by the frame's edge: her thumbs-up fist in front of her
+    # chest, detected as a face (the heads-blanked search, frame 22), started a second track
+    # on her body from frame 24 (its nose 150-190 px from hers), 16 frames with two tracks on
+    # one body and an id switch, until a newcomer whose nose lies on someone tracked needed a
+    # face there (people.PeopleTracker.on_tracked_body, face.FaceBranch.finds_face).
+    16: "a scatter: 16 frames with two tracks on one body (a fist taken for a face), 1 id switch",
+}
 # Issue 18's reproduction at 40 frames (the tool's table runs it at 60); before the fix
 # the upper person was never found in them.
 CASES = {"issue18": lambda: layouts.issue_layout(frames=40),
-         **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS}}
+         **{f"seed{s}": (lambda s=s: layouts.random_layout(s)) for s in REGRESSION_SEEDS},
+         **{f"portrait{s}": (lambda s=s: layouts.random_layout(s, size=(720, 1280))) for s in PORTRAIT_SEEDS}}
 # Criteria still missed after the fix: (case, criterion) -> what was measured.
 KNOWN_MISSES = {
     # err/drift against the mean floor of three noise draws (tools/layouts.py NOISE_DRAWS);
@@ -78,7 +88,9 @@ KNOWN_MISSES = {
 # Kept for identity only: seed 402's err/drift is 1.53x on this project's Intel machine, at
 # the criterion's edge, where the last bits of a CPU's arithmetic move it across
 # (docs/people-layouts.md, the first ROI); a strict xfail there would fail on the next CPU.
-IDENTITY_ONLY = {"seed402"}
+# portrait16's is 2.42x (the woman cut by the frame's edges, her shoulders off it: her pose
+# and the reference's both guess them; measured with the fix, not worked on).
+IDENTITY_ONLY = {"seed402", "portrait16"}
 
 _reports = {}
 

@@ -42,6 +42,10 @@ FACE_DETECTION_DECODE = DecodeOptions(num_keypoints=6, scale=float(FACE_DETECTIO
 FACE_RECROP_SCALE = 2.0
 FACE_RECROP_SHIFT_Y = -0.1
 
+# BlazeFace's keypoint 2 (face_detection.pbtxt: right eye, left eye, nose tip, mouth,
+# right and left ear tragion): where a face found by FaceBranch.faces_around lies.
+FACE_NOSE_TIP = 2
+
 # face_landmarks_to_roi.pbtxt: mesh points 33 -> 263, scale 1.5.
 MESH_RIGHT_EYE_OUTER, MESH_LEFT_EYE_OUTER = 33, 263
 FACE_TRACKING_SCALE = 1.5
@@ -106,17 +110,33 @@ class FaceBranch:
     def recrop_roi(self, image: np.ndarray, roi: NormRect) -> Optional[NormRect]:
         """BlazeFace on the ROI around the pose's face; None when it finds no face."""
         h, w = image.shape[:2]
+        faces = self._faces_in(image, roi, max_detections=1)
+        return face_roi_from_detection_keypoints(faces[0], (w, h)) if faces else None
+
+    def _faces_in(self, image, roi: NormRect, max_detections: int) -> List[np.ndarray]:
+        """BlazeFace's faces in an ROI, best first: each one's keypoints (6, 2), image-normalised."""
         crop = crop_image(image, roi, FACE_DETECTION_INPUT_SIZE, FACE_DETECTION_INPUT_SIZE,
                         keep_aspect_ratio=True, value_range=(-1.0, 1.0), border_zero=True)
         out = self.detector.run(crop.tensor)
         candidates = decode_detections(out["regressors"], out["classificators"], self.anchors,
                                        FACE_DETECTION_DECODE)
-        detections = weighted_nms(candidates, FACE_DETECTION_DECODE.nms_iou_threshold, max_detections=1)
-        if not detections:
-            return None
+        detections = weighted_nms(candidates, FACE_DETECTION_DECODE.nms_iou_threshold, max_detections=max_detections)
         # DetectionProjectionCalculator: the crop's matrix covers the padded ROI.
-        keypoints = project_from_roi(detections[0].keypoints, crop.rect)
-        return face_roi_from_detection_keypoints(keypoints, (w, h))
+        return [project_from_roi(d.keypoints, crop.rect) for d in detections]
+
+    def faces_around(self, image, box) -> List[np.ndarray]:
+        """The nose tips (FACE_NOSE_TIP, image-normalised (x, y)) of the faces BlazeFace finds
+        around a box (xmin, ymin, xmax, ymax, normalised): in a square FACE_FROM_POSE_SCALE
+        times its longer side around it, as the face ROI from a pose (a face the size of the
+        box fills a third of the crop, the size the short-range model finds best). No
+        tracking state is touched: the several-people checks of a newcomer
+        (holistic_ros.pipeline.people.PeopleTracker.has_own_face)."""
+        h, w = image.shape[:2]
+        box = np.asarray(box, np.float64)
+        center = (box[:2] + box[2:]) / 2.0
+        side_px = FACE_FROM_POSE_SCALE * max((box[2] - box[0]) * w, (box[3] - box[1]) * h)
+        roi = NormRect(float(center[0]), float(center[1]), side_px / w, side_px / h, 0.0)
+        return [keypoints[FACE_NOSE_TIP, :2] for keypoints in self._faces_in(image, roi, max_detections=-1)]
 
     def landmarks(self, image: np.ndarray, roi: NormRect):
         """(landmarks (N, 3) image-normalised, score) or (None, score)."""

@@ -29,7 +29,7 @@ from .hand_sources import create_hand_source, validate_hand_source
 from .hands import HandResult, HandsBranch, landmarks_of_hands
 from .models import (GPU_PROVIDERS, NO_SEGMENTATION_SUFFIX, POSE_LANDMARK_MODELS, ModelStore, create_sessions,
                      provider_name, resolve_providers)
-from .people import (HOLD_MAX_FRAMES, PeopleTracker, PersonTrack, body_region, fits_detection,
+from .people import (HOLD_MAX_FRAMES, PeopleTracker, PersonTrack, body_region, face_box, fits_detection,
                      hidden_behind, on_someone_else, prominence, resolve_shared_bodies)
 from .pose_detection import PoseDetector, detection_regions, roi_from_pose_detection
 from .pose_landmarks import PoseLandmarker, PoseLandmarkOutput, roi_from_auxiliary_landmarks
@@ -243,6 +243,10 @@ class Holistic:
                                 gestures=gestures))
 
         self._people = PeopleTracker(self.max_num_people, make_branches)
+        # Several people: BlazeFace where a newcomer's face lies on someone tracked
+        # (people.PeopleTracker.has_own_face, on_tracked_body); no tracking state of its own.
+        self._face_check = (FaceBranch(sessions[names[2]], sessions[names[3]], with_attention=False)
+                            if self.max_num_people > 1 else None)
         self.providers = list(sessions[names[1]].providers)
         LOG.info("running on %s", ", ".join(self.providers))
         on_gpu = self.providers[0] in GPU_PROVIDERS
@@ -308,7 +312,7 @@ class Holistic:
         if self._palm_chain is not None:
             self._palm_chain.shutdown(wait=True)
             self._palm_chain = self._hand_source = None
-        self._pose_detector = self._pose_landmarker = None
+        self._pose_detector = self._pose_landmarker = self._face_check = None
         # The people's face and hand branches hold the other sessions, through reference
         # cycles (a track and its pose state; the branch factory's closure refers to this
         # object): drop them here, so that the sessions are freed now, without waiting for
@@ -414,9 +418,12 @@ class Holistic:
             if turn is not None:   # one region; with the whole image, the blanked whole image too
                 regions, blanked = [every[turn]], turn == 0
                 detecting = True
+        # Several people: the faces BlazeFace finds around a box (people.PeopleTracker.has_own_face).
+        faces = None if self._face_check is None else (lambda box: self._face_check.faces_around(image, box))
         if detecting:
             t0 = clock()
-            detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions, blanked)
+            detections = people.find(self._pose_detector, image, opts.min_detection_confidence, regions, blanked,
+                                     faces=faces)
             stage_ms["pose_detection"] = (clock() - t0) * 1e3
             rois = [(roi_from_pose_detection(d, size), d) for d in detections]
             rois = [(roi, d) for roi, d in rois if rect_is_valid(roi)]
@@ -485,6 +492,9 @@ class Holistic:
                         found_by is not None and not fits_detection(pose.landmarks, found_by.box)):
                     retry.append((roi, found_by))
                     continue
+                if people.on_tracked_body(pose.landmarks, size) and not people.has_own_face(
+                        face_box(pose.landmarks), faces, size, anywhere=True):
+                    continue   # a part of someone tracked (a fist, a hand), not a person in front of them
                 look = people.look_of(image, pose.landmarks)
                 if not people.make_room(pose.landmarks, size, look):
                     continue

@@ -419,9 +419,14 @@ def body_box(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float64)
 
 
+def face_box(landmarks: np.ndarray) -> np.ndarray:
+    """The box of the pose's face landmarks (0-10: ears, eyes, mouth)."""
+    return body_box(np.asarray(landmarks)[HEAD_LANDMARKS, :2])
+
+
 def head_box(landmarks: np.ndarray) -> np.ndarray:
     """The box of the pose's face landmarks (0-10), twice as big around their centre."""
-    box = body_box(np.asarray(landmarks)[HEAD_LANDMARKS, :2])
+    box = face_box(landmarks)
     center, half = box_center(box), (box[2:] - box[:2]) * HEAD_BOX_SCALE / 2.0
     return np.concatenate([center - half, center + half])
 
@@ -687,14 +692,17 @@ class PeopleTracker:
             if track.roi is None or not rect_is_valid(track.roi):
                 self.lose(track)
 
-    def find(self, detector, image, min_score: float, regions=None, blanked: bool = True) -> list:
+    def find(self, detector, image, min_score: float, regions=None, blanked: bool = True, faces=None) -> list:
         """The policy's detections that may be new people, best first; ``regions``
         (several people): where to look, else everywhere, and ``blanked``: also the whole
-        image with the tracked people blanked (:meth:`region_to_search`)."""
+        image with the tracked people blanked (:meth:`region_to_search`); ``faces``: the
+        faces in a box, for the searches of one region (:meth:`has_own_face`; a full run is
+        on the first frame, with nobody tracked yet, on schedule and after a loss, and the
+        next frames' searches of one region look again)."""
         self.detected()
         if regions is None and blanked:
             return self.policy.find(self, detector, image, min_score)
-        return self.policy.find(self, detector, image, min_score, regions, blanked)
+        return self.policy.find(self, detector, image, min_score, regions, blanked, faces)
 
     def claim(self, rois: Sequence[NormRect]) -> List[NormRect]:
         """ROIs of :meth:`find`'s detections, one per free place, that the policy does
@@ -767,7 +775,8 @@ class PeopleTracker:
         self.lost = [t for t in self.lost if t.lost_frames <= LOST_TTL_FRAMES]
 
     # -- matching ------------------------------------------------------------
-    def is_tracked(self, box: np.ndarray, shoulders: Optional[np.ndarray] = None, image_size=None) -> bool:
+    def is_tracked(self, box: np.ndarray, shoulders: Optional[np.ndarray] = None, image_size=None,
+                   faces=None) -> bool:
         """A detection (box) of someone already tracked: it overlaps a tracked
         body, or is centred on a tracked person's head (the detector's box is
         about the face, which a waist-up body's box has at its top, not its middle),
@@ -784,7 +793,52 @@ class PeopleTracker:
         (RETRY_DETECTION_FRAMES) instead of searching one region a frame for the one
         person missing. (Tried: her nose in the middle of the detection's box as the
         test; on seed 13 a crossing's detections were then taken for the other
-        walker's, 2 -> 10 id switches.)"""
+        walker's, 2 -> 10 id switches.)
+
+        With ``faces`` (:meth:`has_own_face`), a detection these rules take for someone
+        tracked, not centred on a tracked head, is someone new where a face is found in its
+        box outside every tracked head: a small person standing in front of a tracked one."""
+        if not self._tracked_by_geometry(box, shoulders, image_size):
+            return False
+        return faces is None or not self.has_own_face(box, faces, image_size)
+
+    def has_own_face(self, box: np.ndarray, faces, image_size, anywhere: bool = False) -> bool:
+        """Whether a detection (``box``, its face) or a newcomer's pose (``box``, the box of
+        its face landmarks; ``anywhere``) is someone with a face of their own: ``faces`` (a
+        callable: the nose tips of the faces found around a box, face.FaceBranch.faces_around)
+        finds one that is no tracked person's face (in their head, :func:`head_box`, or within
+        SAME_BODY_SHOULDERS body widths of their nose, as two heads do not meet in
+        :func:`same_body`, both where the track's motion puts them: BlazeFace's nose tip lay
+        18 px under a small tracked woman's pose nose, outside her head box, layout seed 22),
+        in the middle of the box (its middle BODY_CORE: the detector's box is
+        about the face; 640x480 layout seed 26: a face 45 px from the centre of a 128 px box
+        was another person's, whose tentative newcomer, blanked in a tracked woman's crop,
+        cost her 10 of 20 frames), or with ``anywhere`` around it (a small newcomer's first
+        pose may lie off their face: 35 px on a 13-34 px face box, 640x480 layout seed 21).
+        Not asked where the box is centred on a tracked head (that face is theirs; and no
+        detector run for it).
+
+        Portrait layout seed 5: a small rendered woman in front of the business woman's
+        photo, her face 110-140 px from the photo's, on its body, was found by the
+        heads-blanked search (score 0.87) and dropped as the photo's headless body (and as
+        the photo's own detection); she was never found in 40 frames. Portrait layout seed
+        16: a fist in front of a woman's chest, taken for a face, started a second track on
+        her (:meth:`on_tracked_body`)."""
+        tracked = [t for t in self.tracks if t.landmarks is not None]
+        heads = [_shifted_box(head_box(t.landmarks), t.velocity) for t in tracked]
+        if any(in_box(box_center(box), head) for head in heads):
+            return False
+
+        def theirs(tip) -> bool:   # a tracked person's own face: in their head, or at their nose
+            return any(in_box(tip, head) for head in heads) or any(
+                float(distance_px(tip, t.landmarks[0, :2] + t.velocity, image_size))
+                < SAME_BODY_SHOULDERS * body_scale_px(t.landmarks, image_size) for t in tracked)
+
+        middle = grown_box(box, BODY_CORE)
+        return any(not theirs(tip) for tip in faces(box) if anywhere or in_box(tip, middle))
+
+    def _tracked_by_geometry(self, box: np.ndarray, shoulders, image_size) -> bool:
+        """:meth:`is_tracked` by the detection's box and shoulders alone."""
         for track in self.tracks:
             if track.box is None:
                 continue
@@ -801,14 +855,14 @@ class PeopleTracker:
                     return True
         return False
 
-    def new_people(self, boxes: Sequence[np.ndarray], shoulders=None, image_size=None) -> List[int]:
+    def new_people(self, boxes: Sequence[np.ndarray], shoulders=None, image_size=None, faces=None) -> List[int]:
         """Indices of the detections (boxes, best first) that may be new people:
         not someone tracked (:meth:`is_tracked`; ``shoulders``: each detection's
         shoulders keypoint, in ``image_size``), and not centred in a better detection
         kept before (the detector finds one person at two scales when it also runs on tiles)."""
         kept: List[int] = []
         for k, box in enumerate(boxes):
-            if self.is_tracked(box, None if shoulders is None else shoulders[k], image_size) or any(
+            if self.is_tracked(box, None if shoulders is None else shoulders[k], image_size, faces) or any(
                     center_inside(box, boxes[j]) for j in kept):
                 continue
             kept.append(k)
@@ -915,7 +969,7 @@ class PeopleTracker:
         found again as a newcomer."""
         return not any(t.held_frames or t.coast is not None for t in self.tracks)
 
-    def headless_tracked(self, detection, image_size) -> bool:
+    def headless_tracked(self, detection, image_size, faces=None) -> bool:
         """A detection made with the tracked people's heads blanked (:meth:`heads_for_search`)
         that is a tracked person's body without its head: its face (box centre) lies in a
         tracked person's head and shoulders region (:func:`body_region` of the head and
@@ -941,7 +995,17 @@ class PeopleTracker:
         the neck or chest (mostly 0.00-0.54 widths across, measured on the layouts). Development
         seed 21: a woman standing in front of and beside a sitting one, her face at the sitting
         woman's shoulder (0.82-1.00 widths across), her shoulders 83-103 px from the sitting
-        woman's (one body width 107-109 px), was dropped on every pass and never found."""
+        woman's (one body width 107-109 px), was dropped on every pass and never found.
+
+        With ``faces``, a detection these rules drop is kept where it has a face of its own
+        (:meth:`has_own_face`): a headless body has none there, someone standing in front of
+        the tracked person has one."""
+        if not self._headless(detection, image_size):
+            return False
+        return faces is None or not self.has_own_face(detection.box, faces, image_size)
+
+    def _headless(self, detection, image_size) -> bool:
+        """:meth:`headless_tracked` by the detection's geometry alone."""
         face = box_center(detection.box)
         shoulders = np.asarray(detection.keypoints)[DETECTION_SHOULDERS]
         for track in self.tracks:
@@ -1061,6 +1125,20 @@ class PeopleTracker:
         """New landmarks that lie on a body already tracked this frame (by a track that
         keeps its place, :meth:`active`)."""
         return any(t.landmarks is not None and one_body(t.landmarks, landmarks, image_size) for t in self.active())
+
+    def on_tracked_body(self, landmarks: np.ndarray, image_size) -> bool:
+        """A newcomer's pose whose nose lies on a tracked person's body (:func:`body_region`
+        without the hips, down to them where they are visible): someone standing in front of
+        them, or a part of them that the detector took for a face (a fist, a hand). Such a
+        newcomer is started only where it has a face of its own (:meth:`has_own_face`
+        around its face landmarks; holistic.py). Portrait layout seed 16: a woman's thumbs-up
+        fist in front of her chest, detected as a face, started a second track on her body
+        (its nose 150-190 px from hers, her compressed shoulders 129 px apart, so the
+        one-body test did not join them), reported on 16 of 40 frames; the face model found
+        no face on it on any of them."""
+        nose = np.asarray(landmarks)[0, :2]
+        return any(t.landmarks is not None and in_box(nose, body_region(t.landmarks, image_size, with_hips=False))
+                   for t in self.active())
 
     def make_room(self, landmarks: np.ndarray, image_size, look: Optional[np.ndarray] = None) -> bool:
         """A newcomer's pose (on nobody :meth:`active`) may be started: there is a free
@@ -1238,7 +1316,7 @@ class CrowdPolicy:
         tracker.reset()
 
     def find(self, tracker: PeopleTracker, detector, image, min_score: float, regions=None,
-             blanked: bool = True) -> list:
+             blanked: bool = True, faces=None) -> list:
         """Detections over nobody tracked, in ``regions`` (default: the whole image and its
         tiles, pose_detection.detection_regions), then, with ``blanked``, in the whole image
         with the tracked people blanked (:meth:`PeopleTracker.blanks_for_search`; a second
@@ -1267,14 +1345,14 @@ class CrowdPolicy:
             return upright(detector, image, found_here, min_score, blanks)
 
         if heads:   # instead of the plain search of the region: no more detector runs
-            found = [d for d in detect(regions, heads) if not tracker.headless_tracked(d, (w, h))]
+            found = [d for d in detect(regions, heads) if not tracker.headless_tracked(d, (w, h), faces)]
         else:
             found = detect(regions)
         blanks = tracker.blanks_for_search((w, h)) if blanked else []
         if blanks:
             found += detect(detection_regions((w, h))[:1], blanks)
         return [found[k] for k in tracker.new_people([d.box for d in found],
-                                                     [np.asarray(d.keypoints)[DETECTION_SHOULDERS] for d in found], (w, h))]
+                                                     [np.asarray(d.keypoints)[DETECTION_SHOULDERS] for d in found], (w, h), faces)]
 
     def claim(self, tracker: PeopleTracker, rois: List[NormRect]) -> List[NormRect]:
         return rois
