@@ -492,7 +492,7 @@ class Holistic:
                         found_by is not None and not fits_detection(pose.landmarks, found_by.box)):
                     retry.append((roi, found_by))
                     continue
-                if people.on_tracked_body(pose.landmarks, size) and not people.has_own_face(
+                if faces is not None and people.on_tracked_body(pose.landmarks, size) and not people.has_own_face(
                         face_box(pose.landmarks), faces, size, anywhere=True):
                     continue   # a part of someone tracked (a fist, a hand), not a person in front of them
                 look = people.look_of(image, pose.landmarks)
