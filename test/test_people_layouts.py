@@ -57,7 +57,7 @@ PORTRAIT_SEEDS = {
     # chest, detected as a face (the heads-blanked search, frame 22), started a second track
     # on her body from frame 24 (its nose 150-190 px from hers), 16 frames with two tracks on
     # one body and an id switch, until a newcomer whose nose lies on someone tracked needed a
-    # face there (people.PeopleTracker.on_tracked_body, face.FaceBranch.finds_face).
+    # face of its own there (people.PeopleTracker.on_tracked_body, has_own_face).
     16: "a scatter: 16 frames with two tracks on one body (a fist taken for a face), 1 id switch",
 }
 # Issue 18's reproduction at 40 frames (the tool's table runs it at 60); before the fix

@@ -21,7 +21,7 @@ from .detection import DecodeOptions, SsdAnchorOptions, decode_detections, gener
 from .activations import sigmoid
 from .models import ModelSession
 from .roi import (NormRect, crop_image, crop_images, landmarks_from_roi, project_from_roi, rect_from_bounding_box,
-                  transform_rect)
+                  square_around, transform_rect)
 from .tracking import RoiTracker, TrackingRequirements
 
 # face_landmarks_from_pose_to_recrop_roi.pbtxt: pose landmarks 0-10 (the face),
@@ -132,10 +132,7 @@ class FaceBranch:
         tracking state is touched: the several-people checks of a newcomer
         (holistic_ros.pipeline.people.PeopleTracker.has_own_face)."""
         h, w = image.shape[:2]
-        box = np.asarray(box, np.float64)
-        center = (box[:2] + box[2:]) / 2.0
-        side_px = FACE_FROM_POSE_SCALE * max((box[2] - box[0]) * w, (box[3] - box[1]) * h)
-        roi = NormRect(float(center[0]), float(center[1]), side_px / w, side_px / h, 0.0)
+        roi = square_around(box, FACE_FROM_POSE_SCALE, (w, h))
         return [keypoints[FACE_NOSE_TIP, :2] for keypoints in self._faces_in(image, roi, max_detections=-1)]
 
     def landmarks(self, image: np.ndarray, roi: NormRect):

@@ -61,7 +61,7 @@ from .filters import (POSE_AUXILIARY_LANDMARKS_FILTER, POSE_LANDMARKS_FILTER, PO
                       LandmarksSmoother, VisibilitySmoother)
 from .pose_detection import detection_regions, roi_from_pose_detection
 from .pose_landmarks import alignment_rect_from_auxiliary_landmarks
-from .roi import NormRect, rect_is_valid
+from .roi import NormRect, rect_is_valid, square_around
 
 # The detector looks for newcomers at least this often while fewer than N people
 # are tracked (frames); also right after a track is lost.
@@ -796,8 +796,9 @@ class PeopleTracker:
         walker's, 2 -> 10 id switches.)
 
         With ``faces`` (:meth:`has_own_face`), a detection these rules take for someone
-        tracked, not centred on a tracked head, is someone new where a face is found in its
-        box outside every tracked head: a small person standing in front of a tracked one."""
+        tracked, not centred on a tracked head, is someone new where a face is found in the
+        middle of its box that is no tracked person's: a small person standing in front of a
+        tracked one."""
         if not self._tracked_by_geometry(box, shoulders, image_size):
             return False
         return faces is None or not self.has_own_face(box, faces, image_size)
@@ -1378,8 +1379,7 @@ def upright(detector, image, detections: Sequence, min_score: float, blanks=None
     for detection in detections:
         if upside_down(detection):
             box = np.asarray(detection.box, np.float64)
-            center, side_px = box_center(box), UPRIGHT_CHECK_BOX * max((box[2] - box[0]) * w, (box[3] - box[1]) * h)
-            region = NormRect(float(center[0]), float(center[1]), side_px / w, side_px / h, 0.0)
+            region = square_around(box, UPRIGHT_CHECK_BOX, (w, h))
             again = [d for d in detector.detect_in(image, min_score, 1 + len(detections), [region], blanks)
                      if not upside_down(d) and in_box(box_center(d.box), box) and d.score > detection.score]
             detection = again[0] if again else detection

@@ -133,6 +133,16 @@ def rect_from_rotated_extent(points_norm: np.ndarray, image_size: ImageSize,
                     height=(max_y - min_y) / h, rotation=rotation)
 
 
+def square_around(box_norm, scale: float, image_size: ImageSize) -> NormRect:
+    """An upright square, ``scale`` times a box's longer side (in pixels), around the box's
+    centre (``box_norm``: xmin, ymin, xmax, ymax, normalised): where a detector looks again
+    around something found (people.upright, face.FaceBranch.faces_around)."""
+    box = np.asarray(box_norm, dtype=np.float64)
+    w, h = image_size
+    side_px = scale * max((box[2] - box[0]) * w, (box[3] - box[1]) * h)
+    return NormRect(float((box[0] + box[2]) / 2.0), float((box[1] + box[3]) / 2.0), side_px / w, side_px / h, 0.0)
+
+
 def transform_rect(rect: NormRect, image_size: ImageSize, scale_x: float = 1.0,
                    scale_y: float = 1.0, shift_x: float = 0.0, shift_y: float = 0.0,
                    square_long: bool = False) -> NormRect:
