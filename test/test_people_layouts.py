@@ -84,13 +84,14 @@ KNOWN_MISSES = {
     ("seed14", "found"): "50% (40% before the evaluator counted covered landmarks: layouts.in_view)",
     ("seed14", "ids"): "2 id switches",
     ("seed14", "drift"): "3.69x",   # 4.71x at the first draw alone before the crossing was told by motion
+    # The woman cut by the frame's edges, her shoulders off it: her pose and the reference's
+    # both guess them (measured with the fix of its two tracks on one body; not worked on).
+    ("portrait16", "drift"): "2.42x",
 }
 # Kept for identity only: seed 402's err/drift is 1.53x on this project's Intel machine, at
 # the criterion's edge, where the last bits of a CPU's arithmetic move it across
 # (docs/people-layouts.md, the first ROI); a strict xfail there would fail on the next CPU.
-# portrait16's is 2.42x (the woman cut by the frame's edges, her shoulders off it: her pose
-# and the reference's both guess them; measured with the fix, not worked on).
-IDENTITY_ONLY = {"seed402", "portrait16"}
+IDENTITY_ONLY = {"seed402"}
 
 _reports = {}
 
