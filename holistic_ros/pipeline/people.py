@@ -796,7 +796,7 @@ class PeopleTracker:
         walker's, 2 -> 10 id switches.)
 
         With ``faces`` (:meth:`has_own_face`), a detection these rules take for someone
-        tracked, not centred on a tracked head, is someone new where a face is found in the
+        tracked, not centred on a tracked face, is someone new where a face is found in the
         middle of its box that is no tracked person's: a small person standing in front of a
         tracked one."""
         if not self._tracked_by_geometry(box, shoulders, image_size):
@@ -807,16 +807,19 @@ class PeopleTracker:
         """Whether a detection (``box``, its face) or a newcomer's pose (``box``, the box of
         its face landmarks; ``anywhere``) is someone with a face of their own: ``faces`` (a
         callable: the nose tips of the faces found around a box, face.FaceBranch.faces_around)
-        finds one that is no tracked person's face (in their head, :func:`head_box`, or within
-        SAME_BODY_SHOULDERS body widths of their nose, as two heads do not meet in
-        :func:`same_body`, both where the track's motion puts them: BlazeFace's nose tip lay
-        18 px under a small tracked woman's pose nose, outside her head box, layout seed 22),
+        finds one that is no tracked person's face (in the box of their face landmarks,
+        :func:`face_box`, or within SAME_BODY_SHOULDERS body widths of their nose, as two
+        heads do not meet in :func:`same_body`, both where the track's motion puts them:
+        BlazeFace's nose tip lay 18 px under a small tracked woman's pose nose, outside her
+        head box, layout seed 22; not the head box, twice the face box: a big waist-up
+        woman's guessed face box was 186 px wide, and the face of a woman beside her lay in
+        its double, never-seen layout seed 470),
         in the middle of the box (its middle BODY_CORE: the detector's box is
         about the face; 640x480 layout seed 26: a face 45 px from the centre of a 128 px box
         was another person's, whose tentative newcomer, blanked in a tracked woman's crop,
         cost her 10 of 20 frames), or with ``anywhere`` around it (a small newcomer's first
         pose may lie off their face: 35 px on a 13-34 px face box, 640x480 layout seed 21).
-        Not asked where the box is centred on a tracked head (that face is theirs; and no
+        Not asked where the box is centred on a tracked face (that face is theirs; and no
         detector run for it).
 
         Portrait layout seed 5: a small rendered woman in front of the business woman's
@@ -826,12 +829,12 @@ class PeopleTracker:
         16: a fist in front of a woman's chest, taken for a face, started a second track on
         her (:meth:`on_tracked_body`)."""
         tracked = [t for t in self.tracks if t.landmarks is not None]
-        heads = [_shifted_box(head_box(t.landmarks), t.velocity) for t in tracked]
-        if any(in_box(box_center(box), head) for head in heads):
+        faces_now = [_shifted_box(face_box(t.landmarks), t.velocity) for t in tracked]
+        if any(in_box(box_center(box), face) for face in faces_now):
             return False
 
-        def theirs(tip) -> bool:   # a tracked person's own face: in their head, or at their nose
-            return any(in_box(tip, head) for head in heads) or any(
+        def theirs(tip) -> bool:   # a tracked person's own face: in their face box, or at their nose
+            return any(in_box(tip, face) for face in faces_now) or any(
                 float(distance_px(tip, t.landmarks[0, :2] + t.velocity, image_size))
                 < SAME_BODY_SHOULDERS * body_scale_px(t.landmarks, image_size) for t in tracked)
 
