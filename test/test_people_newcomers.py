@@ -146,9 +146,10 @@ def test_a_pose_on_a_tracked_persons_hand_has_no_face_of_its_own(videos_dir):
 def test_a_detection_on_a_tracked_body_with_a_face_of_its_own_is_someone_new():
     """people.PeopleTracker.has_own_face, as is_tracked asks it: a detection whose box lies on a
     tracked body (taken for that person by its geometry) is someone new only where a face is
-    found in the middle of its box outside every tracked head; the tracked person's own face
-    found there (their head reaching into the box) does not count, and a box centred on their
-    head is theirs without asking."""
+    found in the middle of its box that is no tracked person's (in the box of their face
+    landmarks, or near their nose); the tracked person's own face found there (their head
+    reaching into the box) does not count, and a box centred on their face is theirs without
+    asking."""
     from conftest import synthetic_body as body
     tracker = pp.PeopleTracker(3, lambda: (None, None))
     person = body(0.5, 0.5)
@@ -185,3 +186,16 @@ def test_a_detection_on_a_tracked_body_with_a_face_of_its_own_is_someone_new():
     under = np.concatenate([tip - 0.01, tip + 0.01])
     assert not tracker.has_own_face(under, faces([tip]), SIZE)
     assert tracker.has_own_face(np.concatenate([chest - 0.01, chest + 0.01]), faces([chest]), SIZE)
+    # A face beside theirs, in their head box (twice their face box) but outside their face
+    # box and away from their nose, is someone else's: never-seen layout seed 470, where a big
+    # woman's guessed face box, 186 px wide, held, doubled, the face of the woman beside her.
+    tracker = pp.PeopleTracker(3, lambda: (None, None))
+    big = person.copy()
+    big[:11, :2] = (0.5, 0.32) + np.random.default_rng(1).uniform(-0.06, 0.06, (11, 2))   # a wide face box
+    tracked, _ = started(tracker, big)
+    face, head = pp.face_box(tracked.landmarks), pp.head_box(tracked.landmarks)
+    beside = np.array([face[2] + 0.25 * (face[2] - face[0]), pp.box_center(face)[1]])
+    assert pp.in_box(beside, head) and not pp.in_box(beside, face)
+    assert pp.distance_px(beside, tracked.landmarks[0, :2], SIZE) >= pp.SAME_BODY_SHOULDERS * pp.body_scale_px(
+        tracked.landmarks, SIZE)
+    assert tracker.has_own_face(np.concatenate([beside - 0.01, beside + 0.01]), faces([beside]), SIZE)
