@@ -524,14 +524,16 @@ def same_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
     return float(np.median(d)) < SAME_BODY_SHOULDERS * width or float(d[0]) < SAME_BODY_SHOULDERS * width
 
 
-def reaches_into(landmarks: np.ndarray, others: Sequence[np.ndarray], image_size, pad=None) -> bool:
+def reaches_into(landmarks: np.ndarray, others: Sequence[np.ndarray], image_size, pad=None,
+                 grown: bool = True) -> bool:
     """Whether a pose's head, arms and hands (the box of its upper body, grown by ``pad``,
     normalised (x, y), if given) overlap another pose's head and shoulders region
-    (:func:`body_region` without the hips), where its hands would be found on the wrong body."""
+    (:func:`body_region` without the hips; ``grown`` False: not grown by
+    BODY_PAD_SHOULDERS), where its hands would be found on the wrong body."""
     box = body_box(np.asarray(landmarks)[:UPPER_BODY_LANDMARKS])
     if pad is not None:
         box = np.concatenate([box[:2] - pad, box[2:] + pad])
-    return any(box_iou(box, body_region(other, image_size, with_hips=False)) > 0 for other in others)
+    return any(box_iou(box, body_region(other, image_size, with_hips=False, grown=grown)) > 0 for other in others)
 
 
 def one_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
@@ -541,7 +543,7 @@ def one_body(a: np.ndarray, b: np.ndarray, image_size) -> bool:
 
 
 def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
-                hips_if_visible: bool = True) -> np.ndarray:
+                hips_if_visible: bool = True, grown: bool = True) -> np.ndarray:
     """Where a person's body is in the image (xmin, ymin, xmax, ymax, normalised), grown
     by BODY_PAD_SHOULDERS shoulder widths: with ``with_hips`` (the region blanked for the
     others) the box of the visible landmarks but the legs, the shoulders and the hips;
@@ -552,7 +554,8 @@ def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
     waist-up person's guessed legs, blanked, covered the standing person below them).
     ``hips_if_visible`` False: the head and shoulders only, however visible the hips (a
     waist-up view's guessed hips land on whoever stands below, with a visibility of 1.0:
-    never-seen layout seed 378; :meth:`PeopleTracker.headless_tracked`)."""
+    never-seen layout seed 378; :meth:`PeopleTracker.headless_tracked`). ``grown`` False:
+    the box itself, not grown."""
     landmarks = np.asarray(landmarks)
     box = body_box(landmarks[:TORSO_LANDMARKS] if with_hips else landmarks[:HEAD_AND_SHOULDERS_LANDMARKS])
     core = [11, 12, 23, 24]
@@ -561,6 +564,8 @@ def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
         core = [11, 12]
     core = landmarks[core, :2]
     box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
+    if not grown:
+        return box
     w, h = image_size
     pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
     return np.concatenate([box[:2] - pad, box[2:] + pad])
@@ -1120,7 +1125,7 @@ class PeopleTracker:
             # Its own person: entangled only while its head, arms and hands themselves (the
             # others' regions are grown by BODY_PAD_SHOULDERS already) lie on another's
             # head and shoulders, where its hands would be found on the wrong body.
-            return reaches_into(landmarks, others, image_size)
+            return reaches_into(landmarks, others, image_size, grown=False)
         w, h = image_size
         pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
         return reaches_into(landmarks, others, image_size, pad)
