@@ -117,7 +117,13 @@ def test_one_behind_comes_back_when_its_pose_is_where_its_motion_puts_it():
     assert not tracker.still_entangled(a, mine, [front], SIZE)
     # Where its own head, arms or hands lie on the other's head and shoulders, it waits:
     # its hands would be found on the wrong body.
-    assert tracker.still_entangled(a, mine, [body(x + 0.2, 0.5)], SIZE)
+    assert tracker.still_entangled(a, mine, [body(x + 0.12, 0.5)], SIZE)
+    # Nearer, 0.24 widths, its head, arms and hands reach the other's head and shoulders
+    # region grown by BODY_PAD_SHOULDERS, not the region itself: its own pose is back
+    # (never-seen layout seed 440: a big waist-up woman's grown region, 586 px wide, held
+    # the one who had walked out from behind her unreported for 9 frames, her pose hers).
+    assert pp.reaches_into(mine, [body(x + 0.24, 0.5)], SIZE)
+    assert not tracker.still_entangled(a, mine, [body(x + 0.24, 0.5)], SIZE)
     # A pose on the other person is not this track's.
     assert not pp.fits_own_motion(a, front, [mine], SIZE)
 
