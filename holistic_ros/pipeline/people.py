@@ -1113,18 +1113,20 @@ class PeopleTracker:
         shoulders region: it stays unreported, for at most COAST_MAX_FRAMES frames.
         A pose where the track's own motion puts it (:func:`fits_own_motion`) is its
         person's, and waits only while its head, arms and hands themselves lie on
-        another's head and shoulders: grown by BODY_PAD_SHOULDERS as well, two big
-        waist-up people (270-330 px shoulders) stay entangled until about two shoulder
-        widths apart (seed 14: the one behind unreported for 8 frames after her pose was
-        hers again, 660 px from the other). (Tried: any pose that fits its own motion
-        back at once: found 29% -> 76% on layout seed 117, 10% -> 70% on seed 79, but
-        test_multi_person's crossing then had 2 hands on the other body.)"""
+        another's head and shoulders box itself (:func:`body_region`, not grown): with
+        either grown by BODY_PAD_SHOULDERS, two big waist-up people (270-330 px
+        shoulders) stay entangled until about two shoulder widths apart (seed 14: the one
+        behind unreported for 8 frames after her pose was hers again, 660 px from the
+        other; never-seen seed 440: a big woman's grown region, 586 px wide, held the one
+        who had walked out from behind her for 9 frames). (Tried: any pose that fits its
+        own motion back at once: found 29% -> 76% on layout seed 117, 10% -> 70% on seed
+        79, but test_multi_person's crossing then had 2 hands on the other body.)"""
         if track.held_frames >= COAST_MAX_FRAMES:
             return False
         if fits_own_motion(track, landmarks, others, image_size):
-            # Its own person: entangled only while its head, arms and hands themselves (the
-            # others' regions are grown by BODY_PAD_SHOULDERS already) lie on another's
-            # head and shoulders, where its hands would be found on the wrong body.
+            # Its own person: entangled only while its head, arms and hands themselves lie
+            # on another's head and shoulders themselves, where its hands would be found on
+            # the wrong body.
             return reaches_into(landmarks, others, image_size, grown=False)
         w, h = image_size
         pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
