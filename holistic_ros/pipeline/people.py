@@ -566,9 +566,16 @@ def body_region(landmarks: np.ndarray, image_size, with_hips: bool = True,
     box = np.concatenate([np.minimum(box[:2], core.min(axis=0)), np.maximum(box[2:], core.max(axis=0))])
     if not grown:
         return box
-    w, h = image_size
-    pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
+    pad = body_pad(landmarks, image_size)
     return np.concatenate([box[:2] - pad, box[2:] + pad])
+
+
+def body_pad(landmarks: np.ndarray, image_size) -> np.ndarray:
+    """BODY_PAD_SHOULDERS of a pose's shoulder widths, normalised (x, y): how far
+    :func:`body_region` grows a body, and :meth:`PeopleTracker.still_entangled` a pose off
+    its own motion."""
+    w, h = image_size
+    return BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
 
 
 def grown_box(box: np.ndarray, factor: float) -> np.ndarray:
@@ -1128,9 +1135,7 @@ class PeopleTracker:
             # on another's head and shoulders themselves, where its hands would be found on
             # the wrong body.
             return reaches_into(landmarks, others, image_size, grown=False)
-        w, h = image_size
-        pad = BODY_PAD_SHOULDERS * shoulder_width_px(landmarks, image_size) * np.array([1.0 / w, 1.0 / h])
-        return reaches_into(landmarks, others, image_size, pad)
+        return reaches_into(landmarks, others, image_size, body_pad(landmarks, image_size))
 
     def same_body_as_tracked(self, landmarks: np.ndarray, image_size) -> bool:
         """New landmarks that lie on a body already tracked this frame (by a track that
