@@ -115,15 +115,22 @@ def test_one_behind_comes_back_when_its_pose_is_where_its_motion_puts_it():
     front = body(x + 0.33, 0.5)
     assert pp.fits_own_motion(a, mine, [front], SIZE)
     assert not tracker.still_entangled(a, mine, [front], SIZE)
+    # The offsets below are not measured bounds: each places the other body on one side of
+    # the rule's own bound (the other's head and shoulders box, grown or not), and the
+    # reaches_into lines check that it lies there.
     # Where its own head, arms or hands lie on the other's head and shoulders, it waits:
     # its hands would be found on the wrong body.
-    assert tracker.still_entangled(a, mine, [body(x + 0.12, 0.5)], SIZE)
-    # Nearer, 0.24 widths, its head, arms and hands reach the other's head and shoulders
-    # region grown by BODY_PAD_SHOULDERS, not the region itself: its own pose is back
-    # (never-seen layout seed 440: a big waist-up woman's grown region, 586 px wide, held
-    # the one who had walked out from behind her unreported for 9 frames, her pose hers).
-    assert pp.reaches_into(mine, [body(x + 0.24, 0.5)], SIZE)
-    assert not tracker.still_entangled(a, mine, [body(x + 0.24, 0.5)], SIZE)
+    on_it = body(x + 0.12, 0.5)
+    assert pp.reaches_into(mine, [on_it], SIZE, grown=False)
+    assert tracker.still_entangled(a, mine, [on_it], SIZE)
+    # 0.24 widths away (between the two above), its head, arms and hands reach the other's
+    # head and shoulders region grown by BODY_PAD_SHOULDERS, not the region itself: its own
+    # pose is back (never-seen layout seed 440: a big waist-up woman's grown region, 586 px
+    # wide, held the one who had walked out from behind her unreported for 9 frames, her
+    # pose hers).
+    near_it = body(x + 0.24, 0.5)
+    assert pp.reaches_into(mine, [near_it], SIZE) and not pp.reaches_into(mine, [near_it], SIZE, grown=False)
+    assert not tracker.still_entangled(a, mine, [near_it], SIZE)
     # A pose on the other person is not this track's.
     assert not pp.fits_own_motion(a, front, [mine], SIZE)
 
@@ -222,4 +229,8 @@ def test_one_who_walked_out_from_behind_a_big_person_is_back_once_off_their_head
     missed = [i for i in after if not distances[i] < layouts.ON_BODY_SHOULDERS]
     print(layout.describe(), f"on the other's head and shoulders until frame {last}; "
           f"reported on: {[i for i, d in enumerate(distances) if d < layouts.ON_BODY_SHOULDERS]}")
+    # The criterion: reported on every such frame (the rule's claim, stricter than issue 18's
+    # found >= 95%). The one frame of slack above is the tolerance between the tracked poses,
+    # which the rule reads, and the runs alone, which this test reads. len(after) >= 5 is a
+    # guard against too few frames to say anything (11 here), not a criterion.
     assert len(after) >= 5 and not missed, f"not reported on frames {missed} of {after}"

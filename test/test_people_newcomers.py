@@ -195,6 +195,8 @@ def test_a_detection_on_a_tracked_body_with_a_face_of_its_own_is_someone_new():
     tracked, _ = started(tracker, big)
     face, head = pp.face_box(tracked.landmarks), pp.head_box(tracked.landmarks)
     beside = np.array([face[2] + 0.25 * (face[2] - face[0]), pp.box_center(face)[1]])
+    # The test's premises, not criteria: the face lies in their head box, outside their face
+    # box, and outside the nose rule's own bound (SAME_BODY_SHOULDERS body widths).
     assert pp.in_box(beside, head) and not pp.in_box(beside, face)
     assert pp.distance_px(beside, tracked.landmarks[0, :2], SIZE) >= pp.SAME_BODY_SHOULDERS * pp.body_scale_px(
         tracked.landmarks, SIZE)
